@@ -1,0 +1,370 @@
+// Exhaustive search: stateless DFS over schedules and choose() values, with dynamic partial-order reduction
+// (Flanagan & Godefroid, POPL 2005: vector clocks find the last step each pending step races with, and a
+// backtrack point is added before it) and sleep sets (Godefroid 1996). Each execution replays the decision
+// prefix on a fresh machine, then runs on; the deepest unexplored alternative picks the next prefix.
+//
+// A preemption bound (Musuvathi & Qadeer, PLDI 2007) cuts schedules with more than N switches away from a
+// context that could have continued. Bounding and DPOR do not compose for free: a reversal DPOR asks for may
+// need a preemption the bound forbids while the same reversal at an earlier context switch would not. As in
+// bounded POR (Coons, Musuvathi & McKinley, OOPSLA 2013) we also add each backtrack point at the start of the
+// run of steps it falls in, and sleep sets are used only when there is no bound.
+
+import { Machine, READ, WRITE, LOCAL, ViolationInfo } from "../sim/machine";
+import type { Session } from "./scenario";
+import type { Decision } from "./schedule";
+import { judgeEnd, livelock, lowestBit } from "./exec";
+
+export interface DfsOptions {
+  /** DPOR + sleep sets (true) or every interleaving (false). */
+  reduce: boolean;
+  /** Maximum preemptions per execution (Infinity: unbounded). */
+  preemptionBound: number;
+  maxSteps: number;
+  maxExecutions: number;
+  /** performance.now() value after which the search stops. */
+  deadline: number;
+  stopOnViolation: boolean;
+  /** With stopOnViolation: stop only on a violation of this invariant (others count as ordinary leaves). */
+  target?: string;
+  /** Called at every complete execution (terminal or violating). */
+  onExecution?: (e: DfsLeaf) => void;
+  /** Called every few hundred executions. */
+  onProgress?: (executions: number) => void;
+}
+
+export interface DfsLeaf {
+  violation: ViolationInfo | null;
+  observation: string | null;
+  decisions: () => Decision[];
+  steps: number;
+  preemptions: number;
+}
+
+export interface DfsResult {
+  /** Complete executions (terminal or violating). */
+  executions: number;
+  /** Executions abandoned because every runnable context was asleep (already covered). */
+  sleepBlocked: number;
+  /** Branches cut by the preemption bound. */
+  pruned: number;
+  /** The bounded, reduced space was searched to the end. */
+  exhaustive: boolean;
+  violation: { info: ViolationInfo; decisions: Decision[]; steps: number; preemptions: number } | null;
+  /** Longest execution seen, in steps. */
+  maxSteps: number;
+}
+
+const SCHED = 0;
+const CHOICE = 1;
+
+export function dfs(session: Session, o: DfsOptions): DfsResult {
+  const probe = session.fresh();
+  const P = probe.ctxs.length;
+  const useSleep = o.reduce && o.preemptionBound === Infinity;
+  const bound = o.preemptionBound;
+  const cap = o.maxSteps + 1;
+
+  // The decision stack: every scheduling decision and choose() value of the current execution.
+  const tType: number[] = [];
+  const tVal: number[] = [];
+  const tN: number[] = [];
+  const tStep: number[] = [];
+  // Per state i (before step i): enabled, backtrack, done and sleep sets; the process run; preemptions so far.
+  const en = new Int32Array(cap);
+  const bt = new Int32Array(cap);
+  const dn = new Int32Array(cap);
+  const sl = new Int32Array(cap);
+  const pr = new Int32Array(cap);
+  const pc = new Int32Array(cap);
+  const runStart = new Int32Array(cap);
+  // Happens-before: a vector clock per step; per object the last write and the reads since.
+  const clk = o.reduce ? new Int32Array(cap * P) : new Int32Array(0);
+  let objCap = Math.max(64, probe.objectCount * 2);
+  let lastW = new Int32Array(objCap);
+  let lastR = new Int32Array(objCap);
+  let recStep = new Int32Array(1024);
+  let recPrev = new Int32Array(1024);
+  let nrec = 0;
+  const lastStepOf = new Int32Array(P);
+  const lastCpuStep = new Int32Array(P);
+
+  let executions = 0;
+  let sleepBlocked = 0;
+  let pruned = 0;
+  let maxSeen = 0;
+  let branchStep = -1;
+
+  const join = (dst: number, src: number): void => {
+    const d = dst * P;
+    const s = src * P;
+    for (let x = 0; x < P; x++) if (clk[s + x] > clk[d + x]) clk[d + x] = clk[s + x];
+  };
+
+  const growObj = (need: number): void => {
+    let n = objCap;
+    while (n <= need) n *= 2;
+    const w = new Int32Array(n).fill(-1);
+    w.set(lastW);
+    const r = new Int32Array(n).fill(-1);
+    r.set(lastR);
+    lastW = w;
+    lastR = r;
+    objCap = n;
+  };
+
+  const recordAccess = (i: number, x: number, kind: number): void => {
+    if (kind === LOCAL || x < 0) return;
+    if (x >= objCap) growObj(x);
+    const w = lastW[x];
+    if (w >= 0) join(i, w);
+    if (kind === WRITE) {
+      for (let r = lastR[x]; r >= 0; r = recPrev[r]) join(i, recStep[r]);
+      lastW[x] = i;
+      lastR[x] = -1;
+    } else {
+      if (nrec >= recStep.length) {
+        const s2 = new Int32Array(recStep.length * 2);
+        s2.set(recStep);
+        recStep = s2;
+        const p2 = new Int32Array(recPrev.length * 2);
+        p2.set(recPrev);
+        recPrev = p2;
+      }
+      recStep[nrec] = i;
+      recPrev[nrec] = lastR[x];
+      lastR[x] = nrec++;
+    }
+  };
+
+  /** Vector clock of step i by process p: program order, same CPU, and every conflicting earlier access. */
+  const updateClock = (m: Machine, i: number, p: number): void => {
+    const base = i * P;
+    const lp = lastStepOf[p];
+    if (lp >= 0) clk.copyWithin(base, lp * P, lp * P + P);
+    else clk.fill(0, base, base + P);
+    const cpu = m.ctxs[p].cpu;
+    if (lastCpuStep[cpu] >= 0) join(i, lastCpuStep[cpu]);
+    recordAccess(i, m.eObj, m.eKind);
+    if (m.eObj2 >= 0) recordAccess(i, m.eObj2, m.eKind2);
+    const ex = m.eExtra;
+    if (ex !== null) for (let a = 0; a < ex.length; a += 2) recordAccess(i, ex[a], ex[a + 1]);
+    for (let a = 0; a < m.xObj.length; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
+    clk[base + p] = i + 1;
+    lastStepOf[p] = i;
+    lastCpuStep[cpu] = i;
+  };
+
+  const addBacktrackAt = (s: number, q: number): void => {
+    const b = 1 << q;
+    if ((en[s] & b) !== 0) bt[s] |= b;
+    else bt[s] |= en[s];
+  };
+
+  const addBacktrack = (s: number, q: number): void => {
+    addBacktrackAt(s, q);
+    if (bound !== Infinity) {
+      const j = runStart[s] !== s ? runStart[s] : s > 0 ? runStart[s - 1] : s;
+      if (j !== s) addBacktrackAt(j, q);
+    }
+  };
+
+  /** Whether a context has a next step worth racing against (an idle interrupt context with no work has none). */
+  const hasNext = (m: Machine, q: number): boolean => {
+    const c = m.ctxs[q];
+    if (!c.irq) return !c.done;
+    return c.gen !== null || m.irqReadyAt(c.cpu) !== Infinity;
+  };
+
+  /** FG-DPOR at state i: for each context, the last step its next step conflicts with and does not follow. */
+  const raceAnalysis = (m: Machine, i: number): void => {
+    for (let q = 0; q < P; q++) {
+      if (!hasNext(m, q)) continue;
+      const c = m.ctxs[q];
+      const lq = lastStepOf[q];
+      let best = -1;
+      const consider = (s: number): void => {
+        if (s <= best || pr[s] === q) return;
+        if (lq >= 0 && clk[lq * P + pr[s]] >= s + 1) return; // s happens-before q
+        best = s;
+      };
+      const ls = lastCpuStep[c.cpu];
+      if (ls >= 0) consider(ls);
+      const scan = (x: number, kind: number): void => {
+        if (kind === LOCAL || x < 0 || x >= objCap) return;
+        const w = lastW[x];
+        if (w >= 0) consider(w);
+        if (kind === WRITE) for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
+      };
+      scan(c.obj, c.kind);
+      if (c.obj2 >= 0) scan(c.obj2, c.kind2);
+      const ex = c.extra;
+      if (ex !== null) for (let a = 0; a < ex.length; a += 2) scan(ex[a], ex[a + 1]);
+      if (best >= 0) addBacktrack(best, q);
+    }
+    void i;
+  };
+
+  const conflicts = (x: number, kx: number, y: number, ky: number): boolean =>
+    x === y && x >= 0 && kx !== LOCAL && ky !== LOCAL && (kx === WRITE || ky === WRITE);
+
+  /** Whether q's next step is independent of the step just executed (by p on `cpu`). */
+  const independent = (m: Machine, q: number, cpu: number): boolean => {
+    const c = m.ctxs[q];
+    if (c.cpu === cpu) return false;
+    const ex: number[] = [m.eObj, m.eKind];
+    if (m.eObj2 >= 0) ex.push(m.eObj2, m.eKind2);
+    if (m.eExtra !== null) ex.push(...m.eExtra);
+    for (let a = 0; a < m.xObj.length; a++) ex.push(m.xObj[a], m.xKind[a]);
+    const pend: number[] = [c.obj, c.kind];
+    if (c.obj2 >= 0) pend.push(c.obj2, c.kind2);
+    if (c.extra !== null) pend.push(...c.extra);
+    for (let a = 0; a < ex.length; a += 2) {
+      for (let b = 0; b < pend.length; b += 2) if (conflicts(ex[a], ex[a + 1], pend[b], pend[b + 1])) return false;
+    }
+    return true;
+  };
+
+  let violation: DfsResult["violation"] = null;
+  const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
+
+  for (;;) {
+    // ---- one execution ----
+    const m = session.fresh();
+    if (o.reduce) {
+      if (m.objectCount > objCap) growObj(m.objectCount);
+      lastW.fill(-1);
+      lastR.fill(-1);
+      nrec = 0;
+      lastStepOf.fill(-1);
+      lastCpuStep.fill(-1);
+    }
+    let tp = 0;
+    m.chooser = (n) => {
+      if (tp < tType.length) {
+        if (tType[tp] !== CHOICE) throw new Error("internal: replay diverged (choice expected)");
+        return tVal[tp++];
+      }
+      tType.push(CHOICE);
+      tVal.push(0);
+      tN.push(n);
+      tStep.push(m.steps - 1);
+      tp++;
+      return 0;
+    };
+    let leaf: "end" | "blocked" | "pruned" = "end";
+    for (;;) {
+      const i = m.steps;
+      if (m.violation) break;
+      let p: number;
+      if (i > branchStep) {
+        const enabled = m.enabledMask();
+        en[i] = enabled;
+        if (o.reduce) raceAnalysis(m, i);
+        if (enabled === 0) {
+          judgeEnd(m, session);
+          break;
+        }
+        if (i >= o.maxSteps) {
+          livelock(m, o.maxSteps);
+          break;
+        }
+        if (!useSleep) sl[i] = 0;
+        const cand = enabled & ~sl[i];
+        if (cand === 0) {
+          leaf = "blocked";
+          break;
+        }
+        const last = i > 0 ? pr[i - 1] : -1;
+        p = last >= 0 && (cand & (1 << last)) !== 0 ? last : lowestBit(cand);
+        const pre = last >= 0 && p !== last && (enabled & (1 << last)) !== 0 ? 1 : 0;
+        const before = i > 0 ? pc[i - 1] : 0;
+        if (before + pre > bound) {
+          pruned++;
+          leaf = "pruned";
+          break;
+        }
+        pc[i] = before + pre;
+        pr[i] = p;
+        runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
+        bt[i] = o.reduce ? 1 << p : enabled;
+        dn[i] = 1 << p;
+        tType.push(SCHED);
+        tVal.push(p);
+        tN.push(0);
+        tStep.push(i);
+        tp++;
+      } else {
+        if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
+        p = tVal[tp++];
+      }
+      m.step(p);
+      if (o.reduce) updateClock(m, i, p);
+      if (useSleep && i >= branchStep) {
+        let s = sl[i] | (dn[i] & ~(1 << p));
+        if (s !== 0) {
+          const cpu = m.ctxs[p].cpu;
+          for (let q = 0; q < P; q++) if ((s & (1 << q)) !== 0 && !independent(m, q, cpu)) s &= ~(1 << q);
+        }
+        sl[i + 1] = s;
+      }
+    }
+    const steps = m.steps;
+    if (steps > maxSeen) maxSeen = steps;
+    if (leaf === "blocked") sleepBlocked++;
+    else if (leaf === "end") {
+      executions++;
+      const lastPc = steps > 0 ? pc[steps - 1] : 0;
+      if (o.onExecution) {
+        const obs = !m.violation && session.instance.observe ? session.instance.observe() : null;
+        o.onExecution({ violation: m.violation, observation: obs, decisions: decisionsNow, steps, preemptions: lastPc });
+      }
+      if (m.violation && !violation && (o.target === undefined || m.violation.invariant === o.target)) {
+        violation = { info: m.violation, decisions: decisionsNow(), steps, preemptions: lastPc };
+        if (o.stopOnViolation) return { executions, sleepBlocked, pruned, exhaustive: false, violation, maxSteps: maxSeen };
+      }
+      if (o.onProgress && executions % 256 === 0) o.onProgress(executions);
+    }
+
+    // ---- backtrack: the deepest decision with an unexplored alternative ----
+    let found = false;
+    for (let t = tType.length - 1; t >= 0 && !found; t--) {
+      if (tType[t] === CHOICE) {
+        if (tVal[t] + 1 < tN[t]) {
+          tVal[t]++;
+          tType.length = tVal.length = tN.length = tStep.length = t + 1;
+          branchStep = tStep[t];
+          found = true;
+        }
+        continue;
+      }
+      const i = tStep[t];
+      let cand = bt[i] & ~dn[i] & en[i] & (useSleep ? ~sl[i] : -1);
+      while (cand !== 0) {
+        const q = lowestBit(cand);
+        cand &= ~(1 << q);
+        dn[i] |= 1 << q;
+        const last = i > 0 ? pr[i - 1] : -1;
+        const pre = last >= 0 && q !== last && (en[i] & (1 << last)) !== 0 ? 1 : 0;
+        const before = i > 0 ? pc[i - 1] : 0;
+        if (before + pre > bound) {
+          pruned++;
+          continue;
+        }
+        tVal[t] = q;
+        pr[i] = q;
+        pc[i] = before + pre;
+        runStart[i] = i > 0 && pr[i - 1] === q ? runStart[i - 1] : i;
+        tType.length = tVal.length = tN.length = tStep.length = t + 1;
+        branchStep = i;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return { executions, sleepBlocked, pruned, exhaustive: true, violation, maxSteps: maxSeen };
+    if (executions + sleepBlocked >= o.maxExecutions || performance.now() > o.deadline) {
+      return { executions, sleepBlocked, pruned, exhaustive: false, violation, maxSteps: maxSeen };
+    }
+  }
+}
+
+export { READ };

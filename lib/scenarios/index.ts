@@ -1,0 +1,3 @@
+// Every registered scenario: importing this module registers them.
+
+export * from "./lost_update";

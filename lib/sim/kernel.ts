@@ -1,0 +1,162 @@
+// The kernel object `k` that every modelled function receives first, like the kernel's implicit `current`.
+// It carries the step announcements (k.R, k.W, k.local, k.wait) and the table of modelled kernel functions,
+// bound to it, so `yield* k.zap_pte_range(...)` calls whatever the scenario installed under that name. A
+// variant of a fix, or a student's version of one function, is just another entry in that table.
+
+import type { Gen, Machine } from "./machine";
+import { LOCAL, READ, WRITE, ModelError } from "./machine";
+import type { SimEvent } from "./event";
+
+/** A shared object, or its id. */
+export type ObjRef = number | { readonly id: number };
+
+const idOf = (o: ObjRef): number => (typeof o === "number" ? o : o.id);
+
+/** A modelled kernel function: takes `k` first. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KernelFn = (k: any, ...args: any[]) => any;
+export type OpTable = Record<string, KernelFn>;
+
+/** The functions of an op table as seen through `k`: bound, without their first parameter. */
+export type Bound<T extends OpTable> = {
+  [N in keyof T]: T[N] extends (k: any, ...a: infer A) => infer R ? (...a: A) => R : never;
+};
+
+export class KernelBase {
+  /** The machine of the execution in progress (replaced for every execution). */
+  m!: Machine;
+  /** Names of the modelled functions installed, with the version (base or override) of each. */
+  readonly installed: Record<string, KernelFn> = {};
+
+  // ---- step announcements: call one, then `yield` ----------------------------------------------------
+
+  /** Next step reads `o`. */
+  R(o: ObjRef, ev: SimEvent): void {
+    const c = this.m.cur;
+    c.obj = idOf(o);
+    c.kind = READ;
+    c.ev = ev;
+  }
+
+  /** Next step writes (or read-modify-writes) `o`. */
+  W(o: ObjRef, ev: SimEvent): void {
+    const c = this.m.cur;
+    c.obj = idOf(o);
+    c.kind = WRITE;
+    c.ev = ev;
+  }
+
+  /** Next step touches two objects atomically (kinds READ or WRITE). */
+  RW2(a: ObjRef, ka: number, b: ObjRef, kb: number, ev: SimEvent): void {
+    const c = this.m.cur;
+    c.obj = idOf(a);
+    c.kind = ka;
+    c.obj2 = idOf(b);
+    c.kind2 = kb;
+    c.ev = ev;
+  }
+
+  /** Next step touches many objects atomically: `pairs` is [obj, kind, obj, kind, …]. */
+  multi(pairs: readonly number[], ev: SimEvent): void {
+    const c = this.m.cur;
+    if (pairs.length < 2) {
+      c.obj = -1;
+      c.kind = LOCAL;
+    } else {
+      c.obj = pairs[0];
+      c.kind = pairs[1];
+      if (pairs.length > 2) c.extra = pairs.slice(2);
+    }
+    c.ev = ev;
+  }
+
+  /** Next step has no shared access (a barrier, local work that costs time). */
+  local(ev: SimEvent): void {
+    const c = this.m.cur;
+    c.obj = -1;
+    c.kind = LOCAL;
+    c.ev = ev;
+  }
+
+  /**
+   * Next step waits until `cond` holds, then accesses `o`: a busy-wait (spinlock, _PAGE_BUSY, an IPI's
+   * completion) as one step that is not runnable while the condition is false. `cond` may read only `o`.
+   */
+  wait(o: ObjRef, kind: number, ev: SimEvent, cond: () => boolean): void {
+    const c = this.m.cur;
+    c.obj = idOf(o);
+    c.kind = kind;
+    c.ev = ev;
+    c.guard = cond;
+  }
+
+  // ---- nondeterminism, harm, metrics ------------------------------------------------------------------
+
+  /** A nondeterministic choice among n values (0 is the common case); the explorer enumerates them. */
+  choose(n: number, label: string): number {
+    return this.m.choose(n, label);
+  }
+
+  /** Report harm: the execution stops and the explorer reports it. */
+  violation(invariant: string, message: string): void {
+    this.m.violate(invariant, message);
+  }
+
+  /** The kernel's BUG_ON: a broken assertion is a violation named `invariant`. */
+  BUG_ON(cond: boolean, invariant: string, message: string): void {
+    if (cond) this.m.violate(invariant, message);
+  }
+
+  /** CPU the current context runs on (raw: no preemption check). */
+  cpu(): number {
+    return this.m.cur.cpu;
+  }
+
+  /** Timed mode: current CPU's virtual time in ns (0 in search mode). */
+  now(): number {
+    return this.m.clock[this.m.cur.cpu];
+  }
+
+  count(name: string, n = 1): void {
+    if (this.m.timed) this.m.count(name, n);
+  }
+
+  sample(name: string, value: number): void {
+    if (this.m.timed) this.m.sample(name, value);
+  }
+}
+
+/** Build a kernel object with `ops` installed (overrides replace entries by name). */
+export function makeKernel<T extends OpTable>(ops: T, overrides: Partial<Record<keyof T, KernelFn>> = {}): KernelBase & Bound<T> {
+  const k = new KernelBase() as KernelBase & Record<string, unknown>;
+  for (const name of Object.keys(overrides)) {
+    if (!(name in ops)) throw new ModelError(`override "${name}": no modelled function of that name (known: ${Object.keys(ops).sort().join(", ")})`);
+    if (typeof overrides[name] !== "function") throw new ModelError(`override "${name}" must be a function`);
+  }
+  for (const name of Object.keys(ops)) {
+    if (name in KernelBase.prototype) throw new ModelError(`modelled function "${name}" clashes with a runtime method`);
+    const impl = (overrides[name] ?? ops[name]) as KernelFn;
+    k.installed[name] = impl;
+    k[name] = impl.bind(null, k);
+  }
+  return k as KernelBase & Bound<T>;
+}
+
+/** FNV-1a over the source of every installed function: a model fingerprint for schedule strings. */
+export function fingerprint(k: KernelBase, extra: string): string {
+  let h = 0x811c9dc5;
+  const feed = (s: string) => {
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+  };
+  feed(extra);
+  for (const name of Object.keys(k.installed).sort()) {
+    feed(name);
+    feed(k.installed[name].toString());
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+export type { Gen };

@@ -1,0 +1,56 @@
+// Cross-CPU function calls (kernel/smp.c). The sender queues the function on each target's IPI queue; a
+// target runs it in interrupt context only where it has IRQs enabled. With wait=1 the sender is not runnable
+// until every handler has run, so an IRQ-off CPU holds it off, as on real hardware.
+
+import { Gen, Csd, READ, WRITE } from "./machine";
+import { KernelBase } from "./kernel";
+import { event } from "./event";
+
+/** An IPI handler: runs in the target CPU's interrupt context. */
+export type SmpCallFunc = (k: KernelBase, arg: unknown) => Gen<unknown>;
+
+const E_SEND = event("smp_call_function", "send IPIs", { cost: "ipi_send", counter: "IPI rounds" });
+const E_WAIT = event("smp_call_function", "wait for handlers", { cost: "ipi_wait" });
+
+function* callFunctionMany(k: KernelBase, targets: number[], name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+  const m = k.m;
+  const me = m.cur;
+  if (me.irqsOff || me.irq) {
+    // kernel/smp.c WARN_ON_ONCE(irqs_disabled()): two CPUs doing this to each other deadlock
+    k.violation("smp_call_function-irqs-off", `${me.name} called smp_call_function with IRQs disabled (deadlock-prone)`);
+    return;
+  }
+  if (targets.length === 0) return;
+  const csd: Csd = { id: m.newObj(`csd(${name})`), pending: 0 };
+  const pairs: number[] = [];
+  for (const t of targets) pairs.push(m.ipiqObj[t], WRITE);
+  k.multi(pairs, E_SEND);
+  yield;
+  const readyAt = k.now() + m.ipiLatency;
+  for (const t of targets) m.queueIpi(t, { name, fn, arg, csd, readyAt });
+  csd.pending = targets.length;
+  k.count("IPIs", targets.length);
+  if (wait) {
+    k.wait(csd.id, READ, E_WAIT, () => csd.pending === 0);
+    yield;
+  }
+}
+
+/** smp_call_function: run `fn(arg)` on every other online CPU. */
+export function* smp_call_function(k: KernelBase, name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+  const targets: number[] = [];
+  for (let c = 0; c < k.m.ncpu; c++) if (c !== k.m.cur.cpu) targets.push(c);
+  yield* callFunctionMany(k, targets, name, fn, arg, wait);
+}
+
+/** smp_call_function_single: run `fn(arg)` on `cpu` (not the caller's). */
+export function* smp_call_function_single(k: KernelBase, cpu: number, name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+  yield* callFunctionMany(k, cpu === k.m.cur.cpu ? [] : [cpu], name, fn, arg, wait);
+}
+
+/** smp_call_function_many: run `fn(arg)` on the CPUs in `mask` except the caller. */
+export function* smp_call_function_many(k: KernelBase, mask: number, name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+  const targets: number[] = [];
+  for (let c = 0; c < k.m.ncpu; c++) if (c !== k.m.cur.cpu && (mask & (1 << c)) !== 0) targets.push(c);
+  yield* callFunctionMany(k, targets, name, fn, arg, wait);
+}

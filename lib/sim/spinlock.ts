@@ -1,0 +1,60 @@
+// Spinlocks (kernel/locking/spinlock.c, include/linux/spinlock.h). spin_lock disables preemption and busy-waits;
+// here the wait is one step that is not runnable while the lock is held, so a waiter never burns steps.
+
+import { Gen, Machine, WRITE, ModelError } from "./machine";
+import { KernelBase } from "./kernel";
+import { event } from "./event";
+
+export class Spinlock {
+  /** Explorer process holding the lock, or -1. */
+  owner = -1;
+  /** Guard of a waiting spin_lock, allocated once. */
+  readonly isFree = (): boolean => this.owner < 0;
+  constructor(readonly id: number, readonly name: string) {}
+}
+
+/** spin_lock_init: a new lock object on machine `m`. */
+export function spin_lock_init(m: Machine, name: string): Spinlock {
+  return new Spinlock(m.newObj(name), name);
+}
+
+const E_LOCK = event("spin_lock", "acquire", { cost: "spin_lock" });
+const E_UNLOCK = event("spin_unlock", "release", { cost: "spin_unlock" });
+
+export function* spin_lock(k: KernelBase, l: Spinlock): Gen {
+  const m = k.m;
+  k.wait(l, WRITE, E_LOCK, l.isFree);
+  if (m.rcuMode) {
+    m.cur.obj2 = m.cpuStateObj[m.cur.cpu]; // preempt_disable changes this CPU's quiescent state
+    m.cur.kind2 = WRITE;
+  }
+  yield;
+  const c = m.cur;
+  l.owner = c.proc;
+  c.locks++;
+  c.preempt++;
+}
+
+export function* spin_unlock(k: KernelBase, l: Spinlock): Gen {
+  const m = k.m;
+  if (m.rcuMode) k.RW2(l, WRITE, m.cpuStateObj[m.cur.cpu], WRITE, E_UNLOCK);
+  else k.W(l, E_UNLOCK);
+  yield;
+  const c = m.cur;
+  if (l.owner !== c.proc) {
+    k.violation("unlock-not-held", `${c.name} released ${l.name}, held by ${l.owner < 0 ? "nobody" : m.ctxs[l.owner].name}`);
+    return;
+  }
+  if (c.preempt <= 0) throw new ModelError(`${c.name}: preempt_count underflow in spin_unlock(${l.name})`);
+  l.owner = -1;
+  c.locks--;
+  c.preempt--;
+}
+
+/** spin_is_locked: a plain read of the lock word. */
+export function* spin_is_locked(k: KernelBase, l: Spinlock): Gen<boolean> {
+  k.R(l, E_IS_LOCKED);
+  yield;
+  return l.owner >= 0;
+}
+const E_IS_LOCKED = event("spin_is_locked", "read lock word");
