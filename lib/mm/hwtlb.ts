@@ -1,0 +1,86 @@
+// A hardware TLB per core (the threads of a core share it, as on POWER7 and with x86 hyperthreads): a small
+// FIFO-replaced array caching a translation, its permission and whether stores may go straight through (the
+// cached changed/dirty state). Plain typed arrays, one shared object per core; used by lib/powerpc and lib/x86.
+
+import type { Machine } from "../sim/machine";
+
+export const TLB_W = 1; // store permitted by the cached permission
+export const TLB_C = 2; // changed/dirty already recorded: a store needs no table update
+
+export class HwTlb {
+  readonly cores: number;
+  /** Object id of core c's TLB is `base + c`. */
+  readonly base: number;
+  /** Virtual page tag (ppc: VSID-based VPN; x86: context id × 2^20 + page). -1 = invalid. */
+  readonly tag: Float64Array;
+  readonly pfn: Int32Array;
+  /** Frame generation when the entry was filled (a ghost, for use-after-free). */
+  readonly gen: Int32Array;
+  readonly flags: Uint8Array;
+  private readonly next: Int32Array;
+  constructor(m: Machine, readonly entries: number) {
+    this.cores = m.ncpu / m.threadsPerCore;
+    this.base = m.newObjs(this.cores, "tlb@core");
+    const n = this.cores * entries;
+    this.tag = new Float64Array(n).fill(-1);
+    this.pfn = new Int32Array(n);
+    this.gen = new Int32Array(n);
+    this.flags = new Uint8Array(n);
+    this.next = new Int32Array(this.cores);
+  }
+  obj(core: number): number {
+    return this.base + core;
+  }
+  /** Entry index for tag on core, or -1. */
+  lookup(core: number, tag: number): number {
+    const b = core * this.entries;
+    for (let i = b; i < b + this.entries; i++) if (this.tag[i] === tag) return i;
+    return -1;
+  }
+  /** Fill (replacing any entry for tag, else the FIFO victim); returns the entry index. */
+  fill(core: number, tag: number, pfn: number, gen: number, flags: number): number {
+    let i = this.lookup(core, tag);
+    if (i < 0) {
+      i = core * this.entries + this.next[core];
+      this.next[core] = (this.next[core] + 1) % this.entries;
+    }
+    this.tag[i] = tag;
+    this.pfn[i] = pfn;
+    this.gen[i] = gen;
+    this.flags[i] = flags;
+    return i;
+  }
+  /** Invalidate entries for tag on one core (tlbiel / invlpg); returns how many went. */
+  invalidate(core: number, tag: number): number {
+    let n = 0;
+    const b = core * this.entries;
+    for (let i = b; i < b + this.entries; i++) {
+      if (this.tag[i] === tag) {
+        this.tag[i] = -1;
+        n++;
+      }
+    }
+    return n;
+  }
+  /** Invalidate entries for tag on every core (tlbie). */
+  invalidateAll(tag: number): number {
+    let n = 0;
+    for (let c = 0; c < this.cores; c++) n += this.invalidate(c, tag);
+    return n;
+  }
+  /** Invalidate every entry of one core whose tag satisfies `pred` (full / context flush). */
+  invalidateWhere(core: number, pred: (tag: number) => boolean): void {
+    const b = core * this.entries;
+    for (let i = b; i < b + this.entries; i++) if (this.tag[i] >= 0 && pred(this.tag[i])) this.tag[i] = -1;
+  }
+  /** Entries (core, tag, pfn) currently valid, for tests and display. */
+  dump(): { core: number; tag: number; pfn: number; flags: number }[] {
+    const out: { core: number; tag: number; pfn: number; flags: number }[] = [];
+    for (let c = 0; c < this.cores; c++) {
+      for (let i = c * this.entries; i < (c + 1) * this.entries; i++) {
+        if (this.tag[i] >= 0) out.push({ core: c, tag: this.tag[i], pfn: this.pfn[i], flags: this.flags[i] });
+      }
+    }
+    return out;
+  }
+}
