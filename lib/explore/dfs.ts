@@ -85,6 +85,11 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   let recStep = new Int32Array(1024);
   let recPrev = new Int32Array(1024);
   let nrec = 0;
+  // Accesses of each step, flat: step i's pairs are accObj/accKind[accStart[i] .. accStart[i+1]).
+  const accStart = new Int32Array(cap + 1);
+  let accObj = new Int32Array(4096);
+  let accKind = new Int32Array(4096);
+  let nacc = 0;
   const lastStepOf = new Int32Array(P);
   const lastCpuStep = new Int32Array(P);
 
@@ -115,6 +120,16 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   const recordAccess = (i: number, x: number, kind: number): void => {
     if (kind === LOCAL || x < 0) return;
     if (x >= objCap) growObj(x);
+    if (nacc >= accObj.length) {
+      const o2 = new Int32Array(accObj.length * 2);
+      o2.set(accObj);
+      accObj = o2;
+      const k2 = new Int32Array(accKind.length * 2);
+      k2.set(accKind);
+      accKind = k2;
+    }
+    accObj[nacc] = x;
+    accKind[nacc++] = kind;
     const w = lastW[x];
     if (w >= 0) join(i, w);
     if (kind === WRITE) {
@@ -144,28 +159,81 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     else clk.fill(0, base, base + P);
     const cpu = m.ctxs[p].cpu;
     if (lastCpuStep[cpu] >= 0) join(i, lastCpuStep[cpu]);
+    accStart[i] = nacc;
     recordAccess(i, m.eObj, m.eKind);
     if (m.eObj2 >= 0) recordAccess(i, m.eObj2, m.eKind2);
     const ex = m.eExtra;
     if (ex !== null) for (let a = 0; a < ex.length; a += 2) recordAccess(i, ex[a], ex[a + 1]);
     for (let a = 0; a < m.xObj.length; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
+    accStart[i + 1] = nacc;
     clk[base + p] = i + 1;
     lastStepOf[p] = i;
     lastCpuStep[cpu] = i;
   };
 
-  const addBacktrackAt = (s: number, q: number): void => {
-    const b = 1 << q;
-    if ((en[s] & b) !== 0) bt[s] |= b;
-    else bt[s] |= en[s];
+  /** Step x happens-before step y (x < y). */
+  const hb = (x: number, y: number): boolean => clk[y * P + pr[x]] >= x + 1;
+
+  /**
+   * Source-set backtracking (Abdulla, Aronis, Jonsson & Sagonas, POPL 2014): to reverse the race between step s
+   * and q's next step, some process must run at state s that starts the sequence v = (steps after s that do not
+   * depend on s) · q. Add one of v's initials unless the backtrack set already holds one. (FG-DPOR's "add q, or
+   * every enabled process" misses orderings when q is in the sleep set there.)
+   */
+  /** Step y conflicts with context q's announced next step (same CPU, or an object one of them writes). */
+  const conflictsWithNext = (m: Machine, y: number, q: number): boolean => {
+    const c = m.ctxs[q];
+    if (m.ctxs[pr[y]].cpu === c.cpu) return true;
+    for (let a = accStart[y]; a < accStart[y + 1]; a++) {
+      const x = accObj[a];
+      const kx = accKind[a];
+      if (x === c.obj && c.kind !== LOCAL && (kx === WRITE || c.kind === WRITE)) return true;
+      if (x === c.obj2 && c.kind2 !== LOCAL && (kx === WRITE || c.kind2 === WRITE)) return true;
+      const ex = c.extra;
+      if (ex !== null) for (let b = 0; b < ex.length; b += 2) if (x === ex[b] && (kx === WRITE || ex[b + 1] === WRITE)) return true;
+    }
+    return false;
   };
 
-  const addBacktrack = (s: number, q: number): void => {
-    addBacktrackAt(s, q);
+  const addSourceBacktrack = (m: Machine, s: number, q: number, qClock: number, i: number): void => {
+    const init: number[] = [];
+    const notdep: number[] = [];
+    for (let x = s + 1; x < i; x++) {
+      if (hb(s, x)) continue;
+      let initial = true;
+      for (const y of notdep) {
+        if (hb(y, x)) {
+          initial = false;
+          break;
+        }
+      }
+      notdep.push(x);
+      if (initial && !init.includes(pr[x])) init.push(pr[x]);
+    }
+    let qInitial = true;
+    for (const y of notdep) {
+      if ((qClock >= 0 && clk[qClock * P + pr[y]] >= y + 1) || conflictsWithNext(m, y, q)) {
+        qInitial = false;
+        break;
+      }
+    }
+    if (qInitial && !init.includes(q)) init.push(q);
+    let mask = 0;
+    for (const p of init) mask |= 1 << p;
+    mask &= en[s];
+    if (mask === 0) mask = en[s]; // no initial can run there: fall back to every runnable process
+    addAt(s, mask);
     if (bound !== Infinity) {
       const j = runStart[s] !== s ? runStart[s] : s > 0 ? runStart[s - 1] : s;
-      if (j !== s) addBacktrackAt(j, q);
+      if (j !== s) addAt(j, init.reduce((mk, p) => mk | (1 << p), 0) & en[j] || en[j]);
     }
+  };
+
+  /** Add one process of `mask` to backtrack(s) unless one is there already; prefer one not asleep. */
+  const addAt = (s: number, mask: number): void => {
+    if ((bt[s] & mask) !== 0) return;
+    const awake = useSleep ? mask & ~sl[s] : mask;
+    bt[s] |= 1 << lowestBit(awake !== 0 ? awake : mask);
   };
 
   /** Whether a context has a next step worth racing against (an idle interrupt context with no work has none). */
@@ -175,17 +243,18 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     return c.gen !== null || m.irqReadyAt(c.cpu) !== Infinity;
   };
 
-  /** FG-DPOR at state i: for each context, the last step its next step conflicts with and does not follow. */
+  /** At state i: every direct race between an earlier step and a context's next step gets a backtrack point. */
   const raceAnalysis = (m: Machine, i: number): void => {
     for (let q = 0; q < P; q++) {
       if (!hasNext(m, q)) continue;
       const c = m.ctxs[q];
       const lq = lastStepOf[q];
-      let best = -1;
+      // Taking an interrupt is never co-enabled with the step that made its work runnable.
+      const enabler = c.irq && c.gen === null ? m.irqReadyStep(c.cpu) : -1;
       const consider = (s: number): void => {
-        if (s <= best || pr[s] === q) return;
+        if (pr[s] === q || s === enabler) return;
         if (lq >= 0 && clk[lq * P + pr[s]] >= s + 1) return; // s happens-before q
-        best = s;
+        addSourceBacktrack(m, s, q, lq, i);
       };
       const ls = lastCpuStep[c.cpu];
       if (ls >= 0) consider(ls);
@@ -199,9 +268,7 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
       if (c.obj2 >= 0) scan(c.obj2, c.kind2);
       const ex = c.extra;
       if (ex !== null) for (let a = 0; a < ex.length; a += 2) scan(ex[a], ex[a + 1]);
-      if (best >= 0) addBacktrack(best, q);
     }
-    void i;
   };
 
   const conflicts = (x: number, kx: number, y: number, ky: number): boolean =>

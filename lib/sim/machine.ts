@@ -27,6 +27,8 @@ export interface IrqWork {
   readonly csd: Csd | null;
   /** Earliest virtual time the work may start (timed mode). */
   readyAt: number;
+  /** Step that made the work runnable (queued the IPI, ended the grace period); set by the machine. */
+  readyStep?: number;
 }
 
 /** Completion counter shared by the sender of an IPI and its handlers. */
@@ -280,6 +282,13 @@ export class Machine {
     return r.length > 0 ? r[0].readyAt : Infinity;
   }
 
+  /** Step that made the next interrupt work of `cpu` runnable: it can never be reordered with taking it. */
+  irqReadyStep(cpu: number): number {
+    const q = this.ipiq[cpu];
+    const w = q.length > 0 ? q[0] : this.rcuReady[cpu][0];
+    return w?.readyStep ?? -1;
+  }
+
   // ---- the step ---------------------------------------------------------------------------------------
 
   /** Execute one step of context `p`, which must be enabled. */
@@ -437,6 +446,7 @@ export class Machine {
 
   /** Queue IPI work on `cpu` (the sender announces a write to its queue object). */
   queueIpi(cpu: number, work: IrqWork): void {
+    work.readyStep = this.steps - 1;
     this.ipiq[cpu].push(work);
   }
 
@@ -492,6 +502,7 @@ export class Machine {
       if (this.timed) this.count("grace periods");
       if (cb.work !== null) {
         if (this.timed) cb.work.readyAt = Math.max(cb.work.readyAt, cb.queuedAt + this.gpLatency);
+        cb.work.readyStep = this.steps - 1;
         this.rcuReady[cb.cpu].push(cb.work);
       }
     }
