@@ -53,4 +53,6 @@ export type { MmConfig, HwModel } from "./mm_types";
 export { MmuGather, MMU_GATHER_BUNDLE } from "./mmu_gather";
 export { VM_FAULT_OK, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, checkTable } from "./memory";
 export { check_lost_writes } from "./vmscan";
-export { HwTlb } from "./hwtlb";
+export { HwTlb, TLB_W, TLB_C } from "./hwtlb";
+export { populate } from "./prefault";
+export type { PrefaultOptions } from "./prefault";

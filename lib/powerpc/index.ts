@@ -1,0 +1,35 @@
+// The powerpc 64-bit hash MMU (2007 era): HPT, hash_page, flush_hash_page, per-core TLBs, and the ppc64 PTE
+// helpers. Compose: `{ ...simOps, ...mmOps, ...powerpcHashOps }`, and call powerpcHash(w, cfg) in setup.
+
+import * as hash from "./hash";
+import * as pgtable from "./pgtable";
+import * as tlb from "./tlb";
+
+export const powerpcHashOps = {
+  find_linux_pte: hash.find_linux_pte,
+  hash_page: hash.hash_page,
+  __hash_page_4K: hash.__hash_page_4K,
+  hpte_insert: hash.hpte_insert,
+  hpte_remove: hash.hpte_remove,
+  hpte_updatepp: hash.hpte_updatepp,
+  hpte_invalidate: hash.hpte_invalidate,
+  tlbie: hash.tlbie,
+  flush_hash_page: hash.flush_hash_page,
+  flush_hash_range: hash.flush_hash_range,
+  pte_update: pgtable.pte_update,
+  hpte_need_flush: pgtable.hpte_need_flush,
+  ptep_get_and_clear: pgtable.ptep_get_and_clear,
+  ptep_set_wrprotect: pgtable.ptep_set_wrprotect,
+  set_pte_at: pgtable.set_pte_at,
+  ptep_set_access_flags: pgtable.ptep_set_access_flags,
+  flush_tlb_page: pgtable.flush_tlb_page,
+  tlb_flush: pgtable.tlb_flush,
+  user_access: tlb.user_access,
+};
+
+export type PowerpcHashOps = typeof powerpcHashOps;
+export type { PK } from "./kernel";
+export * from "./mmu_hash64";
+export { PpcHw, ppcHw, powerpcHash, ACCESS_OK, ACCESS_HPT_MISS, ACCESS_PROT } from "./tlb";
+export type { PowerpcHashConfig } from "./tlb";
+export { prefault } from "./prefault";

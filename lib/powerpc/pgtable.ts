@@ -1,0 +1,82 @@
+// Models include/asm-powerpc/pgtable-ppc64.h and arch/powerpc/mm/tlb_64.c (v2.6.22): pte_update (an
+// ldarx/stdcx. loop that spins while _PAGE_BUSY is held by hash_page) and the ptep_* helpers built on it.
+// A cleared PTE that had HASHPTE calls hpte_need_flush through k, so fix 000's batch can replace it; the
+// default here is the after-fix behaviour with no active batch: flush_hash_page at once, globally.
+
+import { Gen, READ, WRITE } from "../sim/machine";
+import { event } from "../sim/event";
+import { checkTable } from "../mm/memory";
+import type { MmStruct, Ptep } from "../mm/mm_types";
+import type { MmuGather } from "../mm/mmu_gather";
+import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW } from "../mm/pgtable";
+import type { PK } from "./kernel";
+import { get_vsid, va_to_vpn } from "./mmu_hash64";
+
+const E_UPDATE = event("pte_update", "ldarx/stdcx.: clear bits (waits on _PAGE_BUSY)", { cost: "pte_update" });
+const E_SET = event("set_pte_at", "store PTE", { cost: "mem" });
+const E_ACCESS_FLAGS = event("__ptep_set_access_flags", "OR in RW/DIRTY/ACCESSED", { cost: "pte_update" });
+
+/** pte_update: atomically clear `clr` once _PAGE_BUSY is free; if the old PTE had an HPTE, hpte_need_flush. */
+export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
+  const w = mm.w;
+  k.wait(ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
+  const c = k.m.cur;
+  c.obj2 = ptep.pt.frame.id;
+  c.kind2 = READ;
+  yield;
+  if (!checkTable(k, ptep.pt, "pte_update")) return 0;
+  const old = ptep.v;
+  ptep.v = (old & ~clr) >>> 0;
+  w.changed();
+  if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_need_flush(mm, addr, ptep, old, huge);
+  return old;
+}
+
+/** hpte_need_flush (default: no active batch): flush_hash_page(vaddr, rpte, psize, 0) now, a global tlbie. */
+export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
+  void ptep, huge;
+  const vpn = va_to_vpn(get_vsid(mm.contextId, addr), addr);
+  yield* k.flush_hash_page(vpn, pte, false);
+}
+
+export function* ptep_get_and_clear(k: PK, mm: MmStruct, addr: number, ptep: Ptep): Gen<number> {
+  return yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
+}
+
+export function* ptep_set_wrprotect(k: PK, mm: MmStruct, addr: number, ptep: Ptep): Gen {
+  yield* k.pte_update(mm, addr, ptep, _PAGE_RW, false);
+}
+
+/** set_pte_at: a present old PTE is cleared (and flushed) first; the new one never carries HPTE flags. */
+export function* set_pte_at(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
+  const w = mm.w;
+  for (;;) {
+    k.wait(ptep.id, WRITE, E_SET, () => (ptep.v & _PAGE_BUSY) === 0);
+    yield;
+    if ((ptep.v & _PAGE_PRESENT) === 0) {
+      ptep.v = (pte & ~_PAGE_HPTEFLAGS) >>> 0;
+      w.changed();
+      return;
+    }
+    yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
+  }
+}
+
+/** ptep_set_access_flags: OR in RW/DIRTY/ACCESSED; the HPTE keeps its old PP until the next hash fault. */
+export function* ptep_set_access_flags(k: PK, mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen {
+  void addr;
+  k.wait(ptep.id, WRITE, E_ACCESS_FLAGS, () => (ptep.v & _PAGE_BUSY) === 0);
+  yield;
+  ptep.v = (ptep.v | (bits & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))) >>> 0;
+  mm.w.changed();
+}
+
+/** flush_tlb_page: empty on hash64 once pte_update flushes (2007 on). */
+export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
+  void k, mm, addr;
+}
+
+/** tlb_flush: the mmu_gather's arch flush; empty here (fix 000's pre-fix variant drains its batch here). */
+export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
+  void k, tlb;
+}

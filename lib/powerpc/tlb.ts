@@ -1,0 +1,174 @@
+// The POWER MMU hardware (no kernel file: what the kernel relies on, ISA 2.0x era): per-core TLBs shared by the
+// core's threads, filled from the HPT; the user load/store path TLB → HPT search → hash fault (hash_page) →
+// do_page_fault. One access is ONE step touching the core TLB, both PTEGs and the frame: tlbie's completion
+// rule makes a half-done translation unobservable. The invariants hpte-multi-hit, use-after-free and
+// stale-translation are checked here, where the access happens.
+
+import { Gen, READ, WRITE } from "../sim/machine";
+import { event } from "../sim/event";
+import { checkFrameAccess } from "../sim/page_alloc";
+import { HwModel, MmStruct, MmWorld, mmWorld } from "../mm/mm_types";
+import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
+import { pte_pfn, pte_present, pte_str } from "../mm/pgtable";
+import type { PK } from "./kernel";
+import { Hpt, HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_R_R, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
+
+export interface PowerpcHashConfig {
+  /** PTEGs in the HPT (a power of two): 2-4 for searches, thousands for workloads. */
+  ptegs: number;
+  /** TLB entries per core. */
+  tlbEntries?: number;
+}
+
+const E_LOAD = event("(hw) load", "TLB → HPT translate and load", { cost: "mem" });
+const E_STORE = event("(hw) store", "TLB → HPT translate and store", { cost: "mem" });
+
+export const ACCESS_OK = 0;
+export const ACCESS_HPT_MISS = 1;
+export const ACCESS_PROT = 2;
+
+interface Pending {
+  mm: MmStruct;
+  ea: number;
+  write: boolean;
+}
+
+/** The hash MMU of one machine: HPT + per-core TLBs, and the pending user accesses it keeps announced. */
+export class PpcHw implements HwModel {
+  readonly hpt: Hpt;
+  readonly tlb: HwTlb;
+  /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
+  readonly allObjs: number[] = [];
+  private readonly pending: (Pending | null)[];
+  private npending = 0;
+  constructor(readonly w: MmWorld, cfg: PowerpcHashConfig) {
+    const m = w.m;
+    this.hpt = new Hpt(m, cfg.ptegs);
+    this.tlb = new HwTlb(m, cfg.tlbEntries ?? 8);
+    for (let c = 0; c < this.tlb.cores; c++) this.allObjs.push(this.tlb.obj(c), WRITE);
+    this.pending = new Array(m.ctxs.length).fill(null);
+  }
+
+  /** Objects one access touches: core TLB, both PTEGs, every frame a current translation could give, the PTE (ghost). */
+  announceList(cpu: number, mm: MmStruct, ea: number, write: boolean): number[] {
+    const w = this.w;
+    const vpn = va_to_vpn(get_vsid(mm.contextId, ea), ea);
+    const core = w.m.coreOf(cpu);
+    const p = this.hpt.group(vpn, false);
+    const s = this.hpt.group(vpn, true);
+    const kind = write ? WRITE : READ;
+    const out = [this.tlb.obj(core), WRITE, this.hpt.obj(p), WRITE];
+    if (s !== p) out.push(this.hpt.obj(s), WRITE);
+    const t = this.tlb.lookup(core, vpn);
+    if (t >= 0) out.push(w.pa.frames[this.tlb.pfn[t]].id, kind);
+    for (const slot of this.hpt.findAll(vpn)) out.push(w.pa.frames[this.hpt.rpn[slot]].id, kind);
+    const ptep = w.lookup(mm, ea);
+    if (ptep !== null) out.push(ptep.id, READ);
+    return out;
+  }
+
+  reannounce(): void {
+    if (this.npending === 0) return;
+    const m = this.w.m;
+    for (let p = 0; p < this.pending.length; p++) {
+      const a = this.pending[p];
+      if (a === null) continue;
+      const c = m.ctxs[p];
+      const list = this.announceList(c.cpu, a.mm, a.ea, a.write);
+      c.obj = list[0];
+      c.kind = list[1];
+      c.obj2 = -1;
+      c.extra = list.length > 2 ? list.slice(2) : null;
+    }
+  }
+
+  /** One hardware access by the current context: announce, yield, translate and access. */
+  *access(k: PK, mm: MmStruct, ea: number, write: boolean): Gen<number> {
+    const m = k.m;
+    const c = m.cur;
+    k.multi(this.announceList(c.cpu, mm, ea, write), write ? E_STORE : E_LOAD);
+    this.pending[c.proc] = { mm, ea, write };
+    this.npending++;
+    yield;
+    this.pending[c.proc] = null;
+    this.npending--;
+    return this.translate(k, mm, ea, write);
+  }
+
+  /** The hardware's translation and access, inside one step. */
+  translate(k: PK, mm: MmStruct, ea: number, write: boolean): number {
+    const w = this.w;
+    const hpt = this.hpt;
+    const tlb = this.tlb;
+    const cpu = k.cpu();
+    const core = w.m.coreOf(cpu);
+    const vpn = va_to_vpn(get_vsid(mm.contextId, ea), ea);
+    let pfn: number;
+    let gen: number;
+    let via: string;
+    const t = tlb.lookup(core, vpn);
+    if (t >= 0) {
+      if (write && (tlb.flags[t] & TLB_W) === 0) return ACCESS_PROT;
+      if (write && (tlb.flags[t] & TLB_C) === 0) {
+        for (const s of hpt.findAll(vpn)) hpt.r[s] |= HPTE_R_C;
+        tlb.flags[t] |= TLB_C;
+      }
+      pfn = tlb.pfn[t];
+      gen = tlb.gen[t];
+      via = `core ${core} TLB`;
+    } else {
+      const hits = hpt.findAll(vpn);
+      if (hits.length > 1) {
+        k.violation("hpte-multi-hit", `cpu${cpu} ${write ? "store" : "load"} at 0x${ea.toString(16)}: ${hits.length} valid HPTEs match (slots ${hits.join(", ")} → pfn ${hits.map((s) => hpt.rpn[s]).join(", ")}); architecturally undefined`);
+        return ACCESS_OK;
+      }
+      if (hits.length === 0) return ACCESS_HPT_MISS;
+      const s = hits[0];
+      const writable = (hpt.r[s] & HPTE_R_PP) === PP_RW;
+      if (write && !writable) return ACCESS_PROT;
+      hpt.r[s] |= HPTE_R_R | (write ? HPTE_R_C : 0);
+      pfn = hpt.rpn[s];
+      gen = hpt.gen[s];
+      tlb.fill(core, vpn, pfn, gen, (writable ? TLB_W : 0) | ((hpt.r[s] & HPTE_R_C) !== 0 ? TLB_C : 0));
+      via = `HPTE slot ${s} (PTEG ${Math.floor(s / HPTES_PER_GROUP)})`;
+    }
+    const f = w.pa.frames[pfn];
+    const who = `cpu${cpu} user ${write ? "store" : "load"} at 0x${ea.toString(16)} via ${via}`;
+    if (!checkFrameAccess(k, f, gen, who)) return ACCESS_OK;
+    const pte = w.pteValue(mm, ea);
+    if (pte_present(pte, w.L) && pte_pfn(pte, w.L) !== pfn) {
+      k.violation("stale-translation", `${who} reached pfn ${pfn}, but the Linux PTE now maps ${pte_str(pte, w.L)}`);
+      return ACCESS_OK;
+    }
+    if (write) f.data = ++w.storeSeq;
+    return ACCESS_OK;
+  }
+}
+
+/** The hash MMU of the machine `w` runs on. */
+export function ppcHw(w: MmWorld): PpcHw {
+  const hw = w.hw;
+  if (!(hw instanceof PpcHw)) throw new Error("no powerpc hash MMU on this machine: call powerpcHash(w, cfg) in setup");
+  return hw;
+}
+
+/** powerpcHash: give an MmWorld a hash MMU (HPT + per-core TLBs). No steps: building the initial state. */
+export function powerpcHash(w: MmWorld, cfg: PowerpcHashConfig): PpcHw {
+  const hw = new PpcHw(w, cfg);
+  w.hw = hw;
+  return hw;
+}
+
+/**
+ * user_access: a user load or store by this CPU: hardware access; on an HPT miss or protection fault,
+ * hash_page; if that declines, do_page_fault; then retry. False on SIGSEGV/OOM.
+ */
+export function* user_access(k: PK, mm: MmStruct, ea: number, write: boolean): Gen<boolean> {
+  const hw = ppcHw(mmWorld(k.m));
+  for (;;) {
+    const r = yield* hw.access(k, mm, ea, write);
+    if (r === ACCESS_OK) return true;
+    if ((yield* k.hash_page(ea, write)) === 0) continue;
+    if ((yield* k.do_page_fault(mm, ea, write)) !== 0) return false;
+  }
+}
