@@ -14,3 +14,5 @@ export { ReplayPicker } from "./replay";
 export { Rng } from "./rng";
 export { encodeSchedule, decodeSchedule, ScheduleError, SCHEDULE_VERSION } from "./schedule";
 export type { Decision, ScheduleHeader } from "./schedule";
+export { runTimed } from "./timed";
+export type { TimedOptions, TimedResult, SampleStats } from "./timed";

@@ -43,16 +43,21 @@ export const lostUpdate = defineScenario({
   description: "Two CPUs each increment a counter once; the final check says an increment was lost.",
   ops: lostUpdateOps,
   variants: { racy: {}, spinlock: { counter_inc: counter_inc_locked } },
-  machine: (p: { cpus: number }) => ({ cpus: p.cpus }),
-  params: { cpus: 2 },
+  machine: (p: { cpus: number; iterations: number }) => ({ cpus: p.cpus }),
+  params: { cpus: 2, iterations: 1 },
   bounds: { preemptions: 2, depth: 2, maxSteps: 200 },
   setup(k, m, p) {
     const x: Counter = { id: m.newObj("counter"), v: 0 };
     const lock = spin_lock_init(m, "counter_lock");
-    for (let c = 0; c < p.cpus; c++) m.spawn(c, `inc${c}`, k.counter_inc(x, lock));
+    const total = p.cpus * p.iterations;
+    for (let c = 0; c < p.cpus; c++) {
+      m.spawn(c, `inc${c}`, p.iterations === 1 ? k.counter_inc(x, lock) : (function* (): Gen {
+        for (let i = 0; i < p.iterations; i++) yield* k.counter_inc(x, lock);
+      })());
+    }
     return {
       final() {
-        if (x.v !== p.cpus) k.violation("lost-update", `counter is ${x.v} after ${p.cpus} increments: an increment was overwritten`);
+        if (x.v !== total) k.violation("lost-update", `counter is ${x.v} after ${total} increments: an increment was overwritten`);
       },
       observe: () => `counter=${x.v}`,
     };

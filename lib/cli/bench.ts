@@ -1,0 +1,106 @@
+// Benchmarks (`flushlab bench`, `npm run bench`): search throughput, reduction factor, time to the first
+// minimised counterexample, and timed-mode speed. Printed and saved to bench/results/latest.json.
+
+import * as fs from "fs";
+import * as path from "path";
+import * as os from "os";
+import { Session, scenarios, ScenarioDef } from "../explore/scenario";
+import { explore } from "../explore/explore";
+import { dfs } from "../explore/dfs";
+import { runExecution } from "../explore/exec";
+import { RandomPicker } from "../explore/random";
+import { runTimed } from "../explore/timed";
+
+export interface BenchResult {
+  executionsPerSecond: Record<string, number>;
+  stepsPerExecution: Record<string, number>;
+  nsPerStep: Record<string, number>;
+  dfsExecutionsPerSecond: Record<string, number>;
+  reductionFactor: Record<string, number>;
+  reductionDetail: Record<string, { dpor: number; plain: number }>;
+  timeToFirstCounterexampleMs: Record<string, number>;
+  timedStepsPerSecond: number;
+  machine: { cpus: number; model: string; node: string };
+  date: string;
+}
+
+function measure(fn: () => number, ms: number): { perSec: number; units: number } {
+  const t0 = performance.now();
+  let units = 0;
+  let n = 0;
+  while (performance.now() - t0 < ms) {
+    units += fn();
+    n++;
+  }
+  const dt = (performance.now() - t0) / 1000;
+  return { perSec: n / dt, units: units / n };
+}
+
+/** Scenario/variant pairs registered for users (test scenarios excluded). */
+function pairs(): [ScenarioDef<any, any>, string][] {
+  const out: [ScenarioDef<any, any>, string][] = [];
+  for (const s of scenarios()) if (!s.id.startsWith("test-")) for (const v of Object.keys(s.variants)) out.push([s, v]);
+  return out;
+}
+
+export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): BenchResult {
+  const log = opts.log ?? (() => {});
+  const window = opts.quick ? 250 : 1500;
+  const res: BenchResult = {
+    executionsPerSecond: {},
+    stepsPerExecution: {},
+    nsPerStep: {},
+    dfsExecutionsPerSecond: {},
+    reductionFactor: {},
+    reductionDetail: {},
+    timeToFirstCounterexampleMs: {},
+    timedStepsPerSecond: 0,
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version },
+    date: new Date().toISOString(),
+  };
+  log(`flushlab bench (${res.machine.cpus} cores, ${res.machine.model}, node ${res.machine.node}), one core`);
+  log("\nsearch throughput (random walk, fresh machine per execution, no trace):");
+  for (const [s, v] of pairs()) {
+    const key = `${s.id}/${v}`;
+    const sess = new Session(s, { variant: v });
+    let seed = 1;
+    const r = measure(() => runExecution(sess, new RandomPicker(seed++), { maxSteps: sess.bounds.maxSteps }).steps, window);
+    res.executionsPerSecond[key] = Math.round(r.perSec);
+    res.stepsPerExecution[key] = Math.round(r.units * 10) / 10;
+    res.nsPerStep[key] = Math.round(1e9 / (r.perSec * r.units));
+    const t0 = performance.now();
+    const d = dfs(sess, { reduce: true, preemptionBound: sess.bounds.preemptions, maxSteps: sess.bounds.maxSteps, maxExecutions: Infinity, deadline: t0 + window, stopOnViolation: false });
+    res.dfsExecutionsPerSecond[key] = Math.round(((d.executions + d.sleepBlocked) / (performance.now() - t0)) * 1000);
+    log(`  ${key.padEnd(36)} ${String(res.executionsPerSecond[key]).padStart(9)} exec/s  ${String(res.stepsPerExecution[key]).padStart(6)} steps/exec  ${String(res.nsPerStep[key]).padStart(5)} ns/step   dfs ${res.dfsExecutionsPerSecond[key]} exec/s`);
+  }
+  log("\nreduction factor (plain DFS / DPOR executions, both exhaustive, no preemption bound):");
+  for (const [id, v, params] of [["lost-update", "racy", { cpus: 3 }], ["lost-update", "spinlock", { cpus: 3 }], ["lost-update", "racy", { cpus: 3, iterations: 2 }]] as const) {
+    const s = scenarios().find((x) => x.id === id)!;
+    const sess = new Session(s, { variant: v, params });
+    const run = (reduce: boolean) => dfs(sess, { reduce, preemptionBound: Infinity, maxSteps: 1000, maxExecutions: 5_000_000, deadline: performance.now() + 60_000, stopOnViolation: false });
+    const red = run(true);
+    const full = run(false);
+    const key = `${id}/${v}@${JSON.stringify(params).replace(/[{}"]/g, "")}`;
+    if (red.exhaustive && full.exhaustive) {
+      res.reductionFactor[key] = Math.round((full.executions / red.executions) * 10) / 10;
+      res.reductionDetail[key] = { dpor: red.executions, plain: full.executions };
+      log(`  ${key.padEnd(36)} ${full.executions} / ${red.executions} = ${res.reductionFactor[key]}×`);
+    } else log(`  ${key}: not exhaustive within the budget`);
+  }
+  log("\ntime to first minimised counterexample (dfs, default bounds):");
+  for (const [s, v] of pairs()) {
+    const r = explore(s, { variant: v, timeLimitMs: 20_000 });
+    if (r.violation) {
+      res.timeToFirstCounterexampleMs[`${s.id}/${v}`] = r.elapsedMs;
+      log(`  ${`${s.id}/${v}`.padEnd(36)} ${r.elapsedMs} ms  (${r.violation.invariant}, ${r.violation.preemptions} preemption(s), ${r.violation.steps} steps)`);
+    }
+  }
+  const tr = runTimed("lost-update", { variant: "spinlock", params: { cpus: 8, iterations: opts.quick ? 20_000 : 200_000 } });
+  res.timedStepsPerSecond = Math.round(tr.steps / (tr.wallMs / 1000));
+  log(`\ntimed mode: ${tr.steps} steps in ${tr.wallMs.toFixed(0)} ms = ${res.timedStepsPerSecond} steps/s`);
+  const dir = path.join(process.cwd(), "bench", "results");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(res, null, 2) + "\n");
+  log(`\nsaved bench/results/latest.json`);
+  return res;
+}

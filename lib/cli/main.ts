@@ -1,0 +1,159 @@
+// The flushlab command line: list scenarios, explore one, replay a schedule string, run the benchmarks.
+// Exit codes: 0 clean and exhausted, 1 violation found, 2 bad input, 3 budget ran out without a verdict.
+
+import { explore, replay, ExploreResult, ExploreOptions } from "../explore/explore";
+import { scenarios, getScenario } from "../explore/scenario";
+import { ScheduleError } from "../explore/schedule";
+import { ModelError } from "../sim/machine";
+import type { Violation } from "../sim/trace";
+import { parseArgs, intFlag, strFlag, UsageError } from "./args";
+import { runBench } from "./bench";
+import "../scenarios/index";
+
+const USAGE = `usage:
+  flushlab list [--json]
+  flushlab explore <scenario> [--variant V] [--strategy dfs|pct|random] [--preemptions N|inf] [--depth D]
+                   [--max-executions N] [--time-limit S] [--seed S] [--no-reduce] [--json]
+  flushlab replay <scenario> [--variant V] --schedule S [--json]
+  flushlab bench [--json] [--quick]`;
+
+type Out = (s: string) => void;
+
+function exitCodeOf(r: ExploreResult): number {
+  if (r.violation) return 1;
+  if (r.strategy === "replay") return 0;
+  return r.exhaustive ? 0 : 3;
+}
+
+function jsonOf(r: ExploreResult): object {
+  const v = r.violation;
+  return {
+    scenario: r.scenario,
+    variant: r.variant,
+    strategy: r.strategy,
+    bounds: r.bounds,
+    executions: r.executions,
+    exhaustive: r.exhaustive,
+    elapsedMs: r.elapsedMs,
+    violation: v ? { invariant: v.invariant, message: v.message, schedule: v.schedule, steps: v.steps, preemptions: v.preemptions, trace: v.trace } : null,
+    stats: r.stats,
+  };
+}
+
+function timeline(v: Violation): string {
+  const lines: string[] = [];
+  const width = Math.max(...v.trace.map((t) => t.thread.length));
+  for (const t of v.trace) {
+    const mark = t.i === v.at ? ">>" : "  ";
+    const obj = t.obj ? ` [${t.kind} ${t.obj}]` : "";
+    const ch = t.choices ? ` choose=${t.choices.join(",")}` : "";
+    lines.push(`${mark} ${String(t.i).padStart(4)}  cpu${t.cpu} ${t.ctx.padEnd(4)} ${t.thread.padEnd(width)}  ${t.fn}: ${t.what}${obj}${ch}`);
+  }
+  return lines.join("\n");
+}
+
+function human(r: ExploreResult, out: Out): void {
+  const b = r.bounds;
+  const bounds = [
+    b.preemptions !== null ? `preemption bound ${b.preemptions}` : "",
+    b.depth !== null ? `depth ${b.depth}` : "",
+    b.seed !== null ? `seed ${b.seed}` : "",
+    `max ${b.maxSteps} steps`,
+  ].filter(Boolean).join(", ");
+  out(`${r.scenario} / ${r.variant}: ${r.strategy}, ${bounds}`);
+  out(`${r.executions} execution(s) in ${r.elapsedMs} ms${r.strategy === "dfs" ? (r.exhaustive ? ", bounded space exhausted" : ", space NOT exhausted") : ""}`);
+  if (r.stats.guarantee !== undefined) {
+    out(`PCT guarantee per execution: 1/(n·k^(d−1)) with n=${r.stats.contexts}, k=${r.stats.longestExecution}, d=${r.bounds.depth}: ${r.stats.guarantee.toExponential(3)}`);
+  }
+  if (r.stats.prunedByBound > 0) out(`(${r.stats.prunedByBound} branches were cut by the preemption bound)`);
+  const v = r.violation;
+  if (!v) {
+    out("no violation");
+    return;
+  }
+  out(`\nVIOLATION ${v.invariant}: ${v.message}`);
+  out(`${v.steps} steps, ${v.preemptions} preemption(s); functions: ${v.functions.join(", ")}`);
+  out(`\n${timeline(v)}\n`);
+  out(`schedule: ${v.schedule}`);
+  out(`replay:   flushlab replay ${r.scenario} --variant ${r.variant} --schedule ${v.schedule}`);
+}
+
+function progressBar(err: Out, enabled: boolean): ExploreOptions["onProgress"] {
+  if (!enabled) return undefined;
+  return (p) => err(`\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s${p.found ? ", violation found: minimising" : ""}   `);
+}
+
+export function run(argv: string[], out: Out, err: Out, isTty = false): number {
+  try {
+    const cmd = argv[0];
+    const rest = argv.slice(1);
+    if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+      out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === "list") {
+      const p = parseArgs(rest, [], ["json"]);
+      if (p.positional.length) throw new UsageError(`list takes no arguments`);
+      const rows = scenarios()
+        .filter((s) => !s.id.startsWith("test-"))
+        .map((s) => ({ id: s.id, fix: s.fix ?? null, title: s.title, variants: Object.keys(s.variants), bounds: s.bounds ?? {} }));
+      if (p.flags.has("json")) out(JSON.stringify(rows, null, 2));
+      else for (const r of rows) out(`${r.id.padEnd(28)} ${(r.fix ?? "-").padEnd(18)} ${r.variants.join(", ").padEnd(28)} ${r.title}`);
+      return 0;
+    }
+    if (cmd === "explore") {
+      const p = parseArgs(rest, ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"], ["json", "no-reduce"]);
+      if (p.positional.length !== 1) throw new UsageError("explore needs exactly one scenario id");
+      const strategy = strFlag(p, "strategy") ?? "dfs";
+      if (!["dfs", "pct", "random"].includes(strategy)) throw new UsageError(`--strategy must be dfs, pct or random, got "${strategy}"`);
+      const tl = intFlag(p, "time-limit", 1);
+      const json = p.flags.has("json");
+      const r = explore(p.positional[0], {
+        variant: strFlag(p, "variant"),
+        strategy: strategy as ExploreOptions["strategy"],
+        preemptions: intFlag(p, "preemptions", 0, true),
+        depth: intFlag(p, "depth", 1),
+        maxExecutions: intFlag(p, "max-executions", 1),
+        timeLimitMs: tl !== undefined ? tl * 1000 : undefined,
+        seed: intFlag(p, "seed", 0),
+        reduce: !p.flags.has("no-reduce"),
+        onProgress: progressBar(err, isTty && !json),
+      });
+      if (isTty && !json) err("\r\x1b[K");
+      if (json) out(JSON.stringify(jsonOf(r)));
+      else human(r, out);
+      return exitCodeOf(r);
+    }
+    if (cmd === "replay") {
+      const p = parseArgs(rest, ["variant", "schedule"], ["json"]);
+      if (p.positional.length !== 1) throw new UsageError("replay needs exactly one scenario id");
+      const schedule = strFlag(p, "schedule");
+      if (!schedule) throw new UsageError("replay needs --schedule");
+      getScenario(p.positional[0]);
+      const r = replay(p.positional[0], { variant: strFlag(p, "variant"), schedule });
+      if (p.flags.has("json")) out(JSON.stringify(jsonOf(r)));
+      else human(r, out);
+      return exitCodeOf(r);
+    }
+    if (cmd === "bench") {
+      const p = parseArgs(rest, [], ["json", "quick"]);
+      const res = runBench({ quick: p.flags.has("quick"), log: p.flags.has("json") ? () => {} : out });
+      if (p.flags.has("json")) out(JSON.stringify(res));
+      return 0;
+    }
+    throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ScheduleError || e instanceof ModelError) {
+      err(`flushlab: ${e.message.split("\n")[0]}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export function main(argv: string[]): void {
+  const code = run(argv, (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s), process.stderr.isTTY === true);
+  process.exitCode = code;
+}
+
+if (require.main === module) main(process.argv.slice(2));
