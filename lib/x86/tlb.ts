@@ -1,0 +1,188 @@
+// Models the x86 MMU rules and arch/x86 PTE/TLB helpers (v3.14) for comparisons: a TLB entry caches whether
+// the PTE was dirty; only a dirty-cached entry lets a store bypass the page table. A store through a clean
+// entry walks and sets the PTE's dirty bit (or faults if read-only). TLB shootdown is modelled as one step
+// invalidating every core's TLB (the initiator waits for all IPIs; IPI latency is timed mode's business).
+
+import { Gen, READ, WRITE } from "../sim/machine";
+import { event } from "../sim/event";
+import { checkFrameAccess } from "../sim/page_alloc";
+import type { K } from "../mm/kernel";
+import { HwModel, MmStruct, MmWorld, Ptep, mmWorld } from "../mm/mm_types";
+import type { MmuGather } from "../mm/mmu_gather";
+import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
+import { pte_pfn, pte_present, pte_str, PAGE_SIZE } from "../mm/pgtable";
+
+const E_LOAD = event("(hw) load", "TLB → page walk, load", { cost: "mem" });
+const E_STORE = event("(hw) store", "TLB → page walk (sets D), store", { cost: "mem" });
+const E_XCHG = event("ptep_get_and_clear", "xchg PTE", { cost: "atomic" });
+const E_SET = event("set_pte_at", "store PTE", { cost: "mem" });
+const E_CLR = event("ptep_set_wrprotect", "clear RW", { cost: "atomic" });
+const E_FLAGS = event("ptep_set_access_flags", "OR in bits", { cost: "mem" });
+const E_SHOOT = event("flush_tlb_mm_range", "shootdown: every core's TLB", { cost: "tlb_shootdown", counter: "tlb shootdowns" });
+
+const tagOf = (mm: MmStruct, ea: number): number => mm.contextId * 2 ** 20 + Math.floor(ea / PAGE_SIZE);
+
+export class X86Hw implements HwModel {
+  readonly tlb: HwTlb;
+  readonly allObjs: number[] = [];
+  private readonly pending: ({ mm: MmStruct; ea: number; write: boolean } | null)[];
+  private npending = 0;
+  constructor(readonly w: MmWorld, tlbEntries: number) {
+    this.tlb = new HwTlb(w.m, tlbEntries);
+    for (let c = 0; c < this.tlb.cores; c++) this.allObjs.push(this.tlb.obj(c), WRITE);
+    this.pending = new Array(w.m.ctxs.length).fill(null);
+  }
+  announceList(cpu: number, mm: MmStruct, ea: number, write: boolean): number[] {
+    const w = this.w;
+    const core = w.m.coreOf(cpu);
+    const kind = write ? WRITE : READ;
+    const out = [this.tlb.obj(core), WRITE];
+    const t = this.tlb.lookup(core, tagOf(mm, ea));
+    if (t >= 0) out.push(w.pa.frames[this.tlb.pfn[t]].id, kind);
+    const ptep = w.lookup(mm, ea);
+    if (ptep !== null) {
+      out.push(ptep.id, kind, ptep.pt.frame.id, READ);
+      const v = ptep.v;
+      if (pte_present(v, w.L)) out.push(w.pa.frames[pte_pfn(v, w.L)].id, kind);
+    }
+    return out;
+  }
+  reannounce(): void {
+    if (this.npending === 0) return;
+    const m = this.w.m;
+    for (let p = 0; p < this.pending.length; p++) {
+      const a = this.pending[p];
+      if (a === null) continue;
+      const c = m.ctxs[p];
+      const list = this.announceList(c.cpu, a.mm, a.ea, a.write);
+      c.obj = list[0];
+      c.kind = list[1];
+      c.obj2 = -1;
+      c.extra = list.length > 2 ? list.slice(2) : null;
+    }
+  }
+  *access(k: K, mm: MmStruct, ea: number, write: boolean): Gen<boolean> {
+    const c = k.m.cur;
+    k.multi(this.announceList(c.cpu, mm, ea, write), write ? E_STORE : E_LOAD);
+    this.pending[c.proc] = { mm, ea, write };
+    this.npending++;
+    yield;
+    this.pending[c.proc] = null;
+    this.npending--;
+    return this.translate(k, mm, ea, write);
+  }
+  /** One access; false = page fault. */
+  translate(k: K, mm: MmStruct, ea: number, write: boolean): boolean {
+    const w = this.w;
+    const L = w.L;
+    const cpu = k.cpu();
+    const core = w.m.coreOf(cpu);
+    const tag = tagOf(mm, ea);
+    const t = this.tlb.lookup(core, tag);
+    let pfn: number;
+    let gen: number;
+    let via = `core ${core} TLB`;
+    if (t >= 0 && (!write || (this.tlb.flags[t] & (TLB_W | TLB_C)) === (TLB_W | TLB_C))) {
+      pfn = this.tlb.pfn[t];
+      gen = this.tlb.gen[t];
+    } else {
+      // Walk: a store through a clean or missing entry must find a present, writable PTE and set its D bit.
+      if (t >= 0) this.tlb.tag[t] = -1;
+      via = "page walk";
+      const ptep = w.lookup(mm, ea);
+      if (ptep === null) return false;
+      const v = ptep.v;
+      if (!pte_present(v, L) || (write && (v & L.RW) === 0)) return false;
+      if (write) ptep.v = v | L.DIRTY | L.ACCESSED;
+      pfn = pte_pfn(v, L);
+      gen = w.pa.frames[pfn].gen;
+      this.tlb.fill(core, tag, pfn, gen, ((v & L.RW) !== 0 ? TLB_W : 0) | ((ptep.v & L.DIRTY) !== 0 ? TLB_C : 0));
+    }
+    const f = w.pa.frames[pfn];
+    const who = `cpu${cpu} user ${write ? "store" : "load"} at 0x${ea.toString(16)} via ${via}`;
+    if (!checkFrameAccess(k, f, gen, who)) return true;
+    const pte = w.pteValue(mm, ea);
+    if (pte_present(pte, L) && pte_pfn(pte, L) !== pfn) {
+      k.violation("stale-translation", `${who} reached pfn ${pfn}, but the Linux PTE now maps ${pte_str(pte, L)}`);
+      return true;
+    }
+    if (write) f.data = ++w.storeSeq;
+    return true;
+  }
+}
+
+export function x86Hw(w: MmWorld): X86Hw {
+  if (!(w.hw instanceof X86Hw)) throw new Error("no x86 MMU on this machine: call x86Mmu(w) in setup");
+  return w.hw;
+}
+
+/** x86Mmu: give an MmWorld (built with layout X86) per-core x86 TLBs. */
+export function x86Mmu(w: MmWorld, cfg: { tlbEntries?: number } = {}): X86Hw {
+  const hw = new X86Hw(w, cfg.tlbEntries ?? 8);
+  w.hw = hw;
+  return hw;
+}
+
+export function* user_access(k: K, mm: MmStruct, ea: number, write: boolean): Gen<boolean> {
+  const hw = x86Hw(mmWorld(k.m));
+  for (;;) {
+    if (yield* hw.access(k, mm, ea, write)) return true;
+    if ((yield* k.do_page_fault(mm, ea, write)) !== 0) return false;
+  }
+}
+
+export function* ptep_get_and_clear(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen<number> {
+  void addr;
+  k.W(ptep.id, E_XCHG);
+  yield;
+  const old = ptep.v;
+  ptep.v = 0;
+  mm.w.changed();
+  return old;
+}
+
+export function* set_pte_at(k: K, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
+  void addr;
+  k.W(ptep.id, E_SET);
+  yield;
+  ptep.v = pte;
+  mm.w.changed();
+}
+
+export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen {
+  void addr;
+  k.W(ptep.id, E_CLR);
+  yield;
+  ptep.v = ptep.v & ~mm.w.L.RW;
+  mm.w.changed();
+}
+
+export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen {
+  void addr;
+  k.W(ptep.id, E_FLAGS);
+  yield;
+  ptep.v = ptep.v | bits;
+  mm.w.changed();
+}
+
+/** flush_tlb_mm_range: invalidate [start, end) of mm in every core's TLB. */
+export function* flush_tlb_mm_range(k: K, mm: MmStruct, start: number, end: number): Gen {
+  const w = mmWorld(k.m);
+  const hw = x86Hw(w);
+  k.multi(hw.allObjs, E_SHOOT);
+  yield;
+  for (let a = start; a < end; a += PAGE_SIZE) hw.tlb.invalidateAll(tagOf(mm, a));
+  w.changed();
+}
+
+export function* flush_tlb_page(k: K, mm: MmStruct, addr: number): Gen {
+  yield* flush_tlb_mm_range(k, mm, addr, addr + PAGE_SIZE);
+}
+
+export function* tlb_flush(k: K, tlb: MmuGather): Gen {
+  if (tlb.end > tlb.start) yield* flush_tlb_mm_range(k, tlb.mm, tlb.start, tlb.end);
+  tlb.start = Infinity;
+  tlb.end = 0;
+}
+
+export const x86Ops = { user_access, ptep_get_and_clear, set_pte_at, ptep_set_wrprotect, ptep_set_access_flags, flush_tlb_page, tlb_flush };
