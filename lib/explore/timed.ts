@@ -93,10 +93,11 @@ export function runTimed(scenario: string | ScenarioDef<any, any>, opts: TimedOp
         clock[cpu] = bestT;
       }
     }
-    const cpu = m.ctxs[best].cpu;
+    // The step occupies [t, t + cost): its code runs at completion, so k.now() inside it is the end time.
+    const c = m.ctxs[best];
+    const e = c.ev;
+    clock[c.cpu] += e.id < evCost.length ? evCost[e.id] : costs[e.cost] ?? costs.mem;
     m.step(best);
-    const e = m.eEv;
-    clock[cpu] += e.id < evCost.length ? evCost[e.id] : costs[e.cost] ?? costs.mem;
   }
   const counters: Record<string, number> = {};
   for (const [k, v] of m.counters) counters[k] = v;

@@ -21,7 +21,7 @@ export interface TraceStep {
   kind: "R" | "W" | "-";
   /** Values chosen by `choose()` during this step, if any. */
   choices?: number[];
-  /** Virtual time at the start of the step (timed mode only), ns. */
+  /** Virtual time when the step completed (timed mode only), ns. */
   t?: number;
 }
 
