@@ -42,7 +42,8 @@ export class KernelSession {
   ) {
     kernel.statusChanged.connect((_, status) => {
       // The server restarts a dead kernel on its own ("restarting"); services then says "autorestarting".
-      if (status === "dead" || status === "autorestarting" || status === "restarting") this.markDead(`kernel ${status}`);
+      if (status === "dead") this.markDead("the kernel process died and the server could not restart it");
+      else if (status === "autorestarting" || status === "restarting") this.markDead("the kernel process died; the server restarted it, so all state is gone");
     });
     kernel.connectionStatusChanged.connect((_, status) => {
       if (status === "disconnected") this.markDead("connection to the server lost");
@@ -123,16 +124,50 @@ export class KernelSession {
 
   /** Shuts the kernel down (best effort: a dead kernel may already be gone) and releases the managers. */
   async close(): Promise<void> {
-    try {
-      await this.session.shutdown();
-    } catch {
-      // already gone
+    // After a death the server restarts the kernel; a shutdown before the new kernel is up fails with a 500
+    // (jupyter_client's `ready` future is unset), so wait for it to answer kernel_info first.
+    if (this.deadReason) {
+      await withTimeout(this.connected(), 15_000);
+      await withTimeout(this.kernel.requestKernelInfo().catch(() => undefined), 15_000);
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.session.shutdown();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
     this.session.dispose();
     this.managers.sessions.dispose();
     this.managers.kernels.dispose();
   }
+
+  /** Resolves when services has its websocket back (it reconnects on its own after an auto-restart). */
+  private connected(): Promise<void> {
+    if (this.kernel.connectionStatus === "connected") return Promise.resolve();
+    return new Promise((resolve) => {
+      const on = (_: unknown, status: string) => {
+        if (status !== "connected") return;
+        this.kernel.connectionStatusChanged.disconnect(on);
+        resolve();
+      };
+      this.kernel.connectionStatusChanged.connect(on);
+    });
+  }
 }
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
+}
+
+// services starts `reconnect()` after an auto-restart without awaiting it; if we dispose first, that promise
+// rejects with this exact message and nobody can catch it. Anything else stays fatal, as Node's default.
+process.on("unhandledRejection", (reason) => {
+  if (reason instanceof Error && reason.message === "Kernel connection disconnected") return;
+  throw reason;
+});
 
 /** Applies one iopub message to the cell's outputs, the way nbclient builds an executed notebook. */
 export function collect(msg: KernelMessage.IIOPubMessage, outputs: Output[], displays: DisplayRegistry): void {

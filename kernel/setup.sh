@@ -65,6 +65,12 @@ find_chromium() {
   return 1
 }
 
+# `setup.sh --print-jupyter`: only report which Jupyter the checks accept (used by the tests).
+if [ "${1:-}" = "--print-jupyter" ]; then
+  find_jupyter || { echo "none"; exit 1; }
+  exit 0
+fi
+
 # 1. Jupyter and Chromium.
 found="$(find_jupyter || true)"
 chromium="$(find_chromium || true)"

@@ -55,6 +55,9 @@ async function main(): Promise<number> {
   });
   // @jupyterlab/services logs every websocket it opens with console.debug.
   console.debug = () => undefined;
+  // ...and warns on every reconnect after a kernel death, which the reporter already explains.
+  const warn = console.warn.bind(console);
+  console.warn = (...a: unknown[]) => (String(a[0]).startsWith("Connection lost, reconnecting") ? undefined : warn(...a));
 
   try {
     server = await startJupyterServer({ rootDir: root, toolchain: tc, logName: "workbook-server.log" });
