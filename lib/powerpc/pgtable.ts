@@ -32,11 +32,20 @@ export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: 
   return old;
 }
 
-/** hpte_need_flush (default: no active batch): flush_hash_page(vaddr, rpte, psize, 0) now, a global tlbie. */
-export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
-  void ptep, huge;
-  const vpn = va_to_vpn(get_vsid(mm.contextId, addr), addr);
-  yield* k.flush_hash_page(vpn, pte, false);
+/** pte_update (v2.6.21): the same, but the old HPTE's flush is queued by hpte_update (fix 000's "before"). */
+export function* pte_update_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
+  const w = mm.w;
+  k.wait(ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
+  const c = k.m.cur;
+  c.obj2 = ptep.pt.frame.id;
+  c.kind2 = READ;
+  yield;
+  if (!checkTable(k, ptep.pt, "pte_update")) return 0;
+  const old = ptep.v;
+  ptep.v = (old & ~clr) >>> 0;
+  w.changed();
+  if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_update(mm, addr, ptep, old, huge);
+  return old;
 }
 
 export function* ptep_get_and_clear(k: PK, mm: MmStruct, addr: number, ptep: Ptep): Gen<number> {
@@ -71,12 +80,3 @@ export function* ptep_set_access_flags(k: PK, mm: MmStruct, addr: number, ptep: 
   mm.w.changed();
 }
 
-/** flush_tlb_page: empty on hash64 once pte_update flushes (2007 on). */
-export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
-  void k, mm, addr;
-}
-
-/** tlb_flush: the mmu_gather's arch flush; empty here (fix 000's pre-fix variant drains its batch here). */
-export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
-  void k, tlb;
-}

@@ -43,6 +43,11 @@ export function prefault(mm: MmStruct, ea: number, opts: HashPrefaultOptions = {
   }
   if (hidx < 0) throw new Error(`prefault: both PTEGs of 0x${ea.toString(16)} are full`);
   ptep.v = pte_set_hidx(pte, hidx) | _PAGE_HASHPTE;
-  for (const core of opts.tlbCores ?? []) hw.tlb.fill(core, vpn, pfn, gen, (pp === PP_RW ? TLB_W : 0) | TLB_C);
+  for (const core of opts.tlbCores ?? []) {
+    hw.tlb.fill(core, vpn, pfn, gen, (pp === PP_RW ? TLB_W : 0) | TLB_C);
+    // A core can only cache the mm's translations if one of its threads ran the mm: cpu_vm_mask says so,
+    // and flushes decide tlbie vs tlbiel from it.
+    mm.cpu_vm_mask |= 1 << (core * w.m.threadsPerCore);
+  }
   return pfn;
 }

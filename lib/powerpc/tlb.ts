@@ -11,6 +11,7 @@ import { HwModel, MmStruct, MmWorld, mmWorld } from "../mm/mm_types";
 import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
 import { pte_pfn, pte_present, pte_str } from "../mm/pgtable";
 import type { PK } from "./kernel";
+import { defineTlbBatch, PPC64_TLB_BATCH_NR } from "./tlb_batch";
 import { Hpt, HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_R_R, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
 
 export interface PowerpcHashConfig {
@@ -18,6 +19,8 @@ export interface PowerpcHashConfig {
   ptegs: number;
   /** TLB entries per core. */
   tlbEntries?: number;
+  /** Entries of the per-CPU ppc64_tlb_batch (PPC64_TLB_BATCH_NR = 192; smaller reaches "batch full" in searches). */
+  batchNr?: number;
 }
 
 const E_LOAD = event("(hw) load", "TLB → HPT translate and load", { cost: "mem" });
@@ -156,6 +159,7 @@ export function ppcHw(w: MmWorld): PpcHw {
 export function powerpcHash(w: MmWorld, cfg: PowerpcHashConfig): PpcHw {
   const hw = new PpcHw(w, cfg);
   w.hw = hw;
+  defineTlbBatch(w.m, cfg.batchNr ?? PPC64_TLB_BATCH_NR);
   return hw;
 }
 

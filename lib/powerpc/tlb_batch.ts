@@ -1,0 +1,240 @@
+// Models the per-CPU hash flush batch of arch/powerpc/mm/tlb_64.c and include/asm-powerpc/tlbflush.h across
+// a741e67969577163a4cfc78d7fd2753219087ef1, "[POWERPC] Make tlb flush batch use lazy MMU mode" (v2.6.22):
+//  - v2.6.21 (before): hpte_update queues every hash flush in ppc64_tlb_batch; flush_tlb_pending drains it
+//    from tlb_flush (tlb_finish_mmu), flush_tlb_page/mm/range, set_pte_at and __switch_to: after zap_pte_range
+//    has dropped the PTE lock.
+//  - v2.6.22 (after): hpte_need_flush batches only between arch_enter_lazy_mmu_mode and
+//    arch_leave_lazy_mmu_mode, which generic code nests inside the PTE lock, and flushes at once otherwise.
+//  - b9ef323ea168 (Oct 2022): enter/leave also disable/enable preemption, because since 2020
+//    apply_to_page_range runs lazy sections without any PTE lock.
+// The batch is touched only by its own CPU's task, so its accesses are ordered by the CPU and need no lock.
+
+import { Gen, WRITE } from "../sim/machine";
+import { event } from "../sim/event";
+import { DEFINE_PER_CPU, PerCpu } from "../sim/percpu";
+import type { Machine } from "../sim/machine";
+import { mmWorld } from "../mm/mm_types";
+import type { MmStruct, Ptep } from "../mm/mm_types";
+import type { MmuGather } from "../mm/mmu_gather";
+import { _PAGE_BUSY, _PAGE_HPTEFLAGS, _PAGE_PRESENT } from "../mm/pgtable";
+import type { PK } from "./kernel";
+import { get_vsid, va_to_vpn } from "./mmu_hash64";
+
+/** PPC64_TLB_BATCH_NR: entries per batch (a scenario may shrink it to reach the "batch full" path). */
+export const PPC64_TLB_BATCH_NR = 192;
+
+/** struct ppc64_tlb_batch (`active` exists from v2.6.22). One mm and one page size per batch. */
+export class Ppc64TlbBatch {
+  active = 0;
+  index = 0;
+  mm: MmStruct | null = null;
+  /** real_pte_t: the old PTE, which carries the hidx of its HPTE slot. */
+  readonly pte: number[] = [];
+  /** vaddr (later vpn): what flush_hash_page needs to find the slot. */
+  readonly vaddr: number[] = [];
+  psize = 0;
+  constructor(readonly nr: number) {}
+}
+
+const batches = new WeakMap<Machine, PerCpu<Ppc64TlbBatch>>();
+
+/** DEFINE_PER_CPU(struct ppc64_tlb_batch, ppc64_tlb_batch) on machine `m` (setup). */
+export function defineTlbBatch(m: Machine, nr = PPC64_TLB_BATCH_NR): PerCpu<Ppc64TlbBatch> {
+  const b = DEFINE_PER_CPU(m, "ppc64_tlb_batch", () => new Ppc64TlbBatch(nr));
+  batches.set(m, b);
+  return b;
+}
+
+export function ppc64_tlb_batch(m: Machine): PerCpu<Ppc64TlbBatch> {
+  const b = batches.get(m);
+  if (!b) throw new Error("no ppc64_tlb_batch on this machine: call defineTlbBatch(m) in setup");
+  return b;
+}
+
+/** __get_cpu_var(ppc64_tlb_batch): with CONFIG_DEBUG_PREEMPT, using it preemptible is a kernel BUG report. */
+function thisBatch(k: PK): { batch: Ppc64TlbBatch; id: number } {
+  const cpu = k.smp_processor_id();
+  const pc = ppc64_tlb_batch(k.m);
+  return { batch: pc.on(cpu), id: pc.id(cpu) };
+}
+
+const E_QUEUE = event("hpte_update", "queue flush in ppc64_tlb_batch", { cost: "mem" });
+const E_QUEUE_NEW = event("hpte_need_flush", "queue flush in ppc64_tlb_batch", { cost: "mem" });
+const E_DRAIN = event("__flush_tlb_pending", "drain ppc64_tlb_batch", { cost: "mem", counter: "batch flushes" });
+const E_ACTIVE = event("arch_enter_lazy_mmu_mode", "batch->active = 1", { cost: "mem" });
+const E_INACTIVE = event("arch_leave_lazy_mmu_mode", "batch->active = 0", { cost: "mem" });
+
+const vpnOf = (mm: MmStruct, addr: number): number => va_to_vpn(get_vsid(mm.contextId, addr), addr);
+
+// ---- v2.6.21: before the fix ----------------------------------------------------------------------------
+
+/** hpte_update (v2.6.21): a PTE that had an HPTE changed: queue its flush; drained only by flush_tlb_pending. */
+export function* hpte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
+  void ptep, huge;
+  const { batch, id } = thisBatch(k);
+  k.W(id, E_QUEUE);
+  yield;
+  let i = batch.index;
+  const psize = 0; // 4K pages only in this model
+  // Memory pressure in the middle of a batch (copy_page_range) can switch mm: flush what we have.
+  if (i !== 0 && (mm !== batch.mm || batch.psize !== psize)) {
+    yield* k.flush_tlb_pending();
+    i = 0;
+  }
+  if (i === 0) {
+    batch.mm = mm;
+    batch.psize = psize;
+  }
+  batch.vaddr[i] = vpnOf(mm, addr);
+  batch.pte[i] = pte;
+  batch.index = ++i;
+  if (i >= batch.nr) yield* k.flush_tlb_pending();
+}
+
+/** flush_tlb_pending (v2.6.21): drain this CPU's batch if it holds anything. */
+export function* flush_tlb_pending(k: PK): Gen {
+  const { batch } = thisBatch(k);
+  if (batch.index) yield* k.__flush_tlb_pending(batch);
+}
+
+/** __flush_tlb_pending (v2.6.21): BUG_ON(in_interrupt()), get_cpu, local if only this CPU ran the mm. */
+export function* __flush_tlb_pending_v2621(k: PK, batch: Ppc64TlbBatch): Gen {
+  k.BUG_ON(k.m.inInterrupt(), "bug-on", "__flush_tlb_pending called in interrupt");
+  const cpu = yield* k.get_cpu();
+  yield* drain(k, batch, cpu);
+  yield* k.put_cpu();
+}
+
+/** tlb_flush (v2.6.21, asm-powerpc/tlb.h): flush_tlb_pending(); pte_free_finish(). */
+export function* tlb_flush_v2621(k: PK, tlb: MmuGather): Gen {
+  void tlb;
+  yield* k.flush_tlb_pending();
+}
+
+/** flush_tlb_page / flush_tlb_mm / flush_tlb_range (v2.6.21): drain the batch. */
+export function* flush_tlb_page_v2621(k: PK, mm: MmStruct, addr: number): Gen {
+  void mm, addr;
+  yield* k.flush_tlb_pending();
+}
+
+// ---- v2.6.22: the fix -----------------------------------------------------------------------------------
+
+/**
+ * hpte_need_flush (v2.6.22): flush now (global) unless this CPU has an active batch, else queue; a batch
+ * holds one mm and one page size and is flushed when full. Caller must be non-preemptible.
+ */
+export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
+  void ptep, huge;
+  const { batch, id } = thisBatch(k);
+  const psize = 0;
+  const vaddr = vpnOf(mm, addr);
+  if (!batch.active) {
+    yield* k.flush_hash_page(vaddr, pte, false);
+    return;
+  }
+  k.W(id, E_QUEUE_NEW);
+  yield;
+  let i = batch.index;
+  if (i !== 0 && (mm !== batch.mm || batch.psize !== psize)) {
+    yield* k.__flush_tlb_pending(batch);
+    i = 0;
+  }
+  if (i === 0) {
+    batch.mm = mm;
+    batch.psize = psize;
+  }
+  batch.pte[i] = pte;
+  batch.vaddr[i] = vaddr;
+  batch.index = ++i;
+  if (i >= batch.nr) yield* k.__flush_tlb_pending(batch);
+}
+
+/** __flush_tlb_pending (v2.6.22): no get_cpu and no in_interrupt check: the caller is non-preemptible. */
+export function* __flush_tlb_pending(k: PK, batch: Ppc64TlbBatch): Gen {
+  yield* drain(k, batch, k.smp_processor_id());
+}
+
+/** arch_enter_lazy_mmu_mode (v2.6.22): batch->active = 1. */
+export function* arch_enter_lazy_mmu_mode(k: PK): Gen {
+  const { batch, id } = thisBatch(k);
+  k.W(id, E_ACTIVE);
+  yield;
+  batch.active = 1;
+}
+
+/** arch_leave_lazy_mmu_mode (v2.6.22): flush what the section queued, then batch->active = 0. */
+export function* arch_leave_lazy_mmu_mode(k: PK): Gen {
+  const { batch, id } = thisBatch(k);
+  if (batch.index) yield* k.__flush_tlb_pending(batch);
+  k.W(id, E_INACTIVE);
+  yield;
+  batch.active = 0;
+}
+
+/**
+ * tlb_flush (v2.6.22, tlb_64.c): a batch still pending is flushed before the pages are freed. Taken with
+ * get_cpu_var as tlb_hash64.c does from v3.0, when the mmu_gather became preemptible; under v2.6.22's
+ * per-CPU gather preemption is already off, so the extra disable changes nothing there.
+ */
+export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
+  void tlb;
+  yield* k.preempt_disable();
+  const { batch } = thisBatch(k);
+  if (batch.index) yield* k.__flush_tlb_pending(batch);
+  yield* k.preempt_enable();
+}
+
+/** flush_tlb_page (v2.6.22 hash64): empty; every PTE change already flushed or is batched under the PTL. */
+export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
+  void k, mm, addr;
+}
+
+// ---- b9ef323ea168 (2022): preemption off in lazy mode -------------------------------------------------------
+
+export function* arch_enter_lazy_mmu_mode_2022(k: PK): Gen {
+  yield* k.preempt_disable();
+  const { batch, id } = thisBatch(k);
+  k.W(id, E_ACTIVE);
+  yield;
+  batch.active = 1;
+}
+
+export function* arch_leave_lazy_mmu_mode_2022(k: PK): Gen {
+  const { batch, id } = thisBatch(k);
+  if (batch.index) yield* k.__flush_tlb_pending(batch);
+  k.W(id, E_INACTIVE);
+  yield;
+  batch.active = 0;
+  yield* k.preempt_enable();
+}
+
+// ---- shared ---------------------------------------------------------------------------------------------
+
+/** The flush itself: one entry → flush_hash_page, more → flush_hash_range; local when only this CPU ran the mm. */
+function* drain(k: PK, batch: Ppc64TlbBatch, cpu: number): Gen {
+  const pc = ppc64_tlb_batch(k.m);
+  k.W(pc.id(cpu), E_DRAIN);
+  yield;
+  const n = batch.index;
+  const local = batch.mm !== null && batch.mm.cpu_vm_mask === 1 << cpu;
+  k.sample("batch size at flush", n);
+  if (n === 1) yield* k.flush_hash_page(batch.vaddr[0], batch.pte[0], local);
+  else yield* k.flush_hash_range(batch.vaddr.slice(0, n), batch.pte.slice(0, n), local);
+  batch.index = 0;
+}
+
+/** set_pte_at (v2.6.21): a present PTE is cleared and the batch drained before the new PTE is stored. */
+export function* set_pte_at_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
+  const w = mmWorld(k.m);
+  if ((ptep.v & _PAGE_PRESENT) !== 0) {
+    yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
+    yield* k.flush_tlb_pending();
+  }
+  k.wait(ptep.id, WRITE, E_SET_2621, () => (ptep.v & _PAGE_BUSY) === 0);
+  yield;
+  ptep.v = (pte & ~_PAGE_HPTEFLAGS) >>> 0;
+  w.changed();
+}
+const E_SET_2621 = event("set_pte_at", "store PTE", { cost: "mem" });
+
+export { WRITE };
