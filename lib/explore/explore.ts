@@ -11,6 +11,7 @@ import { runExecution, serialPick, Picker } from "./exec";
 import { PctPicker, pctBound } from "./pct";
 import { RandomPicker } from "./random";
 import { ReplayPicker } from "./replay";
+import { Rng } from "./rng";
 import { Decision, ScheduleError, decodeSchedule, encodeSchedule } from "./schedule";
 
 export type Strategy = "dfs" | "pct" | "random";
@@ -214,8 +215,10 @@ export function explore(scenario: string | ScenarioDef<any, any>, opts: ExploreO
     if (first.violation) found = { info: first.violation, decisions: first.decisions, steps: first.steps, preemptions: first.preemptions };
     depth = strategy === "pct" ? opts.depth ?? session.bounds.depth : null;
     let lastReport = performance.now();
+    // Each execution gets its own seed drawn from the user's, so runs with different seeds are independent.
+    const seeds = new Rng(seed);
     while (!found && executions < maxExecutions && performance.now() < deadline) {
-      const s = seed + executions - 1;
+      const s = seeds.next();
       const picker: Picker = strategy === "pct" ? new PctPicker(s, first.machine.ctxs.length, k, depth!) : new RandomPicker(s);
       const out = runExecution(session, picker, { maxSteps });
       executions++;

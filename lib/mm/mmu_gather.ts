@@ -70,3 +70,19 @@ export function* pte_free_tlb(k: K, tlb: MmuGather, pt: PtPage): Gen {
   tlb.need_flush = true;
   tlb.tables.push(pt);
 }
+
+/**
+ * tlb_gather_mmu (v2.6.2x): the gather was per-CPU (get_cpu_var(mmu_gathers)), so preemption stayed off from
+ * here to tlb_finish_mmu — the unmapper cannot migrate while its per-CPU hash batch is pending.
+ */
+export function* tlb_gather_mmu_v2622(k: K, mm: MmStruct, fullmm: boolean): Gen<MmuGather> {
+  yield* k.preempt_disable();
+  return new MmuGather(mm, fullmm, mm.w.gatherMax, k.cpu());
+}
+
+/** tlb_finish_mmu (v2.6.2x): final flush and free, then put_cpu_var(mmu_gathers). */
+export function* tlb_finish_mmu_v2622(k: K, tlb: MmuGather, start: number, end: number): Gen {
+  void start, end;
+  yield* k.tlb_flush_mmu(tlb);
+  yield* k.preempt_enable();
+}

@@ -1,3 +1,4 @@
 // Every registered scenario: importing this module registers them.
 
 export * from "./lost_update";
+export * from "./lazy_mmu_batch";

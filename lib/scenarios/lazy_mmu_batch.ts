@@ -1,0 +1,103 @@
+// Fix 000, lazy-mmu-batch: a741e67969577163a4cfc78d7fd2753219087ef1 "[POWERPC] Make tlb flush batch use
+// lazy MMU mode" (v2.6.22). One CPU unmaps a range of an mm (MADV_DONTNEED: zap_page_range) while another
+// thread of the same mm reads and then stores to the same pages. Nothing here says in which order they run:
+// the explorer finds the interleaving.
+//
+// Era: v2.6.21/22 generic mm (the mmu_gather is per-CPU, so preemption is off from tlb_gather_mmu to
+// tlb_finish_mmu). zap_pte_range is the model's v3.14 shape; with a gather that never fills (the scenario
+// unmaps fewer pages than it holds) it does what the v2.6.22 one does: clear under the PTE lock, gather,
+// unlock, flush and free at tlb_finish_mmu.
+
+import { defineScenario } from "../explore/scenario";
+import { simOps } from "../sim/index";
+import type { Gen } from "../sim/machine";
+import { mmOps, MmWorld, PAGE_SIZE } from "../mm/index";
+import { tlb_gather_mmu_v2622, tlb_finish_mmu_v2622 } from "../mm/mmu_gather";
+import { arch_enter_lazy_mmu_mode as generic_enter, arch_leave_lazy_mmu_mode as generic_leave } from "../mm/memory";
+import { powerpcHashOps, powerpcHash, prefault, pte_update_v2621 } from "../powerpc/index";
+import {
+  __flush_tlb_pending_v2621,
+  tlb_flush_v2621,
+  flush_tlb_page_v2621,
+  set_pte_at_v2621,
+} from "../powerpc/tlb_batch";
+import type { PK } from "../powerpc/kernel";
+
+export const BASE = 0x10000000;
+
+/** The modelled functions of the v2.6.22 kernel (the fixed one): generic mm of the era plus the hash MMU. */
+export const lazyMmuOps = {
+  ...simOps,
+  ...mmOps,
+  ...powerpcHashOps,
+  tlb_gather_mmu: tlb_gather_mmu_v2622,
+  tlb_finish_mmu: tlb_finish_mmu_v2622,
+};
+
+/**
+ * The functions a741e679 changed, as they were before it (v2.6.21). The batch is filled by hpte_update under the
+ * PTE lock and drained by flush_tlb_pending from tlb_flush, flush_tlb_page and set_pte_at; generic code's
+ * lazy-MMU hooks are still the no-ops of asm-generic.
+ */
+export const lazyMmuBefore = {
+  pte_update: pte_update_v2621,
+  __flush_tlb_pending: __flush_tlb_pending_v2621,
+  tlb_flush: tlb_flush_v2621,
+  flush_tlb_page: flush_tlb_page_v2621,
+  set_pte_at: set_pte_at_v2621,
+  arch_enter_lazy_mmu_mode: generic_enter,
+  arch_leave_lazy_mmu_mode: generic_leave,
+};
+
+export interface LazyMmuParams {
+  /** CPUs; CPU 0 unmaps, every other CPU runs a user thread of the same mm. */
+  cpus: number;
+  /** Pages mapped, hashed and unmapped. */
+  pages: number;
+  /** PPC64_TLB_BATCH_NR (192 in the kernel). */
+  batchNr: number;
+  /** PTEGs in the HPT. */
+  ptegs: number;
+  /** Whether the user threads store after reading (false: reads only, a smaller space for benchmarks). */
+  store: boolean;
+}
+
+export const lazyMmuBatch = defineScenario<typeof lazyMmuOps, LazyMmuParams>({
+  id: "lazy-mmu-batch",
+  fix: "lazy-mmu-batch",
+  title: "ppc64 hash flush batch drained after the PTE lock is dropped",
+  description:
+    "CPU 0 zaps a range (MADV_DONTNEED) while a thread of the same mm on another CPU reads then stores to it. " +
+    "Before the fix the hash flush is queued in a per-CPU batch and drained at tlb_finish_mmu, after the PTE lock.",
+  ops: lazyMmuOps,
+  variants: { before: lazyMmuBefore, after: {} },
+  machine: (p) => ({ cpus: p.cpus }),
+  params: { cpus: 2, pages: 1, batchNr: 192, ptegs: 2, store: true },
+  bounds: { preemptions: 2, depth: 3, maxSteps: 1000 },
+  setup(k, m, p) {
+    if (!Number.isInteger(p.pages) || p.pages < 1 || p.pages > 64) throw new Error(`pages must be 1..64 in a search, got ${p.pages}`);
+    if (!Number.isInteger(p.cpus) || p.cpus < 2) throw new Error(`cpus must be at least 2 (an unmapper and a user), got ${p.cpus}`);
+    const w = new MmWorld(m, { frames: 8 + 2 * p.pages * p.cpus, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    powerpcHash(w, { ptegs: p.ptegs, tlbEntries: 2, batchNr: p.batchNr });
+    const mm = w.mm_alloc();
+    const vma = w.mmap_anon(mm, BASE, p.pages);
+    const users: number[] = [];
+    for (let c = 1; c < p.cpus; c++) users.push(m.coreOf(c));
+    // Every page was read by the user threads: clean (so its HPTE is read-only), hashed, in their TLBs.
+    for (let i = 0; i < p.pages; i++) prefault(mm, BASE + i * PAGE_SIZE, { write: false, tlbCores: users });
+    const kk = k as unknown as PK;
+    m.spawn(0, "madvise", (function* (): Gen {
+      yield* kk.switch_mm(mm);
+      yield* kk.zap_page_range(vma, BASE, p.pages * PAGE_SIZE);
+    })());
+    for (let c = 1; c < p.cpus; c++) {
+      m.spawn(c, `user${c}`, (function* (): Gen {
+        yield* kk.switch_mm(mm);
+        for (let i = 0; i < p.pages; i++) {
+          yield* kk.user_access(mm, BASE + i * PAGE_SIZE, false);
+          if (p.store) yield* kk.user_access(mm, BASE + i * PAGE_SIZE, true);
+        }
+      })());
+    }
+  },
+});
