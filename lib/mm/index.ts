@@ -37,6 +37,7 @@ export const mmOps = {
   page_remove_rmap: rmap.page_remove_rmap,
   page_mkclean: rmap.page_mkclean,
   page_mkclean_one: rmap.page_mkclean_one,
+  page_referenced_one: rmap.page_referenced_one,
   find_get_page: filemap.find_get_page,
   set_page_dirty: wb.set_page_dirty,
   clear_page_dirty_for_io: wb.clear_page_dirty_for_io,

@@ -19,6 +19,8 @@ export interface ArchOps {
   ptep_set_wrprotect(mm: MmStruct, addr: number, ptep: Ptep): Gen;
   /** ptep_set_access_flags: OR bits into a present PTE (write fault upgrade), under the PTL. */
   ptep_set_access_flags(mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen;
+  /** ptep_test_and_clear_young: clear the accessed bit; was it set? (page aging) */
+  ptep_test_and_clear_young(mm: MmStruct, addr: number, ptep: Ptep): Gen<boolean>;
   /** flush_tlb_page: after a PTE change outside an mmu_gather. */
   flush_tlb_page(mm: MmStruct, addr: number): Gen;
   /** tlb_flush: the arch flush of an mmu_gather (tlb_flush_mmu's first half). */

@@ -69,4 +69,27 @@ export function* page_mkclean_one(k: K, f: PageFrame, vma: Vma, addr: number): G
   return ret;
 }
 
+/**
+ * page_referenced_one (v2.6.22): page aging. Under the PTL, ptep_clear_flush_young: clear the accessed bit
+ * and, if it was set, flush_tlb_page — a PTE update outside any lazy-MMU section.
+ */
+export function* page_referenced_one(k: K, f: PageFrame, vma: Vma, addr: number): Gen<boolean> {
+  const mm = vma.mm;
+  const L = mm.w.L;
+  const ptep = yield* k.follow_pte_table(mm, addr);
+  if (ptep === null) return false;
+  const ptl = ptep.pt.ptl!;
+  yield* k.spin_lock(ptl);
+  k.RW2(ptep.id, READ, ptep.pt.frame.id, READ, E_REF_CHECK);
+  yield;
+  let young = false;
+  if (pte_present(ptep.v, L) && pte_pfn(ptep.v, L) === f.pfn) {
+    young = yield* k.ptep_test_and_clear_young(mm, addr, ptep);
+    if (young) yield* k.flush_tlb_page(mm, addr);
+  }
+  yield* k.spin_unlock(ptl);
+  return young;
+}
+const E_REF_CHECK = event("page_referenced_one", "page_check_address: PTE maps the page?", { cost: "mem" });
+
 export { WRITE };

@@ -27,6 +27,7 @@ export const powerpcHashOps = {
   arch_leave_lazy_mmu_mode: batch.arch_leave_lazy_mmu_mode,
   ptep_get_and_clear: pgtable.ptep_get_and_clear,
   ptep_set_wrprotect: pgtable.ptep_set_wrprotect,
+  ptep_test_and_clear_young: pgtable.ptep_test_and_clear_young,
   set_pte_at: pgtable.set_pte_at,
   ptep_set_access_flags: pgtable.ptep_set_access_flags,
   flush_tlb_page: batch.flush_tlb_page,

@@ -52,6 +52,12 @@ export function* ptep_get_and_clear(k: PK, mm: MmStruct, addr: number, ptep: Pte
   return yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
 }
 
+/** ptep_test_and_clear_young: clear _PAGE_ACCESSED through pte_update (so an HPTE is flushed); was it set? */
+export function* ptep_test_and_clear_young(k: PK, mm: MmStruct, addr: number, ptep: Ptep): Gen<boolean> {
+  const old = yield* k.pte_update(mm, addr, ptep, _PAGE_ACCESSED, false);
+  return (old & _PAGE_ACCESSED) !== 0;
+}
+
 export function* ptep_set_wrprotect(k: PK, mm: MmStruct, addr: number, ptep: Ptep): Gen {
   yield* k.pte_update(mm, addr, ptep, _PAGE_RW, false);
 }

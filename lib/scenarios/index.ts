@@ -2,3 +2,4 @@
 
 export * from "./lost_update";
 export * from "./lazy_mmu_batch";
+export * from "./lazy_mmu_workload";

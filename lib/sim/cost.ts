@@ -55,6 +55,8 @@ export const DEFAULT_COSTS: Readonly<CostModel> = Object.freeze({
   call_rcu: 30,
   /** One RCU grace period, synchronize_rcu at HZ=1000: mean ≈10 ms [46]. */
   rcu_gp: 10_000_000,
+  /** An IPI shootdown to a few CPUs: t_local + t_ipi(1.8 µs) + n·45 ns + victim 0.3 µs, §3 of the cost model. (E) */
+  tlb_shootdown: 2500,
   /** x86 INVLPG, per page: "about 100 ns" [35]. */
   invlpg: 100,
   /** KVM HV real-mode hcall round trip: 509 cycles [15]. */

@@ -8,9 +8,15 @@ import { event } from "./event";
 export class Spinlock {
   /** Explorer process holding the lock, or -1. */
   owner = -1;
+  /** Timed mode: when the holder took it, for the hold-time samples. */
+  since = 0;
+  /** Sample name for hold times: the lock's class, e.g. `lock hold: ptl`. */
+  readonly holdSample: string;
   /** Guard of a waiting spin_lock, allocated once. */
   readonly isFree = (): boolean => this.owner < 0;
-  constructor(readonly id: number, readonly name: string) {}
+  constructor(readonly id: number, readonly name: string) {
+    this.holdSample = `lock hold: ${name.split(/[@[.]/)[0]}`;
+  }
 }
 
 /** spin_lock_init: a new lock object on machine `m`. */
@@ -33,6 +39,7 @@ export function* spin_lock(k: KernelBase, l: Spinlock): Gen {
   l.owner = c.proc;
   c.locks++;
   c.preempt++;
+  if (m.timed) l.since = k.now();
 }
 
 export function* spin_unlock(k: KernelBase, l: Spinlock): Gen {
@@ -46,6 +53,7 @@ export function* spin_unlock(k: KernelBase, l: Spinlock): Gen {
     return;
   }
   if (c.preempt <= 0) throw new ModelError(`${c.name}: preempt_count underflow in spin_unlock(${l.name})`);
+  if (m.timed) k.sample(l.holdSample, k.now() - l.since);
   l.owner = -1;
   c.locks--;
   c.preempt--;

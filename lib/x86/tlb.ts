@@ -166,6 +166,18 @@ export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: P
 }
 
 /** flush_tlb_mm_range: invalidate [start, end) of mm in every core's TLB. */
+/** ptep_test_and_clear_young: clear the accessed bit (the flush, if any, is the caller's flush_tlb_page). */
+export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen<boolean> {
+  void addr;
+  k.W(ptep.id, E_YOUNG);
+  yield;
+  const old = ptep.v;
+  ptep.v = (old & ~mm.w.L.ACCESSED) >>> 0;
+  mm.w.changed();
+  return (old & mm.w.L.ACCESSED) !== 0;
+}
+const E_YOUNG = event("ptep_test_and_clear_young", "clear accessed bit", { cost: "atomic" });
+
 export function* flush_tlb_mm_range(k: K, mm: MmStruct, start: number, end: number): Gen {
   const w = mmWorld(k.m);
   const hw = x86Hw(w);
@@ -185,4 +197,4 @@ export function* tlb_flush(k: K, tlb: MmuGather): Gen {
   tlb.end = 0;
 }
 
-export const x86Ops = { user_access, ptep_get_and_clear, set_pte_at, ptep_set_wrprotect, ptep_set_access_flags, flush_tlb_page, tlb_flush };
+export const x86Ops = { user_access, ptep_get_and_clear, set_pte_at, ptep_set_wrprotect, ptep_set_access_flags, ptep_test_and_clear_young, flush_tlb_page, tlb_flush };

@@ -1,0 +1,108 @@
+// Fix 000 in timed mode: what a741e679 costs. One CPU unmaps N hashed pages of an mm that `cpus` CPUs have
+// run (so flushes are global tlbie unless the mm ran on this CPU alone), or ages them (page_referenced_one:
+// PTE updates outside any lazy-MMU section). Same modelled functions and variants as lazy-mmu-batch.
+
+import { defineScenario } from "../explore/scenario";
+import type { Gen } from "../sim/machine";
+import { MmWorld, PAGE_SIZE } from "../mm/index";
+import { powerpcHash, prefault } from "../powerpc/index";
+import type { PK } from "../powerpc/kernel";
+import { lazyMmuOps, lazyMmuBefore, BASE } from "./lazy_mmu_batch";
+import { runTimed, TimedResult } from "../explore/timed";
+
+/** FREE_PTE_NR: pages a v2.6.22 per-CPU mmu_gather holds before it must flush. */
+export const FREE_PTE_NR = 506;
+
+export interface LazyMmuWorkloadParams {
+  pages: number;
+  cpus: number;
+  op: "munmap" | "aging";
+  batchNr: number;
+}
+
+export const lazyMmuWorkload = defineScenario<typeof lazyMmuOps, LazyMmuWorkloadParams>({
+  id: "lazy-mmu-workload",
+  fix: "lazy-mmu-batch",
+  title: "munmap / page aging of N hashed pages, before and after the lazy-MMU batch (timed mode)",
+  ops: lazyMmuOps,
+  variants: { before: lazyMmuBefore, after: {} },
+  machine: (p) => ({ cpus: p.cpus }),
+  params: { pages: 1024, cpus: 2, op: "munmap", batchNr: 192 },
+  bounds: { maxSteps: 100_000_000 },
+  setup(k, m, p) {
+    if (!Number.isInteger(p.pages) || p.pages < 1 || p.pages > 1_048_576) throw new Error(`pages must be 1..1048576, got ${p.pages}`);
+    if (!Number.isInteger(p.cpus) || p.cpus < 1 || p.cpus > 8) throw new Error(`cpus must be 1..8, got ${p.cpus}`);
+    if (p.op !== "munmap" && p.op !== "aging") throw new Error(`op must be "munmap" or "aging", got ${String(p.op)}`);
+    const ptePages = Math.ceil(p.pages / 512);
+    const w = new MmWorld(m, { frames: p.pages + ptePages + 16, ptrsPerPte: 512, ptrsPerPmd: 512, ptrsPerPgd: 512, gatherMax: FREE_PTE_NR });
+    let ptegs = 2;
+    while (ptegs * 2 < p.pages) ptegs *= 2; // the kernel sizes the HPT for about 2 pages per PTEG
+    powerpcHash(w, { ptegs, tlbEntries: 64, batchNr: p.batchNr });
+    const mm = w.mm_alloc();
+    const vma = w.mmap_anon(mm, BASE, p.pages);
+    const pfns: number[] = [];
+    for (let i = 0; i < p.pages; i++) pfns.push(prefault(mm, BASE + i * PAGE_SIZE, { write: true }));
+    mm.cpu_vm_mask = (1 << p.cpus) - 1; // every CPU ran a thread of this mm
+    const kk = k as unknown as PK;
+    const end = BASE + p.pages * PAGE_SIZE;
+    m.spawn(0, p.op, (function* (): Gen {
+      yield* kk.switch_mm(mm);
+      const t0 = kk.now();
+      if (p.op === "munmap") {
+        // unmap_region (mm/mmap.c): unmap the range, unlink its page tables, flush, free.
+        const tlb = yield* kk.tlb_gather_mmu(mm, false);
+        yield* kk.unmap_vmas(tlb, vma, BASE, end);
+        yield* kk.free_pgtables(tlb, vma, BASE, end);
+        yield* kk.tlb_finish_mmu(tlb, BASE, end);
+      } else {
+        for (let i = 0; i < p.pages; i++) yield* kk.page_referenced_one(w.pa.frames[pfns[i]], vma, BASE + i * PAGE_SIZE);
+      }
+      kk.sample(p.op, kk.now() - t0);
+    })());
+  },
+});
+
+export interface LazyMmuCost {
+  variant: string;
+  op: string;
+  pages: number;
+  cpus: number;
+  /** Operation latency, ns. */
+  latencyNs: number;
+  tlbie: number;
+  tlbiel: number;
+  hashFlushes: number;
+  batchFlushes: number;
+  meanBatch: number;
+  /** Mean and max PTE-lock hold time, ns. */
+  ptlHoldMeanNs: number;
+  ptlHoldMaxNs: number;
+  steps: number;
+  wallMs: number;
+}
+
+/** Run one workload in virtual time and summarise it for plots. */
+export function lazyMmuCost(variant: "before" | "after", params: Partial<LazyMmuWorkloadParams>): LazyMmuCost {
+  const r: TimedResult = runTimed(lazyMmuWorkload, { variant, params: params as Record<string, unknown> });
+  if (r.violation) throw new Error(`workload hit ${r.violation.invariant}: ${r.violation.message}`);
+  const p = { ...lazyMmuWorkload.params!, ...params };
+  const c = r.counters;
+  const hold = r.samples["lock hold: ptl"];
+  const batch = r.samples["batch size at flush"];
+  return {
+    variant,
+    op: p.op,
+    pages: p.pages,
+    cpus: p.cpus,
+    latencyNs: r.samples[p.op]?.max ?? 0,
+    tlbie: c.tlbie ?? 0,
+    tlbiel: c.tlbiel ?? 0,
+    hashFlushes: c["hash flushes"] ?? 0,
+    batchFlushes: c["batch flushes"] ?? 0,
+    meanBatch: batch ? batch.mean : 0,
+    ptlHoldMeanNs: hold ? hold.mean : 0,
+    ptlHoldMaxNs: hold ? hold.max : 0,
+    steps: r.steps,
+    wallMs: r.wallMs,
+  };
+}
