@@ -16,3 +16,5 @@ export { encodeSchedule, decodeSchedule, ScheduleError, SCHEDULE_VERSION } from 
 export type { Decision, ScheduleHeader } from "./schedule";
 export { runTimed } from "./timed";
 export type { TimedOptions, TimedResult, SampleStats } from "./timed";
+export { functionSource, unifiedDiff, variantDiff } from "./source";
+export type { FunctionSource, FunctionChange } from "./source";
