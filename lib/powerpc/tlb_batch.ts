@@ -51,12 +51,16 @@ export function ppc64_tlb_batch(m: Machine): PerCpu<Ppc64TlbBatch> {
   return b;
 }
 
-/** __get_cpu_var(ppc64_tlb_batch): with CONFIG_DEBUG_PREEMPT, using it preemptible is a kernel BUG report. */
-function thisBatch(k: PK): { batch: Ppc64TlbBatch; id: number } {
-  const cpu = k.smp_processor_id();
-  const pc = ppc64_tlb_batch(k.m);
-  return { batch: pc.on(cpu), id: pc.id(cpu) };
+/**
+ * __get_cpu_var(ppc64_tlb_batch): with CONFIG_DEBUG_PREEMPT, using it preemptible is a kernel BUG report.
+ * Called right after the step that announced the batch access, so a report lands on that step.
+ */
+function thisBatch(k: PK): Ppc64TlbBatch {
+  return ppc64_tlb_batch(k.m).on(k.smp_processor_id());
 }
+
+/** Object id of this CPU's batch, for announcing an access to it. */
+const batchId = (k: PK): number => ppc64_tlb_batch(k.m).id(k.cpu());
 
 const E_QUEUE = event("hpte_update", "queue flush in ppc64_tlb_batch", { cost: "mem" });
 const E_QUEUE_NEW = event("hpte_need_flush", "queue flush in ppc64_tlb_batch", { cost: "mem" });
@@ -71,9 +75,9 @@ const vpnOf = (mm: MmStruct, addr: number): number => va_to_vpn(get_vsid(mm.cont
 /** hpte_update (v2.6.21): a PTE that had an HPTE changed: queue its flush; drained only by flush_tlb_pending. */
 export function* hpte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
   void ptep, huge;
-  const { batch, id } = thisBatch(k);
-  k.W(id, E_QUEUE);
+  k.W(batchId(k), E_QUEUE);
   yield;
+  const batch = thisBatch(k);
   let i = batch.index;
   const psize = 0; // 4K pages only in this model
   // Memory pressure in the middle of a batch (copy_page_range) can switch mm: flush what we have.
@@ -93,7 +97,7 @@ export function* hpte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte:
 
 /** flush_tlb_pending (v2.6.21): drain this CPU's batch if it holds anything. */
 export function* flush_tlb_pending(k: PK): Gen {
-  const { batch } = thisBatch(k);
+  const batch = thisBatch(k);
   if (batch.index) yield* k.__flush_tlb_pending(batch);
 }
 
@@ -125,14 +129,14 @@ export function* flush_tlb_page_v2621(k: PK, mm: MmStruct, addr: number): Gen {
  */
 export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
   void ptep, huge;
-  const { batch, id } = thisBatch(k);
+  const batch = thisBatch(k);
   const psize = 0;
   const vaddr = vpnOf(mm, addr);
   if (!batch.active) {
     yield* k.flush_hash_page(vaddr, pte, false);
     return;
   }
-  k.W(id, E_QUEUE_NEW);
+  k.W(batchId(k), E_QUEUE_NEW);
   yield;
   let i = batch.index;
   if (i !== 0 && (mm !== batch.mm || batch.psize !== psize)) {
@@ -156,17 +160,16 @@ export function* __flush_tlb_pending(k: PK, batch: Ppc64TlbBatch): Gen {
 
 /** arch_enter_lazy_mmu_mode (v2.6.22): batch->active = 1. */
 export function* arch_enter_lazy_mmu_mode(k: PK): Gen {
-  const { batch, id } = thisBatch(k);
-  k.W(id, E_ACTIVE);
+  k.W(batchId(k), E_ACTIVE);
   yield;
-  batch.active = 1;
+  thisBatch(k).active = 1;
 }
 
 /** arch_leave_lazy_mmu_mode (v2.6.22): flush what the section queued, then batch->active = 0. */
 export function* arch_leave_lazy_mmu_mode(k: PK): Gen {
-  const { batch, id } = thisBatch(k);
+  const batch = thisBatch(k);
   if (batch.index) yield* k.__flush_tlb_pending(batch);
-  k.W(id, E_INACTIVE);
+  k.W(batchId(k), E_INACTIVE);
   yield;
   batch.active = 0;
 }
@@ -179,7 +182,7 @@ export function* arch_leave_lazy_mmu_mode(k: PK): Gen {
 export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
   void tlb;
   yield* k.preempt_disable();
-  const { batch } = thisBatch(k);
+  const batch = thisBatch(k);
   if (batch.index) yield* k.__flush_tlb_pending(batch);
   yield* k.preempt_enable();
 }
@@ -191,18 +194,19 @@ export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
 
 // ---- b9ef323ea168 (2022): preemption off in lazy mode -------------------------------------------------------
 
+/** arch_enter_lazy_mmu_mode (b9ef323ea168): preempt_disable, then batch->active = 1. */
 export function* arch_enter_lazy_mmu_mode_2022(k: PK): Gen {
   yield* k.preempt_disable();
-  const { batch, id } = thisBatch(k);
-  k.W(id, E_ACTIVE);
+  k.W(batchId(k), E_ACTIVE);
   yield;
-  batch.active = 1;
+  thisBatch(k).active = 1;
 }
 
+/** arch_leave_lazy_mmu_mode (b9ef323ea168): flush, batch->active = 0, then preempt_enable. */
 export function* arch_leave_lazy_mmu_mode_2022(k: PK): Gen {
-  const { batch, id } = thisBatch(k);
+  const batch = thisBatch(k);
   if (batch.index) yield* k.__flush_tlb_pending(batch);
-  k.W(id, E_INACTIVE);
+  k.W(batchId(k), E_INACTIVE);
   yield;
   batch.active = 0;
   yield* k.preempt_enable();

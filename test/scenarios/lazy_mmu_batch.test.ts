@@ -78,3 +78,51 @@ describe("lazy-mmu-batch", () => {
     expect(HARM).toContain(r.violation?.invariant);
   });
 });
+
+describe("lazy-mmu-preempt (later history, 2020–2022)", () => {
+  it("2020: a lazy section on kernel mappings runs preemptible and the per-CPU batch check fires", async () => {
+    const { lazyMmuPreempt } = await import("../../lib/scenarios/lazy_mmu_preempt");
+    const r = explore(lazyMmuPreempt, { variant: "2020" });
+    expect(r.violation?.invariant).toBe("smp_processor_id-preemptible");
+    expect(r.violation!.trace[r.violation!.at].fn).toBe("arch_enter_lazy_mmu_mode");
+  });
+
+  it("2020 on a user mm (inside the PTE lock) and 2022 on kernel mappings are clean and exhaustive", async () => {
+    const { lazyMmuPreempt } = await import("../../lib/scenarios/lazy_mmu_preempt");
+    for (const [variant, params] of [["2020", { kernel: false }], ["2022", { kernel: true }]] as const) {
+      const r = explore(lazyMmuPreempt, { variant, params });
+      expect(r.violation, variant).toBeNull();
+      expect(r.exhaustive, variant).toBe(true);
+    }
+  });
+});
+
+describe("lazy-mmu-workload (timed)", () => {
+  it("after the fix the hash flush moves inside the PTE lock: longer hold, same flush count", async () => {
+    const { lazyMmuCost } = await import("../../lib/scenarios/lazy_mmu_workload");
+    const b = lazyMmuCost("before", { pages: 100, cpus: 4 });
+    const a = lazyMmuCost("after", { pages: 100, cpus: 4 });
+    expect(a.hashFlushes).toBe(100);
+    expect(b.hashFlushes).toBe(100);
+    expect(a.tlbie).toBe(100); // mm ran on 4 CPUs: global invalidations
+    expect(a.ptlHoldMeanNs).toBeGreaterThan(5 * b.ptlHoldMeanNs);
+  });
+
+  it("aging a single-CPU mm: before flushes locally, after does an immediate global tlbie per page", async () => {
+    const { lazyMmuCost } = await import("../../lib/scenarios/lazy_mmu_workload");
+    const b = lazyMmuCost("before", { pages: 64, cpus: 1, op: "aging" });
+    const a = lazyMmuCost("after", { pages: 64, cpus: 1, op: "aging" });
+    expect(b.tlbiel).toBe(64);
+    expect(b.tlbie).toBe(0);
+    expect(a.tlbie).toBe(64);
+    expect(a.latencyNs).toBeGreaterThan(b.latencyNs);
+  });
+
+  it("batches never exceed one PTE page after the fix, nor PPC64_TLB_BATCH_NR before it", async () => {
+    const { lazyMmuCost } = await import("../../lib/scenarios/lazy_mmu_workload");
+    const a = lazyMmuCost("after", { pages: 2048, cpus: 2 });
+    expect(a.batchFlushes).toBeGreaterThanOrEqual(2048 / 192);
+    expect(a.meanBatch).toBeLessThanOrEqual(192);
+    expect(() => lazyMmuCost("after", { pages: 0 })).toThrow(/pages must be/);
+  });
+});
