@@ -5,3 +5,8 @@ export * from "./sim/index";
 export * from "./explore/index";
 export const VERSION = "0.1.0";
 export * from "./scenarios/index";
+export * from "./classroom/index";
+// Modelled subsystems, namespaced: both architectures export the same kernel names (set_pte_at, user_access…).
+export * as mm from "./mm/index";
+export * as powerpc from "./powerpc/index";
+export * as x86 from "./x86/index";

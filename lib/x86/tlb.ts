@@ -165,7 +165,6 @@ export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: P
   mm.w.changed();
 }
 
-/** flush_tlb_mm_range: invalidate [start, end) of mm in every core's TLB. */
 /** ptep_test_and_clear_young: clear the accessed bit (the flush, if any, is the caller's flush_tlb_page). */
 export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen<boolean> {
   void addr;
@@ -178,14 +177,37 @@ export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, pte
 }
 const E_YOUNG = event("ptep_test_and_clear_young", "clear accessed bit", { cost: "atomic" });
 
+/**
+ * flush_tlb_mm_range (v3.14, arch/x86/mm/tlb.c): if no other CPU is in mm_cpumask, invalidate this CPU's TLB
+ * only (INVLPG); otherwise flush_tlb_others: one IPI per other CPU of the mask, and wait for all of them (one
+ * step invalidating every core's TLB; the sender's per-target cost is one `ipi_send` step per extra target).
+ */
 export function* flush_tlb_mm_range(k: K, mm: MmStruct, start: number, end: number): Gen {
   const w = mmWorld(k.m);
   const hw = x86Hw(w);
+  const me = k.cpu();
+  const others = mm.cpu_vm_mask & ~(1 << me);
+  if (others === 0) {
+    const core = w.m.coreOf(me);
+    k.W(hw.tlb.obj(core), E_LOCAL);
+    yield;
+    for (let a = start; a < end; a += PAGE_SIZE) hw.tlb.invalidate(core, tagOf(mm, a));
+    w.changed();
+    return;
+  }
+  let targets = 0;
+  for (let x = others; x !== 0; x &= x - 1) targets++;
+  for (let i = 1; i < targets; i++) {
+    k.local(E_IPI_SEND);
+    yield;
+  }
   k.multi(hw.allObjs, E_SHOOT);
   yield;
   for (let a = start; a < end; a += PAGE_SIZE) hw.tlb.invalidateAll(tagOf(mm, a));
   w.changed();
 }
+const E_LOCAL = event("flush_tlb_mm_range", "local flush: INVLPG (mm ran on no other CPU)", { cost: "invlpg", counter: "local tlb flushes" });
+const E_IPI_SEND = event("flush_tlb_others", "send one more IPI", { cost: "ipi_send" });
 
 export function* flush_tlb_page(k: K, mm: MmStruct, addr: number): Gen {
   yield* flush_tlb_mm_range(k, mm, addr, addr + PAGE_SIZE);
