@@ -65,8 +65,8 @@ export function latencyFigure(series: Series, opts: LatencyOptions = {}): Figure
       : { type: "box", name: escapeHtml(name), y: values, boxpoints: "outliers", boxmean: true }),
     layout: {
       title: { text: escapeHtml(opts.title ?? "Latency") }, barmode: hist ? "overlay" : undefined, showlegend: hist,
-      xaxis: hist ? { title: { text: `latency (${unit})` } } : axis(opts.xTitle),
-      yaxis: hist ? { title: { text: "count" } } : { title: { text: `latency (${unit})` }, rangemode: "tozero" },
+      xaxis: hist ? { title: { text: escapeHtml(opts.xTitle ?? "") || `latency (${unit})` } } : axis(opts.xTitle),
+      yaxis: hist ? { title: { text: "count" } } : { title: { text: escapeHtml(opts.yTitle ?? "") || `latency (${unit})` }, rangemode: "tozero" },
     },
   };
 }

@@ -61,7 +61,12 @@ export function plot(fig: Figure, opts: PlotOptions = {}): void {
 function describe(fig: Figure): string {
   const title = (fig.layout?.title as { text?: string } | undefined)?.text ?? fig.layout?.title;
   const names = fig.data.map((d) => d.name).filter((n) => typeof n === "string");
-  return `<Plotly figure${title ? `: ${unescape(String(title))}` : ""}; ${fig.data.length} trace(s)${names.length ? ": " + names.map((n) => unescape(String(n))).join(", ") : ""}>`;
+  return `<Plotly figure${title ? `: ${plain(String(title))}` : ""}; ${fig.data.length} trace(s)${names.length ? ": " + names.map((n) => plain(String(n))).join(", ") : ""}>`;
+}
+
+/** Plotly label markup (<br>, <sub>, escaped text) as plain text. */
+function plain(s: string): string {
+  return unescape(s.replace(/<br\s*\/?>/gi, " · ").replace(/<[^>]*>/g, ""));
 }
 
 /** Labels are stored HTML-escaped for plotly; text/plain shows them as the reader typed them. */

@@ -17,7 +17,9 @@ export function progress(label: string, total?: number, intervalMs = 100): Progr
   const bundle = (done: number, note: string | undefined, final: boolean) => {
     const of = total ? ` / ${total}` : "";
     const pct = total ? ` (${Math.floor((100 * done) / total)}%)` : "";
-    const text = `${label}: ${done}${of}${pct}${note ? ` · ${note}` : ""}${final ? " · done" : ""}`;
+    const text = final
+      ? `${label}: ${note ?? `${done}${of} done`}`
+      : `${label}: ${done}${of}${pct}${note ? ` · ${note}` : ""}`;
     const bar = total ? `<progress value="${done}" max="${total}" style="width:16em;vertical-align:middle"></progress> ` : "";
     return { "text/html": `<div class="flushlab-progress">${bar}<code>${escapeHtml(text)}</code></div>`, "text/plain": text };
   };

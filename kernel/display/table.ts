@@ -24,8 +24,10 @@ function cellsOf(row: Row, cols: string[]): string[] {
 
 export function tableHtml(rows: Row[], opts: TableOptions = {}): string {
   const cols = columnsOf(rows, opts);
-  const head = cols.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${cellsOf(r, cols).map((v) => `<td>${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");
+  // Inline alignment: notebook and nbconvert styles right-align every cell, which garbles text columns.
+  const head = cols.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
+  const td = (v: string) => `<td style="text-align:${/^-?[\d.,]+(e[+-]?\d+)?$/i.test(v) ? "right" : "left"}">${escapeHtml(v)}</td>`;
+  const body = rows.map((r) => `<tr>${cellsOf(r, cols).map(td).join("")}</tr>`).join("\n");
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";
   return `<table class="flushlab-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
 }

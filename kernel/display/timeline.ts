@@ -1,5 +1,5 @@
-// Swim-lane timeline of a trace: one lane per CPU, each function run as a bar, every step as a marker,
-// the violating step marked in red with the schedule string that replays it.
+// Swim-lane timeline of a trace: one lane per CPU, one labelled bar per step coloured by kernel function
+// (hatched in interrupt context), the violating step marked in red with the schedule string that replays it.
 import type { TraceStep, Violation } from "../../lib/sim/trace";
 import { escapeHtml } from "./escape";
 import { plot, type Figure, type PlotOptions } from "./plotly";
@@ -13,30 +13,7 @@ export interface TimelineOptions extends PlotOptions {
   record?: string;
 }
 
-interface Segment {
-  lane: string;
-  fn: string;
-  ctx: TraceStep["ctx"];
-  thread: string;
-  start: number;
-  steps: TraceStep[];
-}
-
 const laneOf = (s: TraceStep) => `CPU ${s.cpu}`;
-const SYMBOL: Record<TraceStep["kind"], string> = { W: "square", R: "circle-open", "-": "line-ns-open" };
-
-/** Consecutive steps of one CPU context in one function become one bar; a preemption splits the bar. */
-function segments(trace: TraceStep[]): Segment[] {
-  const out: Segment[] = [];
-  let prev: TraceStep | undefined;
-  for (const s of trace) {
-    const last = out[out.length - 1];
-    if (last && prev && prev.cpu === s.cpu && prev.ctx === s.ctx && prev.fn === s.fn && prev.thread === s.thread) last.steps.push(s);
-    else out.push({ lane: laneOf(s), fn: s.fn, ctx: s.ctx, thread: s.thread, start: s.i, steps: [s] });
-    prev = s;
-  }
-  return out;
-}
 
 function stepLabel(s: TraceStep): string {
   const obj = s.obj ? ` ${s.obj}` : "";
@@ -49,29 +26,26 @@ export function timelineFigure(input: TraceStep[] | Violation, opts: TimelineOpt
   const trace = Array.isArray(input) ? input : input.trace;
   const lanes = [...new Set(trace.map((s) => s.cpu))].sort((a, b) => a - b).map((c) => `CPU ${c}`);
   const data: Array<Record<string, unknown>> = [];
-  const byFn = new Map<string, Segment[]>();
-  for (const seg of segments(trace)) byFn.set(seg.fn, [...(byFn.get(seg.fn) ?? []), seg]);
-  for (const [fn, segs] of byFn) {
+  // One bar per step, labelled with what it does; one trace per function, so the legend names the functions.
+  const byFn = new Map<string, TraceStep[]>();
+  for (const s of trace) byFn.set(s.fn, [...(byFn.get(s.fn) ?? []), s]);
+  for (const [fn, steps] of byFn) {
     data.push({
       type: "bar", orientation: "h", name: escapeHtml(fn), width: 0.6,
-      y: segs.map((s) => s.lane), base: segs.map((s) => s.start), x: segs.map((s) => s.steps.length),
-      text: segs.map(() => escapeHtml(fn)), textposition: "inside", insidetextanchor: "middle", constraintext: "both",
-      hovertext: segs.map((s) => s.steps.map(stepLabel).join("<br>")), hoverinfo: "text",
-      marker: { pattern: { shape: segs.map((s) => (s.ctx === "irq" ? "/" : "")) } },
+      y: steps.map(laneOf), base: steps.map((s) => s.i), x: steps.map(() => 1),
+      text: steps.map((s) => escapeHtml(s.what)), textposition: "inside", insidetextanchor: "middle",
+      hovertext: steps.map(stepLabel), hoverinfo: "text",
+      marker: { line: { width: 1, color: "#fff" }, pattern: { shape: steps.map((s) => (s.ctx === "irq" ? "/" : "")) } },
     });
   }
-  data.push({
-    type: "scatter", mode: "markers", name: "steps", showlegend: false,
-    x: trace.map((s) => s.i + 0.5), y: trace.map(laneOf), hovertext: trace.map(stepLabel), hoverinfo: "text",
-    marker: { symbol: trace.map((s) => SYMBOL[s.kind]), size: 7, color: "#222" },
-  });
   const shapes: Array<Record<string, unknown>> = [];
   const bad = violation ? trace[violation.at] : undefined;
   if (violation && bad) {
     data.push({
       type: "scatter", mode: "markers", name: escapeHtml(violation.invariant),
-      x: [bad.i + 0.5], y: [laneOf(bad)], hovertext: [escapeHtml(violation.message)], hoverinfo: "text",
-      marker: { symbol: "x", size: 18, color: "#d62728", line: { width: 1, color: "#fff" } },
+      // At the bar's right end, so the step's label stays readable.
+      x: [bad.i + 0.9], y: [laneOf(bad)], hovertext: [escapeHtml(violation.message)], hoverinfo: "text",
+      marker: { symbol: "x", size: 14, color: "#d62728", line: { width: 1, color: "#fff" } },
     });
     shapes.push({ type: "rect", xref: "x", yref: "paper", x0: bad.i, x1: bad.i + 1, y0: 0, y1: 1, fillcolor: "rgba(214,39,40,0.12)", line: { width: 0 } });
   }
@@ -81,7 +55,9 @@ export function timelineFigure(input: TraceStep[] | Violation, opts: TimelineOpt
     data,
     layout: {
       title: { text: heading + sub }, barmode: "overlay", shapes, hovermode: "closest",
-      xaxis: { title: { text: "step" }, rangemode: "tozero", zeroline: false },
+      // Step labels that do not fit their bar are hidden rather than shrunk to nothing.
+      uniformtext: { mode: "hide", minsize: 9 },
+      xaxis: { title: { text: "step" }, rangemode: "tozero", zeroline: false, ...(trace.length <= 40 ? { dtick: 1 } : {}) },
       yaxis: { type: "category", categoryorder: "array", categoryarray: lanes, autorange: "reversed" },
       legend: { title: { text: "function" } },
       margin: { t: violation ? 90 : 60 },

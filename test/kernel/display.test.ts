@@ -64,17 +64,16 @@ describe("timelineFigure", () => {
     const fig = timelineFigure(violation);
     expect((fig.layout!.yaxis as { categoryarray: string[] }).categoryarray).toEqual(["CPU 0", "CPU 1"]);
     const marker = fig.data.find((d) => d.name === "lost-update")!;
-    expect(marker).toMatchObject({ x: [3.5], y: ["CPU 0"] });
+    expect(marker).toMatchObject({ x: [3.9], y: ["CPU 0"] });
     const shapes = fig.layout!.shapes as Array<{ x0: number; x1: number }>;
     expect(shapes).toEqual([expect.objectContaining({ x0: 3, x1: 4 })]);
     expect((fig.layout!.title as { text: string }).text).toContain("schedule 1.0.1.0");
   });
 
-  it("groups consecutive steps of one CPU and function into one bar and escapes every label", () => {
+  it("draws one labelled bar per step, one trace per function, and escapes every label", () => {
     const fig = timelineFigure(trace);
     const inc = fig.data.find((d) => d.name === "inc")!;
-    // CPU 1 runs inc at steps 0 and 2, interrupted by CPU 0: two bars, not one.
-    expect(inc.base).toEqual([0, 1, 2]);
+    expect(inc).toMatchObject({ base: [0, 1, 2], x: [1, 1, 1], y: ["CPU 1", "CPU 0", "CPU 1"], text: ["store", "store", "store"] });
     const evil = fig.data.find((d) => String(d.name).includes("script"))!;
     expect(evil.name).toBe("&lt;script&gt;x&lt;/script&gt;");
     expect(JSON.stringify(fig)).not.toContain("<script>");
@@ -100,8 +99,9 @@ describe("charts and tables", () => {
     const rows = [{ fn: "<i>x</i>", n: 1 }, { fn: "y", n: 22, extra: { a: 1 } }];
     const html = tableHtml(rows, { caption: "<c>" });
     expect(html).toContain("<caption>&lt;c&gt;</caption>");
-    expect(html).toContain("<td>&lt;i&gt;x&lt;/i&gt;</td>");
-    expect(html).toContain('<td>{&quot;a&quot;:1}</td>');
+    expect(html).toContain('<td style="text-align:left">&lt;i&gt;x&lt;/i&gt;</td>');
+    expect(html).toContain('<td style="text-align:right">22</td>');
+    expect(html).toContain('<td style="text-align:left">{&quot;a&quot;:1}</td>');
     expect(tableText(rows).split("\n")).toEqual(["fn        n   extra", "--------  --  -------", "<i>x</i>  1", 'y         22  {"a":1}']);
   });
 
