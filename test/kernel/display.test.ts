@@ -36,11 +36,12 @@ describe("escaping", () => {
 describe("plotlyBundle", () => {
   it("carries the figure as a plotly JSON object, text/plain, and HTML with plotly.js only the first time", () => {
     resetPlotlyInjection();
-    const fig = { data: [{ type: "bar", name: "a</script>b", x: [1], y: [2] }], layout: { title: { text: "T" } } };
+    // A raw "</script>" (must not break the HTML) and an escaped title (shown decoded in text/plain).
+    const fig = { data: [{ type: "bar", name: "a</script>b", x: [1], y: [2] }], layout: { title: { text: "&lt;T&gt;<br>sub" } } };
     const first = plotlyBundle(fig);
     const second = plotlyBundle(fig);
     expect(first[PLOTLY_MIME]).toEqual({ data: fig.data, layout: fig.layout, config: {} });
-    expect(first["text/plain"]).toBe("<Plotly figure: T; 1 trace(s): a</script>b>");
+    expect(first["text/plain"]).toBe("<Plotly figure: <T> · sub; 1 trace(s): ab>");
     const html1 = String(first["text/html"]);
     const html2 = String(second["text/html"]);
     expect(html1.length).toBeGreaterThan(1_000_000);
