@@ -43,3 +43,5 @@ export type { PowerpcHashConfig } from "./tlb";
 export { prefault } from "./prefault";
 export * from "./tlb_batch";
 export { pte_update_v2621 } from "./pgtable";
+export { hashMmuState } from "./state";
+export type { HashMmuRow } from "./state";
