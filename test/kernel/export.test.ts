@@ -93,7 +93,7 @@ describe("workbook write-ups", () => {
     }));
     expect(seen.version).toBe("4.1.2");
     expect(seen.plots).toBe(3);
-    expect(seen.scatter).toBeGreaterThanOrEqual(2);
+    expect(seen.scatter).toBeGreaterThanOrEqual(1);
     expect(seen.bars).toBeGreaterThanOrEqual(2);
     expect(seen.points).toBeGreaterThanOrEqual(5);
     expect(seen.titles).toContain("Offline plot");
