@@ -2,7 +2,7 @@
 // FIFO-replaced array caching a translation, its permission and whether stores may go straight through (the
 // cached changed/dirty state). Plain typed arrays, one shared object per core; used by lib/powerpc and lib/x86.
 
-import type { Machine } from "../sim/machine";
+import { Machine, filled } from "../sim/machine";
 
 export const TLB_W = 1; // store permitted by the cached permission
 export const TLB_C = 2; // changed/dirty already recorded: a store needs no table update
@@ -12,21 +12,21 @@ export class HwTlb {
   /** Object id of core c's TLB is `base + c`. */
   readonly base: number;
   /** Virtual page tag (ppc: VSID-based VPN; x86: context id × 2^20 + page). -1 = invalid. */
-  readonly tag: Float64Array;
-  readonly pfn: Int32Array;
+  readonly tag: number[];
+  readonly pfn: number[];
   /** Frame generation when the entry was filled (a ghost, for use-after-free). */
-  readonly gen: Int32Array;
-  readonly flags: Uint8Array;
-  private readonly next: Int32Array;
+  readonly gen: number[];
+  readonly flags: number[];
+  private readonly next: number[];
   constructor(m: Machine, readonly entries: number) {
     this.cores = m.ncpu / m.threadsPerCore;
     this.base = m.newObjs(this.cores, "tlb@core");
     const n = this.cores * entries;
-    this.tag = new Float64Array(n).fill(-1);
-    this.pfn = new Int32Array(n);
-    this.gen = new Int32Array(n);
-    this.flags = new Uint8Array(n);
-    this.next = new Int32Array(this.cores);
+    this.tag = filled(n, -1);
+    this.pfn = filled(n);
+    this.gen = filled(n);
+    this.flags = filled(n);
+    this.next = filled(this.cores);
   }
   obj(core: number): number {
     return this.base + core;

@@ -2,7 +2,7 @@
 // bits, the primary/secondary hash, and VSIDs from context ids (256 MB segments). Pure helpers and the HPT
 // storage; the code that changes it is in hash.ts.
 
-import type { Machine } from "../sim/machine";
+import { Machine, filled } from "../sim/machine";
 
 export const HPTES_PER_GROUP = 8;
 export const HPTE_V_AVPN_SHIFT = 7;
@@ -83,24 +83,24 @@ export class Hpt {
    * VPN of each HPTE. Hardware compares only the AVPN (va >> 23) and gets the low VPN bits from which group it
    * searches; that needs htab_hash_mask ≥ 11 bits. A tiny HPT would alias pages, so the model keeps the VPN.
    */
-  readonly vpn: Float64Array;
+  readonly vpn: number[];
   /** Dword v low bits: VALID, SECONDARY, LARGE, LOCK, BOLTED. */
-  readonly v: Uint8Array;
-  readonly rpn: Int32Array;
+  readonly v: number[];
+  readonly rpn: number[];
   /** Dword r low bits: PP, N, C, R. */
-  readonly r: Uint16Array;
+  readonly r: number[];
   /** Frame generation at insertion (a ghost, for use-after-free). */
-  readonly gen: Int32Array;
+  readonly gen: number[];
   constructor(m: Machine, readonly groups: number) {
     if (!Number.isInteger(groups) || groups < 1 || (groups & (groups - 1)) !== 0) throw new RangeError(`HPT groups must be a power of two, got ${groups}`);
     this.mask = groups - 1;
     this.base = m.newObjs(groups, "pteg");
     const n = groups * HPTES_PER_GROUP;
-    this.vpn = new Float64Array(n).fill(-1);
-    this.v = new Uint8Array(n);
-    this.rpn = new Int32Array(n);
-    this.r = new Uint16Array(n);
-    this.gen = new Int32Array(n);
+    this.vpn = filled(n, -1);
+    this.v = filled(n);
+    this.rpn = filled(n);
+    this.r = filled(n);
+    this.gen = filled(n);
   }
   /** First slot of the primary (secondary=false) or secondary group of a VPN. */
   group(vpn: number, secondary: boolean): number {

@@ -36,17 +36,15 @@ export class Ppc64TlbBatch {
   constructor(readonly nr: number) {}
 }
 
-const batches = new WeakMap<Machine, PerCpu<Ppc64TlbBatch>>();
-
 /** DEFINE_PER_CPU(struct ppc64_tlb_batch, ppc64_tlb_batch) on machine `m` (setup). */
 export function defineTlbBatch(m: Machine, nr = PPC64_TLB_BATCH_NR): PerCpu<Ppc64TlbBatch> {
   const b = DEFINE_PER_CPU(m, "ppc64_tlb_batch", () => new Ppc64TlbBatch(nr));
-  batches.set(m, b);
+  m.ext.ppc64_tlb_batch = b;
   return b;
 }
 
 export function ppc64_tlb_batch(m: Machine): PerCpu<Ppc64TlbBatch> {
-  const b = batches.get(m);
+  const b = m.ext.ppc64_tlb_batch as PerCpu<Ppc64TlbBatch> | undefined;
   if (!b) throw new Error("no ppc64_tlb_batch on this machine: call defineTlbBatch(m) in setup");
   return b;
 }

@@ -48,6 +48,17 @@ export interface RcuCallback {
   readonly queuedAt: number;
 }
 
+/**
+ * A plain array of n copies of `v`. Per-execution state uses these rather than typed arrays: a machine is
+ * rebuilt for every execution, and small typed arrays (each with its own backing store) cost far more to
+ * allocate and collect.
+ */
+export function filled(n: number, v = 0): number[] {
+  const a = new Array<number>(n);
+  for (let i = 0; i < n; i++) a[i] = v;
+  return a;
+}
+
 export class ModelError extends Error {
   override name = "ModelError";
 }
@@ -94,6 +105,9 @@ export interface ViolationInfo {
 }
 
 const HARDIRQ_OFFSET = 1 << 16;
+// Shared empty maps until timed mode records something (most executions never do).
+const EMPTY_COUNTERS: Map<string, number> = new Map();
+const EMPTY_SAMPLES: Map<string, number[]> = new Map();
 
 export class Machine {
   readonly ncpu: number;
@@ -105,8 +119,11 @@ export class Machine {
   steps = 0;
   violation: ViolationInfo | null = null;
 
-  // Shared-object registry.
-  private names: string[] = [];
+  // Shared-object registry: names are kept as (name, first id, count) ranges and formatted on demand.
+  private nobj = 0;
+  private rangeName: string[] = [];
+  private rangeBase: number[] = [];
+  private rangeCount: number[] = [];
   private watchers: ((() => void) | undefined)[] = [];
   private invariants: { name: string; check: () => string | null }[] = [];
 
@@ -137,10 +154,15 @@ export class Machine {
   trace: TraceStep[] | null = null;
 
   // Timed mode: per-CPU virtual clocks (ns) and metrics.
-  clock: Float64Array;
+  clock: number[];
   timed = false;
-  counters: Map<string, number> = new Map();
-  samples: Map<string, number[]> = new Map();
+  counters: Map<string, number> = EMPTY_COUNTERS;
+  samples: Map<string, number[]> = EMPTY_SAMPLES;
+  /**
+   * Per-machine state of modelled subsystems (the mm world, per-CPU batches…), by key. A plain slot object,
+   * not WeakMaps keyed by machine: a machine per execution would leave the GC millions of dead ephemerons.
+   */
+  readonly ext: { [key: string]: unknown } = {};
 
   constructor(cfg: MachineConfig, readonly k: KernelBase) {
     if (!Number.isInteger(cfg.cpus) || cfg.cpus < 1 || cfg.cpus > 15) {
@@ -170,34 +192,50 @@ export class Machine {
       this.idleIrq(this.ctxs[2 * c + 1]);
     }
     this.cur = this.ctxs[0];
-    this.clock = new Float64Array(this.ncpu);
+    this.clock = filled(this.ncpu);
   }
 
   // ---- objects ----------------------------------------------------------------------------------------
 
   /** Register a shared object; its id is what steps announce. Ids are deterministic given the schedule. */
   newObj(name: string): number {
-    this.names.push(name);
-    return this.names.length - 1;
+    this.rangeName.push(name);
+    this.rangeBase.push(this.nobj);
+    this.rangeCount.push(0);
+    return this.nobj++;
   }
 
   /** Register n shared objects named `${name}[i]`; returns the first id. */
   newObjs(n: number, name: string): number {
-    const base = this.names.length;
-    for (let i = 0; i < n; i++) this.names.push(`${name}[${i}]`);
+    const base = this.nobj;
+    this.rangeName.push(name);
+    this.rangeBase.push(base);
+    this.rangeCount.push(n);
+    this.nobj += n;
     return base;
   }
 
   get objectCount(): number {
-    return this.names.length;
+    return this.nobj;
   }
 
   objName(id: number): string {
-    return id >= 0 && id < this.names.length ? this.names[id] : "";
+    if (!(id >= 0 && id < this.nobj)) return "";
+    if (this.renamed !== null && this.renamed.has(id)) return this.renamed.get(id)!;
+    let lo = 0;
+    let hi = this.rangeBase.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.rangeBase[mid] <= id) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.rangeCount[lo] === 0 ? this.rangeName[lo] : `${this.rangeName[lo]}[${id - this.rangeBase[lo]}]`;
   }
 
+  private renamed: Map<number, string> | null = null;
+
   renameObj(id: number, name: string): void {
-    this.names[id] = name;
+    (this.renamed ??= new Map()).set(id, name);
   }
 
   /** Check `fn` after every step that writes object `id` (an invariant stated where the state lives). */
@@ -521,10 +559,12 @@ export class Machine {
   // ---- metrics (timed mode) ---------------------------------------------------------------------------
 
   count(name: string, n = 1): void {
+    if (this.counters === EMPTY_COUNTERS) this.counters = new Map();
     this.counters.set(name, (this.counters.get(name) ?? 0) + n);
   }
 
   sample(name: string, value: number): void {
+    if (this.samples === EMPTY_SAMPLES) this.samples = new Map();
     let a = this.samples.get(name);
     if (!a) this.samples.set(name, (a = []));
     a.push(value);
