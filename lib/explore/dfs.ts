@@ -164,7 +164,7 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     if (m.eObj2 >= 0) recordAccess(i, m.eObj2, m.eKind2);
     const ex = m.eExtra;
     if (ex !== null) for (let a = 0; a < ex.length; a += 2) recordAccess(i, ex[a], ex[a + 1]);
-    for (let a = 0; a < m.xObj.length; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
+    for (let a = 0; a < m.xn; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
     accStart[i + 1] = nacc;
     clk[base + p] = i + 1;
     lastStepOf[p] = i;
@@ -281,7 +281,7 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     const ex: number[] = [m.eObj, m.eKind];
     if (m.eObj2 >= 0) ex.push(m.eObj2, m.eKind2);
     if (m.eExtra !== null) ex.push(...m.eExtra);
-    for (let a = 0; a < m.xObj.length; a++) ex.push(m.xObj[a], m.xKind[a]);
+    for (let a = 0; a < m.xn; a++) ex.push(m.xObj[a], m.xKind[a]);
     const pend: number[] = [c.obj, c.kind];
     if (c.obj2 >= 0) pend.push(c.obj2, c.kind2);
     if (c.extra !== null) pend.push(...c.extra);

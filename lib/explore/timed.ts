@@ -36,7 +36,10 @@ export interface TimedResult {
   /** Per CPU: virtual time spent waiting (not runnable), ns. */
   waitNs: number[];
   violation: ViolationInfo | null;
+  /** Wall time of the run, without building the machine. */
   wallMs: number;
+  /** Wall time spent building the machine (setup). */
+  setupMs: number;
 }
 
 function stats(values: number[]): SampleStats {
@@ -54,29 +57,27 @@ export function runTimed(scenario: string | ScenarioDef<any, any>, opts: TimedOp
   const maxSteps = opts.maxSteps ?? 50_000_000;
   const evCost = new Float64Array(allEvents().length + 1024);
   for (const e of allEvents()) evCost[e.id] = costs[e.cost] ?? costs.mem;
-  const t0 = performance.now();
+  const tSetup = performance.now();
   const m: Machine = session.fresh();
+  const t0 = performance.now();
   m.timed = true;
   m.ipiLatency = costs.ipi;
   m.gpLatency = costs.rcu_gp;
   const ncpu = m.ncpu;
   const wait = new Array<number>(ncpu).fill(0);
   const clock = m.clock;
+  const nproc = m.ctxs.length;
   for (;;) {
     if (m.violation) break;
-    const en = m.enabledMask();
-    if (en === 0) {
-      judgeEnd(m, session);
-      break;
-    }
-    if (m.steps >= maxSteps) {
-      livelock(m, maxSteps);
-      break;
-    }
+    // One pass: the enabled context whose CPU is earliest, and the tasks that cannot run.
     let best = -1;
     let bestT = Infinity;
-    for (let x = en; x !== 0; x &= x - 1) {
-      const p = 31 - Math.clz32(x & -x);
+    let blocked = 0;
+    for (let p = 0; p < nproc; p++) {
+      if (!m.isEnabled(p)) {
+        if ((p & 1) === 0 && !m.ctxs[p].done) blocked |= 1 << (p >> 1);
+        continue;
+      }
       const c = m.ctxs[p];
       let t = clock[c.cpu];
       if (c.irq && c.gen === null) t = Math.max(t, m.irqReadyAt(c.cpu));
@@ -85,16 +86,25 @@ export function runTimed(scenario: string | ScenarioDef<any, any>, opts: TimedOp
         best = p;
       }
     }
-    // CPUs whose task is stuck waiting move along with time.
-    for (let cpu = 0; cpu < ncpu; cpu++) {
+    if (best < 0) {
+      judgeEnd(m, session);
+      break;
+    }
+    if (m.steps >= maxSteps) {
+      livelock(m, maxSteps);
+      break;
+    }
+    // CPUs whose task is stuck waiting move along with time, and the wait is accounted.
+    for (let b = blocked; b !== 0; b &= b - 1) {
+      const cpu = 31 - Math.clz32(b & -b);
       if (clock[cpu] < bestT) {
-        const task = m.ctxs[2 * cpu];
-        if (!task.done && (en & (1 << (2 * cpu))) === 0) wait[cpu] += bestT - clock[cpu];
+        wait[cpu] += bestT - clock[cpu];
         clock[cpu] = bestT;
       }
     }
     // The step occupies [t, t + cost): its code runs at completion, so k.now() inside it is the end time.
     const c = m.ctxs[best];
+    if (clock[c.cpu] < bestT) clock[c.cpu] = bestT;
     const e = c.ev;
     clock[c.cpu] += e.id < evCost.length ? evCost[e.id] : costs[e.cost] ?? costs.mem;
     m.step(best);
@@ -115,6 +125,7 @@ export function runTimed(scenario: string | ScenarioDef<any, any>, opts: TimedOp
     waitNs: wait,
     violation: m.violation,
     wallMs: performance.now() - t0,
+    setupMs: t0 - tSetup,
   };
 }
 

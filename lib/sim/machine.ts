@@ -147,6 +147,8 @@ export class Machine {
   eEv: SimEvent = EV.start;
   readonly xObj: number[] = [];
   readonly xKind: number[] = [];
+  /** Number of accesses found while running the current step (entries of xObj/xKind in use). */
+  xn = 0;
 
   /** Decides `choose(n)` values; set by the explorer or the timed scheduler. */
   chooser: (n: number, label: string) => number = () => 0;
@@ -340,8 +342,7 @@ export class Machine {
     this.eKind2 = c.kind2;
     this.eExtra = c.extra;
     this.eEv = c.ev;
-    this.xObj.length = 0;
-    this.xKind.length = 0;
+    this.xn = 0;
     if (this.trace) this.traceStep(idx, c);
     if (this.timed && c.ev.counter !== null) this.count(c.ev.counter);
     if (c.irq && c.gen === null) {
@@ -386,8 +387,8 @@ export class Machine {
 
   /** Record an access found while running a step (rare: completion of an IPI, for example). */
   noteAccess(obj: number, kind: number): void {
-    this.xObj.push(obj);
-    this.xKind.push(kind);
+    this.xObj[this.xn] = obj;
+    this.xKind[this.xn++] = kind;
   }
 
   private traceStep(idx: number, c: Context): void {
