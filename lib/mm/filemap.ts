@@ -1,5 +1,7 @@
 // Models mm/filemap.c (v3.14): find_get_page / page_cache_read: the page of a file at an index, read from
-// disk into a new frame on a miss. The page cache holds one reference of its own.
+// disk into a new frame on a miss. The page cache holds one reference of its own. And the page lock
+// (PG_locked in page->flags): lock_page sleeps while another task holds it; wait_on_page_locked sleeps until it
+// is free without taking it.
 
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
@@ -40,10 +42,39 @@ export function* find_get_page(k: K, mapping: AddressSpace, index: number): Gen<
     page.mapping = mapping;
     page.index = index;
     page.dirty = false;
+    page.locked = false; // added locked, unlocked when the read I/O completes (here: at once)
     page.mapcount = 0;
     page.rmap.length = 0;
     page.count = 2; // the page cache's and ours
     f.data = mapping.disk[index]; // the read I/O
     return f;
   }
+}
+
+const E_LOCK_PAGE = event("lock_page", "set PG_locked (sleeps while another task holds it)", { cost: "atomic" });
+const E_UNLOCK_PAGE = event("unlock_page", "clear PG_locked, wake waiters", { cost: "atomic" });
+const E_WAIT_LOCKED = event("wait_on_page_locked", "sleep until PG_locked is clear", { cost: "mem" });
+
+/** lock_page: take the page lock, sleeping while it is held. */
+export function* lock_page(k: K, f: PageFrame): Gen {
+  const page = mmWorld(k.m).pages[f.pfn];
+  k.wait(page.id, WRITE, E_LOCK_PAGE, () => !page.locked);
+  yield;
+  page.locked = true;
+}
+
+/** unlock_page: release the page lock (the caller holds it). */
+export function* unlock_page(k: K, f: PageFrame): Gen {
+  const page = mmWorld(k.m).pages[f.pfn];
+  k.W(page.id, E_UNLOCK_PAGE);
+  yield;
+  if (!page.locked) k.violation("unlock-not-held", `unlock_page(pfn ${f.pfn}): the page is not locked`);
+  page.locked = false;
+}
+
+/** wait_on_page_locked: sleep until nobody holds the page lock; does not take it. */
+export function* wait_on_page_locked(k: K, f: PageFrame): Gen {
+  const page = mmWorld(k.m).pages[f.pfn];
+  k.wait(page.id, READ, E_WAIT_LOCKED, () => !page.locked);
+  yield;
 }

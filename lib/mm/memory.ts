@@ -165,13 +165,19 @@ export function* do_anonymous_page(k: K, mm: MmStruct, vma: Vma, addr: number, p
   return VM_FAULT_OK;
 }
 
-/** __do_fault for a MAP_SHARED file: map the page-cache page; read-only while clean (write-notify). */
+/**
+ * __do_fault for a MAP_SHARED file (v3.14 do_read_fault / do_shared_fault): filemap_fault returns the page-cache
+ * page locked; map it (read-only while clean: write-notify); a write fault maps it dirty and writable, then,
+ * after dropping the PTL, set_page_dirty before unlock_page, so clear_page_dirty_for_io (which holds the page
+ * lock) cannot clean the page between its page_mkclean and TestClearPageDirty while this PTE is made dirty.
+ */
 export function* __do_fault(k: K, mm: MmStruct, vma: Vma, addr: number, ptep: Ptep, write: boolean): Gen<number> {
   const w = mm.w;
   const L = w.L;
   const index = vma.pgoff + Math.floor((addr - vma.start) / PAGE_SIZE);
   const f = yield* k.find_get_page(vma.file!, index);
   if (f === null) return VM_FAULT_OOM;
+  yield* k.lock_page(f); // filemap_fault: lock_page_or_retry
   const page = w.pages[f.pfn];
   const ptl = ptep.pt.ptl!;
   yield* k.spin_lock(ptl);
@@ -180,18 +186,25 @@ export function* __do_fault(k: K, mm: MmStruct, vma: Vma, addr: number, ptep: Pt
   if (ptep.v !== 0) {
     page.count--; // drop find_get_page's reference: someone else mapped it
     yield* k.spin_unlock(ptl);
+    yield* k.unlock_page(f);
     return VM_FAULT_OK;
   }
   page.mapcount++;
   page.rmap.push({ mm, addr });
-  if (write) page.dirty = true; // set_page_dirty of the write fault
   const entry = pfn_pte(f.pfn, L.ACCESSED | (write ? L.RW | L.DIRTY : 0), L);
   yield* k.set_pte_at(mm, addr, ptep, entry);
   yield* k.spin_unlock(ptl);
+  if (write) yield* k.set_page_dirty(f); // do_shared_fault
+  yield* k.unlock_page(f);
   return VM_FAULT_OK;
 }
 
-/** do_wp_page: store to a present read-only PTE of a writable vma: write-notify (file) or reuse (anon). */
+/**
+ * do_wp_page: store to a present read-only PTE of a writable vma: write-notify (file) or reuse (anon). For a
+ * shared file page without ->page_mkwrite (v3.14 "reuse:"): make the PTE dirty and writable under the PTL, then
+ * wait_on_page_locked and set_page_dirty ("Yes, Virginia": so clear_page_dirty_for_io, which holds the page
+ * lock from its page_mkclean to TestClearPageDirty, cannot clear PG_dirty after a racing fault re-dirtied it).
+ */
 export function* do_wp_page(k: K, mm: MmStruct, vma: Vma, addr: number, ptep: Ptep, orig: number): Gen<number> {
   const w = mm.w;
   const L = w.L;
@@ -204,9 +217,12 @@ export function* do_wp_page(k: K, mm: MmStruct, vma: Vma, addr: number, ptep: Pt
     return VM_FAULT_OK; // pte_same failed: changed under us
   }
   const f = w.pa.frames[ptep.v >>> L.RPN_SHIFT];
-  if (!vma.anon) yield* k.set_page_dirty(f);
   yield* k.ptep_set_access_flags(mm, addr, ptep, L.RW | L.DIRTY | L.ACCESSED);
   yield* k.spin_unlock(ptl);
+  if (!vma.anon) {
+    yield* k.wait_on_page_locked(f);
+    yield* k.set_page_dirty(f); // set_page_dirty_balance
+  }
   return VM_FAULT_OK;
 }
 

@@ -85,6 +85,8 @@ export class AddressSpace {
 export class PageInfo {
   /** PG_dirty */
   dirty = false;
+  /** PG_locked: the page lock (lock_page), held across writeback's clean-and-submit and a shared write fault. */
+  locked = false;
   /** page_count: page-cache reference + mappings + gathers. */
   count = 0;
   /** page_mapcount: PTEs mapping the page. */

@@ -1,5 +1,5 @@
 // Models mm/page-writeback.c (v3.14): set_page_dirty, clear_page_dirty_for_io (page_mkclean, then
-// TestClearPageDirty) and the write of a page's contents to disk. The I/O snapshot is its own step: whatever
+// TestClearPageDirty) and the write of a page's contents to disk, under the page lock. The I/O snapshot is its own step: whatever
 // version the frame holds then is what reaches the disk.
 
 import { Gen, READ, WRITE } from "../sim/machine";
@@ -31,19 +31,31 @@ export function* clear_page_dirty_for_io(k: K, f: PageFrame): Gen<boolean> {
   return was;
 }
 
-/** writepage: copy the frame's current contents to the page's disk block. */
+/**
+ * writepage (a_ops->writepage): called with the page locked; copy the frame's current contents to the page's
+ * disk block (the I/O snapshot), then unlock the page, as a filesystem does once the I/O is submitted.
+ */
 export function* writepage(k: K, f: PageFrame): Gen {
   const page = mmWorld(k.m).pages[f.pfn];
   const mapping = page.mapping;
-  if (mapping === null) return;
-  k.RW2(f.id, READ, mapping.id, WRITE, E_IO);
-  yield;
-  mapping.disk[page.index] = f.data;
+  if (mapping !== null) {
+    k.RW2(f.id, READ, mapping.id, WRITE, E_IO);
+    yield;
+    mapping.disk[page.index] = f.data;
+  }
+  yield* k.unlock_page(f);
 }
 
-/** write_one_page: writeback of one page if it is dirty. */
+/**
+ * write_one_page: writeback of one page if it is dirty. The kernel's caller locks the page; here the lock is
+ * taken first: lock_page, clear_page_dirty_for_io, then writepage (which unlocks) or unlock_page.
+ */
 export function* write_one_page(k: K, f: PageFrame): Gen<boolean> {
-  if (!(yield* k.clear_page_dirty_for_io(f))) return false;
+  yield* k.lock_page(f);
+  if (!(yield* k.clear_page_dirty_for_io(f))) {
+    yield* k.unlock_page(f);
+    return false;
+  }
   yield* k.writepage(f);
   return true;
 }
