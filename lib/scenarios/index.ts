@@ -5,3 +5,4 @@ export * from "./lazy_mmu_batch";
 export * from "./lazy_mmu_workload";
 export * from "./lazy_mmu_preempt";
 export * from "./split_tlb_flush";
+export * from "./split_tlb_flush_workload";
