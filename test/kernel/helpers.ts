@@ -37,3 +37,6 @@ export function streamText(outputs: Array<{ output_type: string; name?: string; 
 
 // @jupyterlab/services logs every websocket it opens.
 console.debug = () => undefined;
+// ...and warns on every reconnect after a kernel death, which the kill test causes on purpose.
+const warn = console.warn.bind(console);
+console.warn = (...a: unknown[]) => (String(a[0]).startsWith("Connection lost, reconnecting") ? undefined : warn(...a));
