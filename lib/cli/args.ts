@@ -8,11 +8,14 @@ export class UsageError extends Error {
 export interface Parsed {
   positional: string[];
   flags: Map<string, string | true>;
+  /** Values of repeatable options (e.g. --param a=1 --param b=2). */
+  lists: Map<string, string[]>;
 }
 
-export function parseArgs(argv: string[], valued: readonly string[], booleans: readonly string[]): Parsed {
+export function parseArgs(argv: string[], valued: readonly string[], booleans: readonly string[], repeatable: readonly string[] = []): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) {
@@ -24,15 +27,36 @@ export function parseArgs(argv: string[], valued: readonly string[], booleans: r
     if (booleans.includes(name)) {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
       flags.set(name, true);
-    } else if (valued.includes(name)) {
+    } else if (valued.includes(name) || repeatable.includes(name)) {
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined || v === "") throw new UsageError(`--${name} needs a value`);
-      flags.set(name, v);
+      if (repeatable.includes(name)) lists.set(name, [...(lists.get(name) ?? []), v]);
+      else flags.set(name, v);
     } else {
       throw new UsageError(`unknown option --${name}`);
     }
   }
-  return { positional, flags };
+  return { positional, flags, lists };
+}
+
+/** --param name=value pairs: the value is JSON when it parses (numbers, booleans, arrays), else a string. */
+export function paramsFlag(p: Parsed): Record<string, unknown> | undefined {
+  const items = p.lists.get("param");
+  if (!items) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--param takes name=value, got "${item}"`);
+    const raw = item.slice(eq + 1);
+    let v: unknown = raw;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      v = raw;
+    }
+    out[item.slice(0, eq)] = v;
+  }
+  return out;
 }
 
 /** An integer flag ≥ min; "inf"/"infinity" allowed where `inf` is true. */

@@ -6,15 +6,16 @@ import { scenarios, getScenario } from "../explore/scenario";
 import { ScheduleError } from "../explore/schedule";
 import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
-import { parseArgs, intFlag, strFlag, UsageError } from "./args";
+import { parseArgs, intFlag, strFlag, paramsFlag, UsageError } from "./args";
 import { runBench } from "./bench";
 import "../scenarios/index";
 
 const USAGE = `usage:
   flushlab list [--json]
-  flushlab explore <scenario> [--variant V] [--strategy dfs|pct|random] [--preemptions N|inf] [--depth D]
-                   [--max-executions N] [--time-limit S] [--seed S] [--no-reduce] [--json]
-  flushlab replay <scenario> [--variant V] --schedule S [--json]
+  flushlab explore <scenario> [--variant V] [--param name=value]... [--strategy dfs|pct|random]
+                   [--preemptions N|inf] [--depth D] [--max-executions N] [--time-limit S] [--seed S]
+                   [--no-reduce] [--json]
+  flushlab replay <scenario> [--variant V] [--param name=value]... --schedule S [--json]
   flushlab bench [--json] [--quick]`;
 
 type Out = (s: string) => void;
@@ -25,11 +26,12 @@ function exitCodeOf(r: ExploreResult): number {
   return r.exhaustive ? 0 : 3;
 }
 
-function jsonOf(r: ExploreResult): object {
+function jsonOf(r: ExploreResult, params?: Record<string, unknown>): object {
   const v = r.violation;
   return {
     scenario: r.scenario,
     variant: r.variant,
+    params: params ?? {},
     strategy: r.strategy,
     bounds: r.bounds,
     executions: r.executions,
@@ -52,7 +54,14 @@ function timeline(v: Violation): string {
   return lines.join("\n");
 }
 
-function human(r: ExploreResult, out: Out): void {
+function paramArgs(params: Record<string, unknown> | undefined): string {
+  if (!params) return "";
+  return Object.entries(params)
+    .map(([k, v]) => ` --param ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join("");
+}
+
+function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): void {
   const b = r.bounds;
   const bounds = [
     b.preemptions !== null ? `preemption bound ${b.preemptions}` : "",
@@ -75,7 +84,7 @@ function human(r: ExploreResult, out: Out): void {
   out(`${v.steps} steps, ${v.preemptions} preemption(s); functions: ${v.functions.join(", ")}`);
   out(`\n${timeline(v)}\n`);
   out(`schedule: ${v.schedule}`);
-  out(`replay:   flushlab replay ${r.scenario} --variant ${r.variant} --schedule ${v.schedule}`);
+  out(`replay:   flushlab replay ${r.scenario} --variant ${r.variant}${paramArgs(params)} --schedule ${v.schedule}`);
 }
 
 function progressBar(err: Out, enabled: boolean): ExploreOptions["onProgress"] {
@@ -102,7 +111,8 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       return 0;
     }
     if (cmd === "explore") {
-      const p = parseArgs(rest, ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"], ["json", "no-reduce"]);
+      const p = parseArgs(rest, ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"], ["json", "no-reduce"], ["param"]);
+      const params = paramsFlag(p);
       if (p.positional.length !== 1) throw new UsageError("explore needs exactly one scenario id");
       const strategy = strFlag(p, "strategy") ?? "dfs";
       if (!["dfs", "pct", "random"].includes(strategy)) throw new UsageError(`--strategy must be dfs, pct or random, got "${strategy}"`);
@@ -110,6 +120,7 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       const json = p.flags.has("json");
       const r = explore(p.positional[0], {
         variant: strFlag(p, "variant"),
+        params,
         strategy: strategy as ExploreOptions["strategy"],
         preemptions: intFlag(p, "preemptions", 0, true),
         depth: intFlag(p, "depth", 1),
@@ -120,19 +131,20 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
         onProgress: progressBar(err, isTty && !json),
       });
       if (isTty && !json) err("\r\x1b[K");
-      if (json) out(JSON.stringify(jsonOf(r)));
-      else human(r, out);
+      if (json) out(JSON.stringify(jsonOf(r, params)));
+      else human(r, out, params);
       return exitCodeOf(r);
     }
     if (cmd === "replay") {
-      const p = parseArgs(rest, ["variant", "schedule"], ["json"]);
+      const p = parseArgs(rest, ["variant", "schedule"], ["json"], ["param"]);
+      const params = paramsFlag(p);
       if (p.positional.length !== 1) throw new UsageError("replay needs exactly one scenario id");
       const schedule = strFlag(p, "schedule");
       if (!schedule) throw new UsageError("replay needs --schedule");
       getScenario(p.positional[0]);
-      const r = replay(p.positional[0], { variant: strFlag(p, "variant"), schedule });
-      if (p.flags.has("json")) out(JSON.stringify(jsonOf(r)));
-      else human(r, out);
+      const r = replay(p.positional[0], { variant: strFlag(p, "variant"), schedule, params });
+      if (p.flags.has("json")) out(JSON.stringify(jsonOf(r, params)));
+      else human(r, out, params);
       return exitCodeOf(r);
     }
     if (cmd === "bench") {

@@ -75,3 +75,19 @@ describe("flushlab CLI", () => {
     expect(out).toMatch(/lost-update/);
   });
 });
+
+describe("flushlab CLI parameters", () => {
+  it("--param sets scenario parameters for explore and replay; a wrong one is a one-line error", () => {
+    const r = cli("explore", "lost-update", "--variant", "racy", "--param", "cpus=3", "--json");
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.params).toEqual({ cpus: 3 });
+    expect(new Set(j.violation.trace.map((t: any) => t.cpu)).size).toBeGreaterThanOrEqual(2);
+    expect(cli("replay", "lost-update", "--param", "cpus=3", "--schedule", j.violation.schedule, "--json").code).toBe(1);
+    const mismatch = cli("replay", "lost-update", "--schedule", j.violation.schedule);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.err).toMatch(/different model/);
+    expect(cli("explore", "lost-update", "--param", "nope=1").err).toMatch(/no parameter "nope"/);
+    expect(cli("explore", "lost-update", "--param", "cpus").code).toBe(2);
+  });
+});
