@@ -110,6 +110,7 @@ say "building (npm run build)"
 # 4. The tslab kernelspec, under our own prefix, with an absolute binary path.
 mkdir -p "$JUPYTER_PATH" "$JUPYTER_DATA_DIR" "$JUPYTER_RUNTIME_DIR" "$JUPYTER_CONFIG_DIR"
 TSLAB_BIN="$ROOT/node_modules/.bin/tslab"
+[ -x "$TSLAB_BIN" ] || die "$TSLAB_BIN is missing: run \`npm install\` first"
 SPEC="$JUPYTER_PATH/kernels/tslab/kernel.json"
 if ! grep -qF "\"$TSLAB_BIN\"" "$SPEC" 2>/dev/null; then
   say "registering the tslab kernelspec in $JUPYTER_PATH"
