@@ -3,7 +3,7 @@
 // into the pgd (as on 3-level configurations); pmd and pte levels are real. Every table page is a real frame
 // from the PageAllocator, so it can be freed and reused, and every entry is its own shared object.
 
-import type { Machine } from "../sim/machine";
+import { Machine, filled } from "../sim/machine";
 import { PageAllocator, PageFrame, PAGE_ALLOCATED } from "../sim/page_alloc";
 import { Spinlock, spin_lock_init } from "../sim/spinlock";
 import { PteLayout, PPC64, PAGE_SHIFT } from "./pgtable";
@@ -31,7 +31,7 @@ export interface MmConfig {
 /** One page of a page table: a frame, its entries (one shared object each) and, for PTE pages, the split PTL. */
 export class PtPage {
   /** Entry values: a Linux PTE, or for upper levels the child table's pfn + 1 (0 = none). */
-  readonly ent: Int32Array;
+  readonly ent: number[];
   /** Object id of entry 0; entry i is `base + i`. */
   readonly base: number;
   /** Frame generation this table was allocated in (a pointer to the table is only good for this lifetime). */
@@ -41,7 +41,7 @@ export class PtPage {
   readonly pteps: Ptep[] = [];
   constructor(readonly w: MmWorld, readonly frame: PageFrame, readonly level: number, n: number, readonly vaStart: number) {
     const m = w.m;
-    this.ent = new Int32Array(n);
+    this.ent = filled(n);
     const tag = `${LEVEL_NAME[level]}@pfn${frame.pfn}`;
     this.base = m.newObjs(n, tag);
     this.gen = frame.gen;
@@ -69,15 +69,15 @@ export class Ptep {
 export class AddressSpace {
   readonly id: number;
   /** index → pfn of the cached page, or -1. */
-  readonly pages: Int32Array;
+  readonly pages: number[];
   /** Version of each block on disk (what a read returns, what writeback stores). */
-  readonly disk: Float64Array;
+  readonly disk: number[];
   /** VMAs mapping this file (i_mmap), for page_mkclean. */
   readonly i_mmap: Vma[] = [];
   constructor(m: Machine, readonly name: string, readonly npages: number) {
     this.id = m.newObj(`${name}.mapping`);
-    this.pages = new Int32Array(npages).fill(-1);
-    this.disk = new Float64Array(npages);
+    this.pages = filled(npages, -1);
+    this.disk = filled(npages);
   }
 }
 
@@ -153,10 +153,9 @@ export interface HwModel {
   reannounce(): void;
 }
 
-const worldOfMachine = new WeakMap<Machine, MmWorld>();
 /** The MmWorld built on machine `m` (each execution builds its own). */
 export function mmWorld(m: Machine): MmWorld {
-  const w = worldOfMachine.get(m);
+  const w = m.ext.mmWorld as MmWorld | undefined;
   if (!w) throw new Error("no MmWorld on this machine: build one in the scenario's setup (new MmWorld(m, cfg))");
   return w;
 }
@@ -195,7 +194,7 @@ export class MmWorld {
       this.tables.push(null);
     }
     this.current = new Array(m.ncpu).fill(null);
-    worldOfMachine.set(m, this);
+    m.ext.mmWorld = this;
   }
 
   /** Bytes covered by one entry of a table at `level`. */
