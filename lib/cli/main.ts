@@ -164,6 +164,11 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
 }
 
 export function main(argv: string[]): void {
+  // Piped into `head`: a closed stdout is not an error worth a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const code = run(argv, (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s), process.stderr.isTTY === true);
   process.exitCode = code;
 }
