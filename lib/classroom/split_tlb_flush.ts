@@ -1,13 +1,13 @@
 // Exercises of notebook 02 (fix 002, split-tlb-flush), and the state a student looks at beside a timeline.
 // Each checker computes the truth by running the model: the explorer for verdicts, timed mode for counts.
 
-import type { Machine } from "../sim/machine";
+import type { Gen, Machine } from "../sim/machine";
 import type { KernelFn } from "../sim/kernel";
 import { event } from "../sim/event";
 import type { PageFrame } from "../sim/page_alloc";
 import { explore } from "../explore/explore";
 import type { ExploreResult } from "../explore/explore";
-import { mmWorld, PAGE_SIZE, pte_str, pte_present, pte_pfn } from "../mm/index";
+import { mmWorld, PAGE_SIZE, pte_str, pte_present, pte_pfn, TLB_W, TLB_C } from "../mm/index";
 import type { K } from "../mm/index";
 import { X86Hw } from "../x86/index";
 import { hashMmuState } from "../powerpc/index";
@@ -61,14 +61,21 @@ export function splitState(m: Machine): SplitStateRow[] {
     for (let core = 0; core < tlb.cores; core++) {
       const i = tlb.lookup(core, tag);
       if (i < 0) continue;
-      const f = tlb.flags[i];
-      rows.push({ where: `TLB core ${core}`, detail: `→ pfn ${tlb.pfn[i]}, ${f & 1 ? "writable" : "read-only"}, ${f & 2 ? "dirty cached: a store bypasses the PTE" : "clean: a store walks the PTE"}` });
+      rows.push({ where: `TLB core ${core}`, detail: `→ pfn ${tlb.pfn[i]}, ${tlbFlags(tlb.flags[i])}` });
     }
   } else {
-    for (const r of hashMmuState(m, SPLIT_BASE, "a")) if (r.where !== "Linux PTE") rows.push({ where: r.where, detail: `→ pfn ${r.pfn}, ${r.detail}` });
+    for (const r of hashMmuState(m, SPLIT_BASE, "a")) {
+      if (r.where === "Linux PTE") continue;
+      const tf = /^flags (\d+)$/.exec(r.detail);
+      const detail = tf ? tlbFlags(Number(tf[1])) : r.detail;
+      rows.push({ where: r.where, detail: `→ pfn ${r.pfn}, ${detail}` });
+    }
   }
   return rows;
 }
+
+const tlbFlags = (f: number): string =>
+  `${f & TLB_W ? "writable" : "read-only"}, ${f & TLB_C ? "dirty cached: a store needs no page-table update" : "clean: a store must walk the page table"}`;
 
 // ---- the verdicts ----------------------------------------------------------------------------------------------
 
@@ -117,7 +124,7 @@ const E_MAPPED_ANYWAY = event("page_mkclean", "page->mapping? (page_mapped not t
  * the PTE lock of every mapping that covers the page's index (the zapped vma is still in i_mmap during
  * MADV_DONTNEED). A thought experiment, not a kernel that shipped.
  */
-export function* page_mkclean_always_walk(k: K, f: PageFrame): Generator<void, number, unknown> {
+export function* page_mkclean_always_walk(k: K, f: PageFrame): Gen<number> {
   const w = mmWorld(k.m);
   const page = w.pages[f.pfn];
   k.R(page.id, E_MAPPED_ANYWAY);
