@@ -14,7 +14,7 @@ import type { Gen } from "../sim/machine";
 import { mmOps, MmWorld, PAGE_SIZE } from "../mm/index";
 import { apply_to_pte_range } from "../mm/apply_to_page_range";
 import type { K } from "../mm/kernel";
-import type { Ptep } from "../mm/mm_types";
+import type { MmStruct, Ptep } from "../mm/mm_types";
 import { powerpcHashOps, powerpcHash, prefault } from "../powerpc/index";
 import { arch_enter_lazy_mmu_mode_2022, arch_leave_lazy_mmu_mode_2022 } from "../powerpc/tlb_batch";
 
@@ -25,6 +25,11 @@ export const lazyMmuPreemptOps = { ...simOps, ...mmOps, ...powerpcHashOps, apply
 /** The pte_fn_t of the scenario: clear the PTE (as unmapping a kernel range does). */
 function* clear_pte(k: K, ptep: Ptep, addr: number): Gen {
   yield* k.ptep_get_and_clear(ptep.pt.w.mms[0], addr, ptep);
+}
+
+/** The thread: apply_to_page_range(mm, [start, end), clear_pte). */
+function* apply_clear(k: K, mm: MmStruct, kernel: boolean, start: number, end: number): Gen {
+  yield* (k as K & { apply_to_pte_range: (...a: unknown[]) => Gen }).apply_to_pte_range(mm, kernel, start, end, clear_pte);
 }
 
 export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel: boolean; pages: number }>({
@@ -47,8 +52,6 @@ export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel:
     const mm = w.mm_alloc(p.kernel ? "init_mm" : "mm");
     w.mmap_anon(mm, KBASE, p.pages);
     for (let i = 0; i < p.pages; i++) prefault(mm, KBASE + i * PAGE_SIZE, { write: true, tlbCores: [0, 1] });
-    m.spawn(0, p.kernel ? "vunmap" : "apply", (function* (): Gen {
-      yield* k.apply_to_pte_range(mm, p.kernel, KBASE, KBASE + p.pages * PAGE_SIZE, clear_pte);
-    })());
+    m.spawn(0, p.kernel ? "vunmap" : "apply", apply_clear(k as unknown as K, mm, p.kernel, KBASE, KBASE + p.pages * PAGE_SIZE));
   },
 });

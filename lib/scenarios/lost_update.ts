@@ -37,6 +37,11 @@ export function* counter_inc_locked(k: KernelBase, x: Counter, lock: Spinlock): 
 
 export const lostUpdateOps = { ...simOps, counter_inc };
 
+/** A thread doing n increments (timed workloads). Module-level: see lib/scenarios/lazy_mmu_batch.ts. */
+function* increments(k: KernelBase & { counter_inc: (x: Counter, l: Spinlock) => Gen }, x: Counter, lock: Spinlock, n: number): Gen {
+  for (let i = 0; i < n; i++) yield* k.counter_inc(x, lock);
+}
+
 export const lostUpdate = defineScenario({
   id: "lost-update",
   title: "Lost update on a shared counter",
@@ -51,9 +56,7 @@ export const lostUpdate = defineScenario({
     const lock = spin_lock_init(m, "counter_lock");
     const total = p.cpus * p.iterations;
     for (let c = 0; c < p.cpus; c++) {
-      m.spawn(c, `inc${c}`, p.iterations === 1 ? k.counter_inc(x, lock) : (function* (): Gen {
-        for (let i = 0; i < p.iterations; i++) yield* k.counter_inc(x, lock);
-      })());
+      m.spawn(c, `inc${c}`, p.iterations === 1 ? k.counter_inc(x, lock) : increments(k, x, lock, p.iterations));
     }
     return {
       final() {

@@ -51,6 +51,8 @@ import {
   TLB_C,
 } from "../mm/index";
 import type { K } from "../mm/index";
+import type { MmStruct, Vma, AddressSpace } from "../mm/mm_types";
+import type { PageFrame } from "../sim/page_alloc";
 import { zap_pte_range as zap_pte_range_v314, zap_pte_range_v315, zap_pte_range_v62 } from "../mm/memory";
 import {
   tlb_flush_mmu_v314,
@@ -162,19 +164,30 @@ function build(k: K, m: Machine, p: SplitTlbFlushParams, otherMapping: boolean):
     populate(other, OTHER_BASE, { write: false }); // clean, read-only, never touched since: no TLB or HPTE
   }
   const page = w.pa.frames[pfn];
-  m.spawn(0, "madvise", (function* (): Gen {
-    yield* k.switch_mm(mm);
-    yield* k.zap_page_range(vma, SPLIT_BASE, PAGE_SIZE); // MADV_DONTNEED
-  })());
-  m.spawn(1, "user", (function* (): Gen {
-    yield* k.switch_mm(mm); // hash_page finds the mm through the CPU's current mm
-    yield* k.user_access(mm, SPLIT_BASE, true);
-  })());
-  m.spawn(2, "writeback", (function* (): Gen {
-    yield* k.write_one_page(page); // clear_page_dirty_for_io (page_mkclean, TestClearPageDirty), writepage
-    yield* k.shrink_page(file, 0); // reclaim: a clean, unmapped page is dropped from the page cache
-  })());
+  m.spawn(0, "madvise", madvise_thread(k, mm, vma));
+  m.spawn(1, "user", store_thread(k, mm));
+  m.spawn(2, "writeback", writeback_thread(k, page, file));
   return { final: () => check_lost_writes(k, w) };
+}
+
+// Thread bodies are module-level generator functions (a per-execution `function*` closure costs V8 dearly).
+
+/** CPU 0: MADV_DONTNEED of the page. */
+function* madvise_thread(k: K, mm: MmStruct, vma: Vma): Gen {
+  yield* k.switch_mm(mm);
+  yield* k.zap_page_range(vma, SPLIT_BASE, PAGE_SIZE);
+}
+
+/** CPU 1: a store through its (writable, dirty) TLB entry. */
+function* store_thread(k: K, mm: MmStruct): Gen {
+  yield* k.switch_mm(mm); // hash_page finds the mm through the CPU's current mm
+  yield* k.user_access(mm, SPLIT_BASE, true);
+}
+
+/** CPU 2: writeback (clear_page_dirty_for_io: page_mkclean, TestClearPageDirty; writepage), then reclaim. */
+function* writeback_thread(k: K, page: PageFrame, file: AddressSpace): Gen {
+  yield* k.write_one_page(page);
+  yield* k.shrink_page(file, 0); // a clean, unmapped page is dropped from the page cache
 }
 
 export const splitTlbFlush = defineScenario<typeof splitTlbFlushOps, SplitTlbFlushParams>({

@@ -4,6 +4,7 @@
 // clean shared file pages, or anonymous pages (neither forces anything). Same modelled functions and variants
 // as split-tlb-flush.
 
+import { timed_munmap } from "./lazy_mmu_workload";
 import { defineScenario } from "../explore/scenario";
 import type { Gen } from "../sim/machine";
 import { MmWorld, PAGE_SIZE, X86, PPC64, populate } from "../mm/index";
@@ -70,16 +71,7 @@ export const splitTlbFlushWorkload = defineScenario<typeof splitTlbFlushOps, Spl
     }
     mm.cpu_vm_mask = (1 << p.cpus) - 1; // every CPU ran a thread of this mm
     const kk = k as unknown as K;
-    m.spawn(0, "munmap", (function* (): Gen {
-      yield* kk.switch_mm(mm);
-      const t0 = kk.now();
-      // unmap_region (mm/mmap.c): unmap the range, unlink its page tables, flush, free.
-      const tlb = yield* kk.tlb_gather_mmu(mm, false);
-      yield* kk.unmap_vmas(tlb, vma, SPLIT_BASE, end);
-      yield* kk.free_pgtables(tlb, vma, SPLIT_BASE, end);
-      yield* kk.tlb_finish_mmu(tlb, SPLIT_BASE, end);
-      kk.sample("munmap", kk.now() - t0);
-    })());
+    m.spawn(0, "munmap", timed_munmap(kk as never, mm, vma, SPLIT_BASE, end));
   },
 });
 
