@@ -251,6 +251,7 @@ export function* zap_pte_range(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, addr:
   const w = mm.w;
   const L = w.L;
   for (;;) {
+    // again:
     let force_flush = false;
     const ptl = pt.ptl!;
     yield* k.spin_lock(ptl);
@@ -260,8 +261,7 @@ export function* zap_pte_range(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, addr:
       k.RW2(ptep.id, READ, pt.frame.id, READ, E_ZAP_READ);
       yield;
       if (!checkTable(k, pt, "zap_pte_range")) break;
-      const ptent0 = ptep.v;
-      if (!pte_present(ptent0, L)) {
+      if (!pte_present(ptep.v, L)) {
         addr += PAGE_SIZE;
         continue;
       }
@@ -271,21 +271,26 @@ export function* zap_pte_range(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, addr:
       tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
       const f = w.pa.frames[ptent >>> L.RPN_SHIFT];
       const page = w.pages[f.pfn];
-      if (!page.anon && pte_dirty(ptent, L)) yield* k.set_page_dirty(f);
-      void pte_young;
+      if (!page.anon) {
+        if (pte_dirty(ptent, L)) yield* k.set_page_dirty(f);
+      }
       yield* k.page_remove_rmap(f, mm, addr);
       addr += PAGE_SIZE;
-      if ((yield* k.__tlb_remove_page(tlb, f)) === 0) {
-        force_flush = true;
-        break;
-      }
+      force_flush = (yield* k.__tlb_remove_page(tlb, f)) === 0;
+      if (force_flush) break;
     }
     yield* k.arch_leave_lazy_mmu_mode();
     yield* k.spin_unlock(ptl);
-    // The gather ran out of room: flush and free outside the PTL (v3.14), then carry on.
-    if (!force_flush) return addr;
-    yield* k.tlb_flush_mmu(tlb);
-    if (addr >= end) return addr;
+    // mmu_gather ran out of room to batch pages: flush and free outside the PTE lock, for the part done so far.
+    if (force_flush) {
+      const old_end = tlb.end;
+      tlb.end = addr;
+      yield* k.tlb_flush_mmu(tlb);
+      tlb.start = addr;
+      tlb.end = old_end;
+      if (addr !== end) continue; // goto again
+    }
+    return addr;
   }
 }
 
