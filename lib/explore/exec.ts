@@ -17,7 +17,8 @@ export interface ExecOutcome {
   violation: ViolationInfo | null;
   steps: number;
   preemptions: number;
-  decisions: Decision[];
+  /** The decisions taken (built on first use: most executions never need them). */
+  readonly decisions: Decision[];
   trace: TraceStep[] | null;
   observation: string | null;
   machine: Machine;
@@ -54,10 +55,11 @@ export function judgeEnd(m: Machine, session: Session): void {
 
 export function runExecution(session: Session, picker: Picker, opts: ExecOptions): ExecOutcome {
   const m = session.fresh();
-  const decisions: Decision[] = [];
+  // Decisions as numbers (value·2 + 1 for a choose() value): no object per step.
+  const tokens: number[] = [];
   m.chooser = (n) => {
     const v = picker.choose(n);
-    decisions.push({ choice: true, value: v });
+    tokens.push(v * 2 + 1);
     return v;
   };
   if (opts.trace) m.trace = [];
@@ -77,12 +79,23 @@ export function runExecution(session: Session, picker: Picker, opts: ExecOptions
     }
     const p = picker.pick(m, en, last);
     if (last >= 0 && p !== last && (en & (1 << last)) !== 0) preemptions++;
-    decisions.push({ choice: false, value: p });
+    tokens.push(p * 2);
     m.step(p);
     last = p;
   }
   const observation = !m.violation && session.instance.observe ? session.instance.observe() : null;
-  return { violation: m.violation, steps: m.steps, preemptions, decisions, trace: m.trace, observation, machine: m };
+  let decisions: Decision[] | null = null;
+  return {
+    violation: m.violation,
+    steps: m.steps,
+    preemptions,
+    get decisions(): Decision[] {
+      return (decisions ??= tokens.map((t) => ({ choice: (t & 1) === 1, value: t >> 1 })));
+    },
+    trace: m.trace,
+    observation,
+    machine: m,
+  };
 }
 
 /** Lowest set bit's index. */

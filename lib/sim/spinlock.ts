@@ -10,12 +10,13 @@ export class Spinlock {
   owner = -1;
   /** Timed mode: when the holder took it, for the hold-time samples. */
   since = 0;
-  /** Sample name for hold times: the lock's class, e.g. `lock hold: ptl`. */
-  readonly holdSample: string;
+  private hold: string | null = null;
   /** Guard of a waiting spin_lock, allocated once. */
   readonly isFree = (): boolean => this.owner < 0;
-  constructor(readonly id: number, readonly name: string) {
-    this.holdSample = `lock hold: ${name.split(/[@[.]/)[0]}`;
+  constructor(readonly id: number, readonly name: string) {}
+  /** Sample name for hold times (timed mode): the lock's class, e.g. `lock hold: ptl`. */
+  get holdSample(): string {
+    return (this.hold ??= `lock hold: ${this.name.split(/[@[.]/)[0]}`);
   }
 }
 
