@@ -7,10 +7,11 @@
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
 import { checkFrameAccess } from "../sim/page_alloc";
-import { HwModel, MmStruct, MmWorld, mmWorld } from "../mm/mm_types";
+import { MmStruct, MmWorld, mmWorld } from "../mm/mm_types";
 import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
 import { pte_pfn, pte_present, pte_str } from "../mm/pgtable";
 import type { PK } from "./kernel";
+import { PendingHwAccesses } from "../mm/hw_access";
 import { defineTlbBatch, PPC64_TLB_BATCH_NR } from "./tlb_batch";
 import { Hpt, HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_R_R, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
 
@@ -30,26 +31,18 @@ export const ACCESS_OK = 0;
 export const ACCESS_HPT_MISS = 1;
 export const ACCESS_PROT = 2;
 
-interface Pending {
-  mm: MmStruct;
-  ea: number;
-  write: boolean;
-}
-
 /** The hash MMU of one machine: HPT + per-core TLBs, and the pending user accesses it keeps announced. */
-export class PpcHw implements HwModel {
+export class PpcHw extends PendingHwAccesses {
   readonly hpt: Hpt;
   readonly tlb: HwTlb;
   /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
   readonly allObjs: number[] = [];
-  private readonly pending: (Pending | null)[];
-  private npending = 0;
-  constructor(readonly w: MmWorld, cfg: PowerpcHashConfig) {
+  constructor(w: MmWorld, cfg: PowerpcHashConfig) {
+    super(w);
     const m = w.m;
     this.hpt = new Hpt(m, cfg.ptegs);
     this.tlb = new HwTlb(m, cfg.tlbEntries ?? 8);
     for (let c = 0; c < this.tlb.cores; c++) this.allObjs.push(this.tlb.obj(c), WRITE);
-    this.pending = new Array(m.ctxs.length).fill(null);
   }
 
   /** Objects one access touches: core TLB, both PTEGs, every frame a current translation could give, the PTE (ghost). */
@@ -70,31 +63,15 @@ export class PpcHw implements HwModel {
     return out;
   }
 
-  reannounce(): void {
-    if (this.npending === 0) return;
-    const m = this.w.m;
-    for (let p = 0; p < this.pending.length; p++) {
-      const a = this.pending[p];
-      if (a === null) continue;
-      const c = m.ctxs[p];
-      const list = this.announceList(c.cpu, a.mm, a.ea, a.write);
-      c.obj = list[0];
-      c.kind = list[1];
-      c.obj2 = -1;
-      c.extra = list.length > 2 ? list.slice(2) : null;
-    }
-  }
 
   /** One hardware access by the current context: announce, yield, translate and access. */
   *access(k: PK, mm: MmStruct, ea: number, write: boolean): Gen<number> {
     const m = k.m;
     const c = m.cur;
     k.multi(this.announceList(c.cpu, mm, ea, write), write ? E_STORE : E_LOAD);
-    this.pending[c.proc] = { mm, ea, write };
-    this.npending++;
+    this.markPending(c, mm, ea, write);
     yield;
-    this.pending[c.proc] = null;
-    this.npending--;
+    this.clearPending(c);
     return this.translate(k, mm, ea, write);
   }
 

@@ -4,10 +4,11 @@
 // invalidating every core's TLB (the initiator waits for all IPIs; IPI latency is timed mode's business).
 
 import { Gen, READ, WRITE } from "../sim/machine";
+import { PendingHwAccesses } from "../mm/hw_access";
 import { event } from "../sim/event";
 import { checkFrameAccess } from "../sim/page_alloc";
 import type { K } from "../mm/kernel";
-import { HwModel, MmStruct, MmWorld, Ptep, mmWorld } from "../mm/mm_types";
+import { MmStruct, MmWorld, Ptep, mmWorld } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
 import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
 import { pte_pfn, pte_present, pte_str, PAGE_SIZE } from "../mm/pgtable";
@@ -22,15 +23,13 @@ const E_SHOOT = event("flush_tlb_mm_range", "shootdown: every core's TLB", { cos
 
 const tagOf = (mm: MmStruct, ea: number): number => mm.contextId * 2 ** 20 + Math.floor(ea / PAGE_SIZE);
 
-export class X86Hw implements HwModel {
+export class X86Hw extends PendingHwAccesses {
   readonly tlb: HwTlb;
   readonly allObjs: number[] = [];
-  private readonly pending: ({ mm: MmStruct; ea: number; write: boolean } | null)[];
-  private npending = 0;
-  constructor(readonly w: MmWorld, tlbEntries: number) {
+  constructor(w: MmWorld, tlbEntries: number) {
+    super(w);
     this.tlb = new HwTlb(w.m, tlbEntries);
     for (let c = 0; c < this.tlb.cores; c++) this.allObjs.push(this.tlb.obj(c), WRITE);
-    this.pending = new Array(w.m.ctxs.length).fill(null);
   }
   announceList(cpu: number, mm: MmStruct, ea: number, write: boolean): number[] {
     const w = this.w;
@@ -47,28 +46,12 @@ export class X86Hw implements HwModel {
     }
     return out;
   }
-  reannounce(): void {
-    if (this.npending === 0) return;
-    const m = this.w.m;
-    for (let p = 0; p < this.pending.length; p++) {
-      const a = this.pending[p];
-      if (a === null) continue;
-      const c = m.ctxs[p];
-      const list = this.announceList(c.cpu, a.mm, a.ea, a.write);
-      c.obj = list[0];
-      c.kind = list[1];
-      c.obj2 = -1;
-      c.extra = list.length > 2 ? list.slice(2) : null;
-    }
-  }
   *access(k: K, mm: MmStruct, ea: number, write: boolean): Gen<boolean> {
     const c = k.m.cur;
     k.multi(this.announceList(c.cpu, mm, ea, write), write ? E_STORE : E_LOAD);
-    this.pending[c.proc] = { mm, ea, write };
-    this.npending++;
+    this.markPending(c, mm, ea, write);
     yield;
-    this.pending[c.proc] = null;
-    this.npending--;
+    this.clearPending(c);
     return this.translate(k, mm, ea, write);
   }
   /** One access; false = page fault. */
