@@ -10,7 +10,7 @@ import { GFP_KERNEL, checkFrameAccess } from "../sim/page_alloc";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
 import { MmStruct, PtPage, Ptep, Vma, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
-import { PAGE_SIZE, pfn_pte, pte_dirty, pte_present, pte_write, pte_young, pte_mkclean, pte_wrprotect } from "./pgtable";
+import { PAGE_SIZE, pfn_pte, pte_pfn, pte_same_except, pte_dirty, pte_present, pte_write, pte_young, pte_mkclean, pte_wrprotect } from "./pgtable";
 import type { MmuGather, EncodedPage } from "./mmu_gather";
 import { encode_page, tlb_delay_rmap } from "./mmu_gather";
 
@@ -212,11 +212,11 @@ export function* do_wp_page(k: K, mm: MmStruct, vma: Vma, addr: number, ptep: Pt
   yield* k.spin_lock(ptl);
   k.R(ptep.id, E_WP_CHECK);
   yield;
-  if (((ptep.v ^ orig) & ~L.HPTEFLAGS & ~L.ACCESSED) !== 0) {
+  if (!pte_same_except(ptep.v, orig, L.HPTEFLAGS | L.ACCESSED)) {
     yield* k.spin_unlock(ptl);
     return VM_FAULT_OK; // pte_same failed: changed under us
   }
-  const f = w.pa.frames[ptep.v >>> L.RPN_SHIFT];
+  const f = w.pa.frames[pte_pfn(ptep.v, L)];
   yield* k.ptep_set_access_flags(mm, addr, ptep, L.RW | L.DIRTY | L.ACCESSED);
   yield* k.spin_unlock(ptl);
   if (!vma.anon) {
@@ -269,7 +269,7 @@ export function* zap_pte_range(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, addr:
       tlb.need_flush = true; // tlb_remove_tlb_entry
       tlb.start = Math.min(tlb.start, addr);
       tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
-      const f = w.pa.frames[ptent >>> L.RPN_SHIFT];
+      const f = w.pa.frames[pte_pfn(ptent, L)];
       const page = w.pages[f.pfn];
       if (!page.anon) {
         if (pte_dirty(ptent, L)) yield* k.set_page_dirty(f);
@@ -326,7 +326,7 @@ export function* zap_pte_range_v315(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, 
       tlb.need_flush = true; // tlb_remove_tlb_entry
       tlb.start = Math.min(tlb.start, addr);
       tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
-      const f = w.pa.frames[ptent >>> L.RPN_SHIFT];
+      const f = w.pa.frames[pte_pfn(ptent, L)];
       const page = w.pages[f.pfn];
       if (!page.anon) {
         if (pte_dirty(ptent, L)) {
@@ -396,7 +396,7 @@ export function* zap_pte_range_v62(k: K62, tlb: MmuGather, vma: Vma, pt: PtPage,
       tlb.need_flush = true; // tlb_remove_tlb_entry: cleared_ptes, range
       tlb.start = Math.min(tlb.start, addr);
       tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
-      const f = w.pa.frames[ptent >>> L.RPN_SHIFT];
+      const f = w.pa.frames[pte_pfn(ptent, L)];
       const page = w.pages[f.pfn];
       let delay_rmap = 0;
       if (!page.anon) {

@@ -58,10 +58,10 @@ export class PtPage {
 export class Ptep {
   constructor(readonly pt: PtPage, readonly i: number, readonly id: number) {}
   get v(): number {
-    return this.pt.ent[this.i] >>> 0;
+    return this.pt.ent[this.i];
   }
   set v(x: number) {
-    this.pt.ent[this.i] = x | 0;
+    this.pt.ent[this.i] = x;
   }
 }
 

@@ -73,7 +73,24 @@ export const X86: PteLayout = {
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Largest PFN a PTE can hold in this model (ppc64 4K layout in a positive int32). */
-export const MAX_PFN = 1 << (31 - PTE_RPN_SHIFT);
+// PTE values are numbers below 2^53: the flag bits sit below RPN_SHIFT (so below bit 32) and the frame number
+// above it, where it may pass bit 31 — as on the 64-bit kernel. JavaScript's bit operators work on 32 bits, so
+// changing flags goes through pte_bits, which keeps the high part.
+const TWO32 = 4294967296;
+
+/** The PTE with the flag bits `clear` cleared and `set` set (both below bit 32); the frame number is kept. */
+export function pte_bits(v: number, clear: number, set: number): number {
+  const lo = v % TWO32;
+  return v - lo + ((((lo & ~clear) | set) >>> 0));
+}
+
+/** pte_same, ignoring the flag bits `ignore`: equal frame numbers (all bits) and equal other flags. */
+export function pte_same_except(a: number, b: number, ignore: number): boolean {
+  return Math.floor(a / TWO32) === Math.floor(b / TWO32) && (((a % TWO32) ^ (b % TWO32)) & ~ignore) === 0;
+}
+
+/** Frames a PTE can name in this model (a 53-bit number with the RPN at bit 17). */
+export const MAX_PFN = 2 ** (53 - PTE_RPN_SHIFT);
 
 // Helpers: `L` defaults to the ppc64 layout, so `pte_dirty(v)` reads like the kernel.
 export const pte_none = (v: number): boolean => v === 0;
@@ -81,21 +98,21 @@ export const pte_present = (v: number, L: PteLayout = PPC64): boolean => (v & L.
 export const pte_write = (v: number, L: PteLayout = PPC64): boolean => (v & L.RW) !== 0;
 export const pte_dirty = (v: number, L: PteLayout = PPC64): boolean => (v & L.DIRTY) !== 0;
 export const pte_young = (v: number, L: PteLayout = PPC64): boolean => (v & L.ACCESSED) !== 0;
-export const pte_pfn = (v: number, L: PteLayout = PPC64): number => v >>> L.RPN_SHIFT;
-export const pte_mkdirty = (v: number, L: PteLayout = PPC64): number => v | L.DIRTY;
-export const pte_mkclean = (v: number, L: PteLayout = PPC64): number => v & ~L.DIRTY;
-export const pte_mkwrite = (v: number, L: PteLayout = PPC64): number => v | L.RW;
-export const pte_wrprotect = (v: number, L: PteLayout = PPC64): number => v & ~L.RW;
-export const pte_mkyoung = (v: number, L: PteLayout = PPC64): number => v | L.ACCESSED;
+export const pte_pfn = (v: number, L: PteLayout = PPC64): number => Math.floor(v / 2 ** L.RPN_SHIFT);
+export const pte_mkdirty = (v: number, L: PteLayout = PPC64): number => pte_bits(v, 0, L.DIRTY);
+export const pte_mkclean = (v: number, L: PteLayout = PPC64): number => pte_bits(v, L.DIRTY, 0);
+export const pte_mkwrite = (v: number, L: PteLayout = PPC64): number => pte_bits(v, 0, L.RW);
+export const pte_wrprotect = (v: number, L: PteLayout = PPC64): number => pte_bits(v, L.RW, 0);
+export const pte_mkyoung = (v: number, L: PteLayout = PPC64): number => pte_bits(v, 0, L.ACCESSED);
 /** pfn_pte: a present user PTE for `pfn` with extra protection bits. */
 export function pfn_pte(pfn: number, prot: number, L: PteLayout = PPC64): number {
   if (pfn < 0 || pfn >= MAX_PFN) throw new RangeError(`pfn ${pfn} does not fit a PTE (max ${MAX_PFN - 1})`);
-  return ((pfn << L.RPN_SHIFT) | L.PRESENT | L.USER | prot) >>> 0;
+  return pfn * 2 ** L.RPN_SHIFT + ((L.PRESENT | L.USER | prot) >>> 0);
 }
 /** ppc64: the saved hidx nibble of a PTE (__rpte_to_hidx for a non-combo 4K page). */
 export const pte_hidx = (v: number): number => (v >>> 12) & 0xf;
 /** ppc64: the PTE with the hidx nibble replaced. */
-export const pte_set_hidx = (v: number, hidx: number): number => ((v & ~(_PAGE_SECONDARY | _PAGE_GROUP_IX)) | ((hidx & 0xf) << 12)) >>> 0;
+export const pte_set_hidx = (v: number, hidx: number): number => pte_bits(v, _PAGE_SECONDARY | _PAGE_GROUP_IX, (hidx & 0xf) << 12);
 
 /** Human-readable PTE, e.g. `pfn 3 P|U|RW|D|HASH(hidx 0xa)`. */
 export function pte_str(v: number, L: PteLayout = PPC64): string {

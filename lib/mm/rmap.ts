@@ -7,7 +7,7 @@ import { event } from "../sim/event";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
 import { MmStruct, Vma, mmWorld } from "./mm_types";
-import { PAGE_SIZE, pte_dirty, pte_mkclean, pte_present, pte_pfn, pte_write, pte_wrprotect } from "./pgtable";
+import { PAGE_SIZE, pte_bits, pte_dirty, pte_mkclean, pte_present, pte_pfn, pte_write, pte_wrprotect } from "./pgtable";
 
 const E_REMOVE = event("page_remove_rmap", "mapcount--", { cost: "atomic" });
 const E_MAPPED = event("page_mkclean", "page_mapped?", { cost: "mem" });
@@ -62,7 +62,7 @@ export function* page_mkclean_one(k: K, f: PageFrame, vma: Vma, addr: number): G
   if (pte_present(v, L) && pte_pfn(v, L) === f.pfn && (pte_dirty(v, L) || pte_write(v, L))) {
     let entry = yield* k.ptep_clear_flush(mm, addr, ptep);
     entry = pte_wrprotect(pte_mkclean(entry, L), L);
-    yield* k.set_pte_at(mm, addr, ptep, entry & ~L.HPTEFLAGS);
+    yield* k.set_pte_at(mm, addr, ptep, pte_bits(entry, L.HPTEFLAGS, 0));
     ret = pte_dirty(v, L) ? 1 : 0;
   }
   yield* k.spin_unlock(ptl);

@@ -7,7 +7,7 @@ import { event } from "../sim/event";
 import { checkTable } from "../mm/memory";
 import { mmWorld, PTE_LEVEL, Ptep } from "../mm/mm_types";
 import type { MmStruct, PtPage } from "../mm/mm_types";
-import { _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx } from "../mm/pgtable";
+import { _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx, pte_bits, pte_pfn } from "../mm/pgtable";
 import type { PK } from "./kernel";
 import { HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_V_SECONDARY, HPTE_V_VALID, HPTE_V_BOLTED, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
 import { ppcHw } from "./tlb";
@@ -73,13 +73,13 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   if ((access & ~old) !== 0) return 1; // not present, or a store to a read-only PTE: a real fault
   const cpu = k.cpu();
   const local = mm.cpu_vm_mask === 1 << cpu; // ghost read of cpu_vm_mask (written only by switch_mm)
-  let newp = (old | _PAGE_BUSY | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0)) >>> 0;
+  let newp = pte_bits(old, 0, _PAGE_BUSY | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0));
   ptep.v = newp;
   w.changed();
   const pp = (newp & _PAGE_RW) !== 0 && (newp & _PAGE_DIRTY) !== 0 ? PP_RW : PP_RO;
   const rflags = pp | HPTE_R_C; // C always set, as the kernel does for performance
   const vpn = va_to_vpn(vsid, ea);
-  const pfn = newp >>> 17;
+  const pfn = pte_pfn(newp);
   const gen = w.pa.frames[pfn].gen;
   let hashed = (old & _PAGE_HASHPTE) !== 0;
   if (hashed) {
@@ -87,12 +87,12 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
     if ((yield* k.hpte_updatepp(slot, vpn, pp, local)) < 0) hashed = false; // evicted or reused: insert anew
   }
   if (!hashed) {
-    newp = (newp & ~_PAGE_HPTEFLAGS) | _PAGE_BUSY;
+    newp = pte_bits(newp, _PAGE_HPTEFLAGS, _PAGE_BUSY);
     for (;;) {
       let hidx = yield* k.hpte_insert(hw.hpt.group(vpn, false), vpn, pfn, gen, rflags, 0);
       if (hidx < 0) hidx = yield* k.hpte_insert(hw.hpt.group(vpn, true), vpn, pfn, gen, rflags, HPTE_V_SECONDARY);
       if (hidx >= 0) {
-        newp = pte_set_hidx(newp, hidx) | _PAGE_HASHPTE;
+        newp = pte_bits(pte_set_hidx(newp, hidx), 0, _PAGE_HASHPTE);
         break;
       }
       const secondary = k.choose(2, "hpte_remove group") === 1;
@@ -101,7 +101,7 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   }
   k.W(ptep.id, E_STORE);
   yield;
-  ptep.v = (newp & ~_PAGE_BUSY) >>> 0;
+  ptep.v = pte_bits(newp, _PAGE_BUSY, 0);
   w.changed();
   return 0;
 }

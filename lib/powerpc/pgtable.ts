@@ -8,7 +8,7 @@ import { event } from "../sim/event";
 import { checkTable } from "../mm/memory";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
-import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW } from "../mm/pgtable";
+import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, pte_bits } from "../mm/pgtable";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
 
@@ -26,7 +26,7 @@ export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: 
   yield;
   if (!checkTable(k, ptep.pt, "pte_update")) return 0;
   const old = ptep.v;
-  ptep.v = (old & ~clr) >>> 0;
+  ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0); // ~0UL clears the whole PTE, frame number included
   w.changed();
   if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_need_flush(mm, addr, ptep, old, huge);
   return old;
@@ -42,7 +42,7 @@ export function* pte_update_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep,
   yield;
   if (!checkTable(k, ptep.pt, "pte_update")) return 0;
   const old = ptep.v;
-  ptep.v = (old & ~clr) >>> 0;
+  ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0);
   w.changed();
   if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_update(mm, addr, ptep, old, huge);
   return old;
@@ -69,7 +69,7 @@ export function* set_pte_at(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: 
     k.wait(ptep.id, WRITE, E_SET, () => (ptep.v & _PAGE_BUSY) === 0);
     yield;
     if ((ptep.v & _PAGE_PRESENT) === 0) {
-      ptep.v = (pte & ~_PAGE_HPTEFLAGS) >>> 0;
+      ptep.v = pte_bits(pte, _PAGE_HPTEFLAGS, 0);
       w.changed();
       return;
     }
@@ -82,7 +82,7 @@ export function* ptep_set_access_flags(k: PK, mm: MmStruct, addr: number, ptep: 
   void addr;
   k.wait(ptep.id, WRITE, E_ACCESS_FLAGS, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
-  ptep.v = (ptep.v | (bits & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))) >>> 0;
+  ptep.v = pte_bits(ptep.v, 0, bits & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
   mm.w.changed();
 }
 

@@ -3,7 +3,7 @@
 
 import type { MmStruct } from "../mm/mm_types";
 import { populate, PrefaultOptions } from "../mm/prefault";
-import { _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_RW, pte_set_hidx } from "../mm/pgtable";
+import { _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_RW, pte_set_hidx, pte_bits } from "../mm/pgtable";
 import { HPTES_PER_GROUP, HPTE_R_C, HPTE_V_SECONDARY, HPTE_V_VALID, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
 import { ppcHw } from "./tlb";
 import { TLB_C, TLB_W } from "../mm/hwtlb";
@@ -42,7 +42,7 @@ export function prefault(mm: MmStruct, ea: number, opts: HashPrefaultOptions = {
     if (hidx >= 0) break;
   }
   if (hidx < 0) throw new Error(`prefault: both PTEGs of 0x${ea.toString(16)} are full`);
-  ptep.v = pte_set_hidx(pte, hidx) | _PAGE_HASHPTE;
+  ptep.v = pte_bits(pte_set_hidx(pte, hidx), 0, _PAGE_HASHPTE);
   for (const core of opts.tlbCores ?? []) {
     hw.tlb.fill(core, vpn, pfn, gen, (pp === PP_RW ? TLB_W : 0) | TLB_C);
     // A core can only cache the mm's translations if one of its threads ran the mm: cpu_vm_mask says so,

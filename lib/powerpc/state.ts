@@ -3,7 +3,7 @@
 
 import type { Machine } from "../sim/machine";
 import { mmWorld } from "../mm/mm_types";
-import { pte_str } from "../mm/pgtable";
+import { pte_str, pte_pfn } from "../mm/pgtable";
 import { get_vsid, va_to_vpn, HPTE_V_SECONDARY } from "./mmu_hash64";
 import { ppcHw } from "./tlb";
 
@@ -23,7 +23,7 @@ export function hashMmuState(m: Machine, ea: number, mmName?: string): HashMmuRo
   const hw = ppcHw(w);
   const rows: HashMmuRow[] = [];
   const pte = w.pteValue(mm, ea);
-  rows.push({ where: "Linux PTE", pfn: pte & 1 ? pte >>> w.L.RPN_SHIFT : null, detail: pte_str(pte, w.L) });
+  rows.push({ where: "Linux PTE", pfn: pte & 1 ? pte_pfn(pte, w.L) : null, detail: pte_str(pte, w.L) });
   const vpn = va_to_vpn(get_vsid(mm.contextId, ea), ea);
   for (const slot of hw.hpt.findAll(vpn)) {
     const sec = (hw.hpt.v[slot] & HPTE_V_SECONDARY) !== 0;

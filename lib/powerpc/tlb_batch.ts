@@ -16,7 +16,7 @@ import type { Machine } from "../sim/machine";
 import { mmWorld } from "../mm/mm_types";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
-import { _PAGE_BUSY, _PAGE_HPTEFLAGS, _PAGE_PRESENT } from "../mm/pgtable";
+import { _PAGE_BUSY, _PAGE_HPTEFLAGS, _PAGE_PRESENT, pte_bits } from "../mm/pgtable";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
 
@@ -234,7 +234,7 @@ export function* set_pte_at_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep,
   }
   k.wait(ptep.id, WRITE, E_SET_2621, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
-  ptep.v = (pte & ~_PAGE_HPTEFLAGS) >>> 0;
+  ptep.v = pte_bits(pte, _PAGE_HPTEFLAGS, 0);
   w.changed();
 }
 const E_SET_2621 = event("set_pte_at", "store PTE", { cost: "mem" });

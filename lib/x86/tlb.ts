@@ -11,7 +11,7 @@ import type { K } from "../mm/kernel";
 import { MmStruct, MmWorld, Ptep, mmWorld } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
 import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
-import { pte_pfn, pte_present, pte_str, PAGE_SIZE } from "../mm/pgtable";
+import { pte_bits, pte_pfn, pte_present, pte_str, PAGE_SIZE } from "../mm/pgtable";
 
 const E_LOAD = event("(hw) load", "TLB → page walk, load", { cost: "mem" });
 const E_STORE = event("(hw) store", "TLB → page walk (sets D), store", { cost: "mem" });
@@ -76,7 +76,7 @@ export class X86Hw extends PendingHwAccesses {
       if (ptep === null) return false;
       const v = ptep.v;
       if (!pte_present(v, L) || (write && (v & L.RW) === 0)) return false;
-      if (write) ptep.v = v | L.DIRTY | L.ACCESSED;
+      if (write) ptep.v = pte_bits(v, 0, L.DIRTY | L.ACCESSED);
       pfn = pte_pfn(v, L);
       gen = w.pa.frames[pfn].gen;
       this.tlb.fill(core, tag, pfn, gen, ((v & L.RW) !== 0 ? TLB_W : 0) | ((ptep.v & L.DIRTY) !== 0 ? TLB_C : 0));
@@ -136,7 +136,7 @@ export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep
   void addr;
   k.W(ptep.id, E_CLR);
   yield;
-  ptep.v = ptep.v & ~mm.w.L.RW;
+  ptep.v = pte_bits(ptep.v, mm.w.L.RW, 0);
   mm.w.changed();
 }
 
@@ -144,7 +144,7 @@ export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: P
   void addr;
   k.W(ptep.id, E_FLAGS);
   yield;
-  ptep.v = ptep.v | bits;
+  ptep.v = pte_bits(ptep.v, 0, bits);
   mm.w.changed();
 }
 
@@ -154,7 +154,7 @@ export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, pte
   k.W(ptep.id, E_YOUNG);
   yield;
   const old = ptep.v;
-  ptep.v = (old & ~mm.w.L.ACCESSED) >>> 0;
+  ptep.v = pte_bits(old, mm.w.L.ACCESSED, 0);
   mm.w.changed();
   return (old & mm.w.L.ACCESSED) !== 0;
 }
