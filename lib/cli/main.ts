@@ -8,6 +8,7 @@ import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
 import { parseArgs, intFlag, strFlag, paramsFlag, UsageError } from "./args";
 import { runBench } from "./bench";
+import { runTimed } from "../explore/timed";
 import "../scenarios/index";
 
 const USAGE = `usage:
@@ -16,6 +17,7 @@ const USAGE = `usage:
                    [--preemptions N|inf] [--depth D] [--max-executions N] [--time-limit S] [--seed S]
                    [--no-reduce] [--json]
   flushlab replay <scenario> [--variant V] [--param name=value]... --schedule S [--json]
+  flushlab timed <scenario> [--variant V] [--param name=value]... [--json]
   flushlab bench [--json] [--quick]`;
 
 type Out = (s: string) => void;
@@ -146,6 +148,28 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       if (p.flags.has("json")) out(JSON.stringify(jsonOf(r, params)));
       else human(r, out, params);
       return exitCodeOf(r);
+    }
+    if (cmd === "timed") {
+      const p = parseArgs(rest, ["variant"], ["json"], ["param"]);
+      if (p.positional.length !== 1) throw new UsageError("timed needs exactly one scenario id");
+      const params = paramsFlag(p);
+      let r;
+      try {
+        r = runTimed(p.positional[0], { variant: strFlag(p, "variant"), params });
+      } catch (e) {
+        if (e instanceof Error && !(e instanceof ModelError) && /must be/.test(e.message)) throw new UsageError(e.message);
+        throw e;
+      }
+      const samples = Object.fromEntries(Object.entries(r.samples).map(([k, v]) => [k, { n: v.n, mean: v.mean, p50: v.p50, p99: v.p99, max: v.max }]));
+      if (p.flags.has("json")) {
+        out(JSON.stringify({ scenario: r.scenario, variant: r.variant, params: params ?? {}, makespanNs: r.makespanNs, steps: r.steps, counters: r.counters, samples, waitNs: r.waitNs, violation: r.violation, wallMs: Math.round(r.wallMs), setupMs: Math.round(r.setupMs) }));
+      } else {
+        out(`${r.scenario} / ${r.variant}${paramArgs(params)}: ${r.steps} steps, ${(r.makespanNs / 1000).toFixed(1)} µs virtual, ${Math.round(r.wallMs)} ms wall`);
+        for (const [k, v] of Object.entries(r.counters).sort()) out(`  ${k.padEnd(24)} ${v}`);
+        for (const [k, v] of Object.entries(samples).sort()) out(`  ${k.padEnd(24)} n=${v.n} mean=${v.mean.toFixed(1)} p99=${v.p99} max=${v.max}`);
+        if (r.violation) out(`VIOLATION ${r.violation.invariant}: ${r.violation.message}`);
+      }
+      return r.violation ? 1 : 0;
     }
     if (cmd === "bench") {
       const p = parseArgs(rest, [], ["json", "quick"]);

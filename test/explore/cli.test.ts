@@ -91,3 +91,15 @@ describe("flushlab CLI parameters", () => {
     expect(cli("explore", "lost-update", "--param", "cpus").code).toBe(2);
   });
 });
+
+describe("flushlab timed", () => {
+  it("runs a workload in virtual time and prints its counters as JSON", () => {
+    const r = cli("timed", "lazy-mmu-workload", "--variant", "after", "--param", "pages=600", "--param", "cpus=1", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.counters.tlbiel).toBe(600);
+    expect(j.counters["batch flushes"]).toBe(5);
+    expect(j.samples.munmap.n).toBe(1);
+    expect(cli("timed", "lazy-mmu-workload", "--param", "pages=0").code).toBe(2);
+  });
+});
