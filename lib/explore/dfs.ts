@@ -57,6 +57,13 @@ export interface DfsResult {
 const SCHED = 0;
 const CHOICE = 1;
 
+/** A copy of `a` with twice the room (the per-search tables grow on demand). */
+function doubled(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 export function dfs(session: Session, o: DfsOptions): DfsResult {
   const probe = session.fresh();
   const P = probe.ctxs.length;
@@ -121,12 +128,8 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     if (kind === LOCAL || x < 0) return;
     if (x >= objCap) growObj(x);
     if (nacc >= accObj.length) {
-      const o2 = new Int32Array(accObj.length * 2);
-      o2.set(accObj);
-      accObj = o2;
-      const k2 = new Int32Array(accKind.length * 2);
-      k2.set(accKind);
-      accKind = k2;
+      accObj = doubled(accObj);
+      accKind = doubled(accKind);
     }
     accObj[nacc] = x;
     accKind[nacc++] = kind;
@@ -138,12 +141,8 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
       lastR[x] = -1;
     } else {
       if (nrec >= recStep.length) {
-        const s2 = new Int32Array(recStep.length * 2);
-        s2.set(recStep);
-        recStep = s2;
-        const p2 = new Int32Array(recPrev.length * 2);
-        p2.set(recPrev);
-        recPrev = p2;
+        recStep = doubled(recStep);
+        recPrev = doubled(recPrev);
       }
       recStep[nrec] = i;
       recPrev[nrec] = lastR[x];
