@@ -153,13 +153,7 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       const p = parseArgs(rest, ["variant"], ["json"], ["param"]);
       if (p.positional.length !== 1) throw new UsageError("timed needs exactly one scenario id");
       const params = paramsFlag(p);
-      let r;
-      try {
-        r = runTimed(p.positional[0], { variant: strFlag(p, "variant"), params });
-      } catch (e) {
-        if (e instanceof Error && !(e instanceof ModelError) && /must be/.test(e.message)) throw new UsageError(e.message);
-        throw e;
-      }
+      const r = runTimed(p.positional[0], { variant: strFlag(p, "variant"), params });
       const samples = Object.fromEntries(Object.entries(r.samples).map(([k, v]) => [k, { n: v.n, mean: v.mean, p50: v.p50, p99: v.p99, max: v.max }]));
       if (p.flags.has("json")) {
         out(JSON.stringify({ scenario: r.scenario, variant: r.variant, params: params ?? {}, makespanNs: r.makespanNs, steps: r.steps, counters: r.counters, samples, waitNs: r.waitNs, violation: r.violation, wallMs: Math.round(r.wallMs), setupMs: Math.round(r.setupMs) }));

@@ -112,10 +112,26 @@ export class Session {
     this.k = makeKernel(def.ops, { ...def.variants[this.variant], ...(opts.overrides ?? {}) });
     const setupSrc = def.setup.toString();
     this.fingerprint = fingerprint(this.k, `${def.id}/${this.variant}/${JSON.stringify(this.params)}/${JSON.stringify(this.cfg)}/${setupSrc}`);
+    // Build one machine now: bad parameters are reported here, clearly, not from inside a search.
+    try {
+      this.spare = this.fresh();
+    } catch (e) {
+      if (e instanceof ModelError) throw e;
+      throw new ModelError(`scenario ${def.id}: ${(e as Error).message}`);
+    }
   }
+
+  /** The machine built by the constructor, untouched: handed to the first fresh() (big workloads build once). */
+  private spare: Machine | null = null;
 
   /** A fresh machine with the scenario's initial state and threads. */
   fresh(): Machine {
+    const spare = this.spare;
+    if (spare !== null) {
+      this.spare = null;
+      this.k.m = spare;
+      return spare;
+    }
     const m = new Machine(this.cfg, this.k);
     this.k.m = m;
     this.instance = this.def.setup(this.k as any, m, this.params) ?? {};

@@ -52,6 +52,9 @@ describe("flushlab CLI", () => {
       ["replay", "lost-update", "--schedule", "fl1.lost-update.racy.00000000.AAAA.deadbeef"],
       ["replay", "lost-update"],
       ["frob"],
+      ["explore", "lazy-mmu-batch", "--param", "pages=abc"],
+      ["explore", "split-tlb-flush", "--param", "arch=arm"],
+      ["timed", "lazy-mmu-workload", "--param", "op=shred"],
     ]) {
       const r = cli(...argv);
       expect(r.code, argv.join(" ")).toBe(2);
