@@ -36,14 +36,20 @@ export function vsid_scramble(proto: number): number {
 }
 
 const vsidCache = new Map<number, number>();
+// The last lookup, in front of the Map: consecutive calls nearly always hit the same segment.
+let lastProto = -1;
+let lastVsid = 0;
 /** get_vsid for a user address: proto-VSID (context << USER_ESID_BITS) | (ea >> SID_SHIFT), scrambled. */
 export function get_vsid(context: number, ea: number): number {
   const proto = context * 2 ** USER_ESID_BITS + Math.floor(ea / SEG);
+  if (proto === lastProto) return lastVsid;
   let v = vsidCache.get(proto);
   if (v === undefined) {
     v = vsid_scramble(proto);
     vsidCache.set(proto, v);
   }
+  lastProto = proto;
+  lastVsid = v;
   return v;
 }
 
