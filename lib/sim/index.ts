@@ -60,3 +60,5 @@ export type { AllocatorOptions } from "./page_alloc";
 export type { TraceStep, Violation } from "./trace";
 export { DEFAULT_COSTS, costModel } from "./cost";
 export type { CostModel } from "./cost";
+export { describeMachine } from "./describe";
+export type { ContextRow } from "./describe";
