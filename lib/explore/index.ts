@@ -18,3 +18,5 @@ export { runTimed } from "./timed";
 export type { TimedOptions, TimedResult, SampleStats } from "./timed";
 export { functionSource, unifiedDiff, variantDiff } from "./source";
 export type { FunctionSource, FunctionChange } from "./source";
+export { outcomes } from "./outcomes";
+export type { OutcomeOptions, Outcomes } from "./outcomes";

@@ -227,3 +227,16 @@ describe("determinism", () => {
     expect(checked).toBeGreaterThan(0);
   });
 });
+
+describe("outcomes", () => {
+  it("counts every interleaving's end: 6 for two increments, 4 of which lose one; 90 and 84 with three CPUs", async () => {
+    const { outcomes } = await import("../../lib/explore/outcomes");
+    expect(outcomes("lost-update", { variant: "racy" })).toEqual({ executions: 6, exhaustive: true, counts: { "counter=2": 2, "lost-update": 4 } });
+    const three = outcomes("lost-update", { variant: "racy", params: { cpus: 3 } });
+    expect(three.executions).toBe(90); // 6!/(2!·2!·2!)
+    expect(three.counts["lost-update"]).toBe(84);
+    const reduced = outcomes("lost-update", { variant: "racy", reduce: true });
+    expect(reduced.executions).toBeLessThan(6);
+    expect(Object.keys(reduced.counts).sort()).toEqual(["counter=2", "lost-update"]);
+  });
+});
