@@ -9,7 +9,7 @@
 // bounded POR (Coons, Musuvathi & McKinley, OOPSLA 2013) we also add each backtrack point at the start of the
 // run of steps it falls in, and sleep sets are used only when there is no bound.
 
-import { Machine, READ, WRITE, LOCAL, ViolationInfo } from "../sim/machine";
+import { Machine, WRITE, LOCAL, ViolationInfo } from "../sim/machine";
 import type { Session } from "./scenario";
 import type { Decision } from "./schedule";
 import { judgeEnd, livelock, lowestBit } from "./exec";
@@ -433,4 +433,3 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   }
 }
 
-export { READ };

@@ -4,7 +4,6 @@
 // latency samples, ready to plot.
 
 import type { Machine } from "../sim/machine";
-import { ModelError } from "../sim/machine";
 import { CostModel, costModel } from "../sim/cost";
 import { allEvents } from "../sim/event";
 import { ScenarioDef, Session, SessionOptions, getScenario } from "./scenario";
@@ -129,4 +128,3 @@ export function runTimed(scenario: string | ScenarioDef<any, any>, opts: TimedOp
   };
 }
 
-export { ModelError };

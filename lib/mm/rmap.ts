@@ -2,7 +2,7 @@
 // page_mkclean, which write-protects and cleans every PTE of a file page before writeback. page_mkclean does
 // nothing for a page with no mappings left: the gap the 2022 follow-up to fix 002 closed.
 
-import { Gen, READ, WRITE } from "../sim/machine";
+import { Gen, READ } from "../sim/machine";
 import { event } from "../sim/event";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
@@ -92,4 +92,3 @@ export function* page_referenced_one(k: K, f: PageFrame, vma: Vma, addr: number)
 }
 const E_REF_CHECK = event("page_referenced_one", "page_check_address: PTE maps the page?", { cost: "mem" });
 
-export { WRITE };

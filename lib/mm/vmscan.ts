@@ -60,4 +60,3 @@ export function check_lost_writes(k: KernelBase, w: MmWorld = mmWorld(k.m)): voi
   }
 }
 
-export { READ };

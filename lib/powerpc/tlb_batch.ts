@@ -239,4 +239,3 @@ export function* set_pte_at_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep,
 }
 const E_SET_2621 = event("set_pte_at", "store PTE", { cost: "mem" });
 
-export { WRITE };

@@ -1,7 +1,7 @@
 // Local IRQ state (include/linux/irqflags.h). Each change is a step: an IPI may arrive right after
 // local_irq_enable, and RCU-sched's grace period depends on it. IRQ flags are saved and restored for real.
 
-import { Gen, WRITE } from "./machine";
+import type { Gen } from "./machine";
 import { KernelBase } from "./kernel";
 import { event } from "./event";
 
@@ -51,4 +51,4 @@ export function irqs_disabled(k: KernelBase): boolean {
   return k.m.cur.irqsOff;
 }
 
-export { announceCpuState, WRITE };
+export { announceCpuState };

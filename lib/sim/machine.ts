@@ -131,7 +131,6 @@ export class Machine {
   readonly cpuStateObj: number[] = [];
   readonly ipiqObj: number[] = [];
   readonly rcuqObj: number[] = [];
-  readonly allCpuState: number[];
   private ipiq: IrqWork[][] = [];
   private rcuReady: IrqWork[][] = [];
   private rcuPending: RcuCallback[] = [];
@@ -186,7 +185,6 @@ export class Machine {
       this.ipiq.push([]);
       this.rcuReady.push([]);
     }
-    this.allCpuState = this.cpuStateObj.slice();
     for (const o of this.cpuStateObj) this.cpuStateReads.push(o, READ);
     for (let c = 0; c < this.ncpu; c++) {
       const t = this.ctxs[2 * c];
