@@ -4,7 +4,9 @@
 // translation source re-announces the waiting accesses of other contexts with their current object lists.
 
 import type { MmStruct, MmWorld, HwModel } from "./mm_types";
-import type { Context } from "../sim/machine";
+import type { Context, Gen } from "../sim/machine";
+import type { KernelBase } from "../sim/kernel";
+import type { SimEvent } from "../sim/event";
 
 interface Pending {
   mm: MmStruct;
@@ -12,7 +14,8 @@ interface Pending {
   write: boolean;
 }
 
-export abstract class PendingHwAccesses implements HwModel {
+/** R: what an architecture's translate returns (a status for ppc, fault-or-not for x86). K: its kernel type. */
+export abstract class PendingHwAccesses<K extends KernelBase, R> implements HwModel {
   private readonly pending: (Pending | null)[];
   private npending = 0;
   constructor(readonly w: MmWorld) {
@@ -21,6 +24,23 @@ export abstract class PendingHwAccesses implements HwModel {
 
   /** [obj, kind, obj, kind, …]: every object an access by `cpu` to `ea` would touch now. */
   abstract announceList(cpu: number, mm: MmStruct, ea: number, write: boolean): number[];
+
+  /** The hardware's translation and access, inside one step. */
+  abstract translate(k: K, mm: MmStruct, ea: number, write: boolean): R;
+
+  /** Trace sites of a user load and store on this architecture. */
+  protected abstract readonly loadEvent: SimEvent;
+  protected abstract readonly storeEvent: SimEvent;
+
+  /** One user load or store by the current context: announce, wait to be scheduled, translate and access. */
+  *access(k: K, mm: MmStruct, ea: number, write: boolean): Gen<R> {
+    const c = k.m.cur;
+    k.multi(this.announceList(c.cpu, mm, ea, write), write ? this.storeEvent : this.loadEvent);
+    this.markPending(c, mm, ea, write);
+    yield;
+    this.clearPending(c);
+    return this.translate(k, mm, ea, write);
+  }
 
   /** The access of context `c` is announced and waiting to run. */
   protected markPending(c: Context, mm: MmStruct, ea: number, write: boolean): void {

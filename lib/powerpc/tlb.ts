@@ -32,7 +32,9 @@ export const ACCESS_HPT_MISS = 1;
 export const ACCESS_PROT = 2;
 
 /** The hash MMU of one machine: HPT + per-core TLBs, and the pending user accesses it keeps announced. */
-export class PpcHw extends PendingHwAccesses {
+export class PpcHw extends PendingHwAccesses<PK, number> {
+  protected readonly loadEvent = E_LOAD;
+  protected readonly storeEvent = E_STORE;
   readonly hpt: Hpt;
   readonly tlb: HwTlb;
   /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
@@ -63,17 +65,6 @@ export class PpcHw extends PendingHwAccesses {
     return out;
   }
 
-
-  /** One hardware access by the current context: announce, yield, translate and access. */
-  *access(k: PK, mm: MmStruct, ea: number, write: boolean): Gen<number> {
-    const m = k.m;
-    const c = m.cur;
-    k.multi(this.announceList(c.cpu, mm, ea, write), write ? E_STORE : E_LOAD);
-    this.markPending(c, mm, ea, write);
-    yield;
-    this.clearPending(c);
-    return this.translate(k, mm, ea, write);
-  }
 
   /** The hardware's translation and access, inside one step. */
   translate(k: PK, mm: MmStruct, ea: number, write: boolean): number {

@@ -23,7 +23,9 @@ const E_SHOOT = event("flush_tlb_mm_range", "shootdown: every core's TLB", { cos
 
 const tagOf = (mm: MmStruct, ea: number): number => mm.contextId * 2 ** 20 + Math.floor(ea / PAGE_SIZE);
 
-export class X86Hw extends PendingHwAccesses {
+export class X86Hw extends PendingHwAccesses<K, boolean> {
+  protected readonly loadEvent = E_LOAD;
+  protected readonly storeEvent = E_STORE;
   readonly tlb: HwTlb;
   readonly allObjs: number[] = [];
   constructor(w: MmWorld, tlbEntries: number) {
@@ -45,14 +47,6 @@ export class X86Hw extends PendingHwAccesses {
       if (pte_present(v, w.L)) out.push(w.pa.frames[pte_pfn(v, w.L)].id, kind);
     }
     return out;
-  }
-  *access(k: K, mm: MmStruct, ea: number, write: boolean): Gen<boolean> {
-    const c = k.m.cur;
-    k.multi(this.announceList(c.cpu, mm, ea, write), write ? E_STORE : E_LOAD);
-    this.markPending(c, mm, ea, write);
-    yield;
-    this.clearPending(c);
-    return this.translate(k, mm, ea, write);
   }
   /** One access; false = page fault. */
   translate(k: K, mm: MmStruct, ea: number, write: boolean): boolean {
