@@ -1,6 +1,4 @@
-// Classroom kit: checked exercises for the notebooks.
+// Classroom kit: the shared exercise checker; each fix's exercises live in its folder (fixes.<fix>.exercises).
 
 export { checkExercise, formatResult } from "./exercise";
 export type { ExerciseResult, ExerciseStatus } from "./exercise";
-export * as lazyMmuExercises from "./lazy_mmu_batch";
-export * as splitTlbFlushExercises from "./split_tlb_flush";

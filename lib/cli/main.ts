@@ -9,7 +9,8 @@ import type { Violation } from "../sim/trace";
 import { parseArgs, intFlag, strFlag, paramsFlag, UsageError } from "./args";
 import { runBench } from "./bench";
 import { runTimed } from "../explore/timed";
-import "../scenarios/index";
+import "../examples/index";
+import "../fixes/index";
 
 const USAGE = `usage:
   flushlab list [--json]

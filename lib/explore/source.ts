@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { KernelFn } from "../sim/kernel";
+import { sourceFileOf } from "../sim/sources";
 import { ScenarioDef, Session } from "./scenario";
 
 export interface FunctionSource {
@@ -31,37 +32,63 @@ function sources(): { rel: string; text: string }[] {
   const lib = findLib();
   if (!lib) return files;
   const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) files!.push({ rel: path.relative(path.dirname(lib), p), text: fs.readFileSync(p, "utf8") });
+      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) files!.push({ rel: path.relative(path.dirname(lib), p).split(path.sep).join("/"), text: fs.readFileSync(p, "utf8") });
     }
   };
   walk(lib);
   return files;
 }
 
-/** The source of a modelled function: from lib/ when it is the library's, else its compiled text. */
-export function functionSource(fn: KernelFn | string): FunctionSource {
-  const name = typeof fn === "string" ? fn : fn.name;
+/** A registered file (absolute, under lib/ or dist/lib/) as a path relative to the project root: `lib/…`. */
+function relFile(abs: string): string {
+  const parts = abs.split(path.sep).join("/").split("/");
+  const i = parts.lastIndexOf("lib");
+  return parts.slice(i).join("/");
+}
+
+/** The declaration of `name` in one source file, with its doc comment, or null. */
+function extract(f: { rel: string; text: string }, name: string): FunctionSource | null {
   const re = new RegExp(`^export function\\*? ${name.replace(/\$/g, "\\$")}\\(`, "m");
-  for (const f of sources()) {
-    const m = re.exec(f.text);
-    if (!m) continue;
-    const lines = f.text.split("\n");
-    let start = f.text.slice(0, m.index).split("\n").length - 1;
-    const declLine = start;
-    // Take the doc comment directly above.
-    if (start > 0 && lines[start - 1].trim().endsWith("*/")) {
-      let j = start - 1;
-      while (j > 0 && !lines[j].trim().startsWith("/**") && !lines[j].trim().startsWith("//")) j--;
-      start = j;
-    } else while (start > 0 && lines[start - 1].trim().startsWith("//")) start--;
-    let end = declLine;
-    while (end < lines.length && lines[end] !== "}") end++;
-    return { name, file: f.rel, line: declLine + 1, text: lines.slice(start, end + 1).join("\n") };
+  const m = re.exec(f.text);
+  if (!m) return null;
+  const lines = f.text.split("\n");
+  let start = f.text.slice(0, m.index).split("\n").length - 1;
+  const declLine = start;
+  // Take the doc comment directly above.
+  if (start > 0 && lines[start - 1].trim().endsWith("*/")) {
+    let j = start - 1;
+    while (j > 0 && !lines[j].trim().startsWith("/**") && !lines[j].trim().startsWith("//")) j--;
+    start = j;
+  } else while (start > 0 && lines[start - 1].trim().startsWith("//")) start--;
+  let end = declLine;
+  while (end < lines.length && lines[end] !== "}") end++;
+  return { name, file: f.rel, line: declLine + 1, text: lines.slice(start, end + 1).join("\n") };
+}
+
+/**
+ * The source of a modelled function. Given the function, the file it was registered from (by identity, so
+ * powerpc's tlb_flush is never shown for x86's); given a name, the one lib/ function of that name (an error
+ * if several files define it: pass the function). A function defined outside lib/ (a notebook cell, an
+ * exercise answer) is shown as its own text.
+ */
+export function functionSource(fn: KernelFn | string): FunctionSource {
+  if (typeof fn === "string") {
+    const hits = sources().map((f) => extract(f, fn)).filter((x): x is FunctionSource => x !== null);
+    if (hits.length === 1) return hits[0];
+    if (hits.length === 0) throw new Error(`no modelled function named "${fn}" in lib/`);
+    throw new Error(`"${fn}" is defined in ${hits.map((h) => h.file).join(", ")}: pass the function itself to say which`);
   }
-  if (typeof fn === "string") throw new Error(`no modelled function named "${fn}" in lib/`);
+  const name = fn.name;
+  const abs = sourceFileOf(fn);
+  if (abs !== null) {
+    const rel = relFile(abs);
+    const f = sources().find((x) => x.rel === rel);
+    const hit = f ? extract(f, name) : null;
+    if (hit) return hit;
+  }
   return { name, file: "", line: 0, text: fn.toString() };
 }
 

@@ -1,5 +1,5 @@
-// Linux mm (v2.6.22 to v3.14): page tables, faults, unmapping through mmu_gather, rmap, page cache and
-// writeback. Compose with an architecture table: `{ ...simOps, ...mmOps, ...powerpcHashOps }` or `x86Ops`.
+// Linux mm, v3.14 (one version of each kernel function; other eras live in the fix folders that use them):
+// page tables, faults, unmapping through mmu_gather, rmap, page cache and writeback. Compose with an architecture table: `{ ...simOps, ...mmOps, ...powerpcHashOps }` or `x86Ops`.
 
 import * as memory from "./memory";
 import * as gather from "./mmu_gather";
@@ -7,6 +7,9 @@ import * as rmap from "./rmap";
 import * as filemap from "./filemap";
 import * as wb from "./page_writeback";
 import * as vmscan from "./vmscan";
+import { defineSources } from "../sim/sources";
+
+defineSources(__dirname, { memory, mmu_gather: gather, rmap, filemap, page_writeback: wb, vmscan });
 
 export const mmOps = {
   switch_mm: memory.switch_mm,
@@ -29,8 +32,6 @@ export const mmOps = {
   arch_leave_lazy_mmu_mode: memory.arch_leave_lazy_mmu_mode,
   tlb_gather_mmu: gather.tlb_gather_mmu,
   __tlb_remove_page: gather.__tlb_remove_page,
-  tlb_flush_mmu_tlbonly: gather.tlb_flush_mmu_tlbonly,
-  tlb_flush_mmu_free: gather.tlb_flush_mmu_free,
   tlb_flush_mmu: gather.tlb_flush_mmu,
   tlb_finish_mmu: gather.tlb_finish_mmu,
   pte_free_tlb: gather.pte_free_tlb,
@@ -55,8 +56,8 @@ export * from "./pgtable";
 export { MmWorld, MmStruct, Vma, PtPage, Ptep, PageInfo, AddressSpace, mmWorld, VM_READ, VM_WRITE, VM_SHARED, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "./mm_types";
 export type { MmConfig, HwModel } from "./mm_types";
 export { MmuGather, MMU_GATHER_BUNDLE } from "./mmu_gather";
+export type { EncodedPage } from "./mmu_gather";
 export { VM_FAULT_OK, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, checkTable } from "./memory";
 export { check_lost_writes } from "./vmscan";
-export { HwTlb, TLB_W, TLB_C } from "./hwtlb";
 export { populate } from "./prefault";
 export type { PrefaultOptions } from "./prefault";

@@ -1,4 +1,4 @@
-// Models mm/memory.c (v2.6.22 to v3.14): page-table population (__pmd_alloc/__pte_alloc under
+// Models mm/memory.c, v3.14: page-table population (__pmd_alloc/__pte_alloc under
 // mm->page_table_lock), the fault path (handle_mm_fault → do_anonymous_page / __do_fault / do_wp_page) with the
 // split PTE lock, and unmapping (zap_page_range → unmap_vmas → zap_pte_range, free_pgtables) through an
 // mmu_gather. zap_pte_range is the v3.14 shape: set_page_dirty and page_remove_rmap under the PTL, pages
@@ -11,8 +11,7 @@ import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
 import { MmStruct, PtPage, Ptep, Vma, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
 import { PAGE_SIZE, pfn_pte, pte_pfn, pte_same_except, pte_dirty, pte_present, pte_write, pte_young, pte_mkclean, pte_wrprotect } from "./pgtable";
-import type { MmuGather, EncodedPage } from "./mmu_gather";
-import { encode_page, tlb_delay_rmap } from "./mmu_gather";
+import type { MmuGather } from "./mmu_gather";
 
 export const VM_FAULT_OK = 0;
 export const VM_FAULT_OOM = 1;
@@ -25,7 +24,7 @@ const E_READ_PTE = event("handle_pte_fault", "read PTE", { cost: "mem" });
 const E_ANON_CHECK = event("do_anonymous_page", "pte_none recheck, page_add_new_anon_rmap", { cost: "page_fault", counter: "page faults" });
 const E_FILE_CHECK = event("__do_fault", "pte_none recheck, page_add_file_rmap", { cost: "page_fault", counter: "page faults" });
 const E_WP_CHECK = event("do_wp_page", "pte_same recheck", { cost: "mem" });
-const E_ZAP_READ = event("zap_pte_range", "read PTE", { cost: "mem" });
+export const E_ZAP_READ = event("zap_pte_range", "read PTE", { cost: "mem" });
 const E_PUT = event("put_page", "drop page reference", { cost: "atomic" });
 const E_FREE_PGD = event("free_pgtables", "clear pmd entry", { cost: "mem" });
 const E_MM_SWITCH = event("switch_mm", "set cpu_vm_mask bit", { cost: "mem" });
@@ -294,141 +293,6 @@ export function* zap_pte_range(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, addr:
   }
 }
 
-/**
- * zap_pte_range (1cf35d47712d, v3.15, mm/memory.c): a dirty PTE of a file page now forces a flush, and a forced
- * flush is split: tlb_flush_mmu_tlbonly for [start, addr) BEFORE pte_unmap_unlock, so page_mkclean (which
- * takes this PTE lock) cannot clean the page while a TLB may still hold it writable and dirty;
- * tlb_flush_mmu_free after the unlock; then `goto again` if the range is not done. The rmap is still dropped
- * under the lock but before the flush: for a page's last mapping page_mkclean does not wait (fixed in v6.2).
- * As in the rest of the model, `addr` is advanced before the "gather full" break (the v3.15 text broke first,
- * so its [start, addr) missed the last gathered page until ce9ec37bddb6; the scenarios never fill a gather).
- */
-export function* zap_pte_range_v315(k: K, tlb: MmuGather, vma: Vma, pt: PtPage, addr: number, end: number): Gen<number> {
-  const mm = vma.mm;
-  const w = mm.w;
-  const L = w.L;
-  for (;;) {
-    // again:
-    let force_flush = false;
-    const ptl = pt.ptl!;
-    yield* k.spin_lock(ptl);
-    yield* k.arch_enter_lazy_mmu_mode();
-    while (addr < end) {
-      const ptep = pt.pteps[w.index(PTE_LEVEL, addr)];
-      k.RW2(ptep.id, READ, pt.frame.id, READ, E_ZAP_READ);
-      yield;
-      if (!checkTable(k, pt, "zap_pte_range")) break;
-      if (!pte_present(ptep.v, L)) {
-        addr += PAGE_SIZE;
-        continue;
-      }
-      const ptent = yield* k.ptep_get_and_clear(mm, addr, ptep);
-      tlb.need_flush = true; // tlb_remove_tlb_entry
-      tlb.start = Math.min(tlb.start, addr);
-      tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
-      const f = w.pa.frames[pte_pfn(ptent, L)];
-      const page = w.pages[f.pfn];
-      if (!page.anon) {
-        if (pte_dirty(ptent, L)) {
-          force_flush = true;
-          yield* k.set_page_dirty(f);
-        }
-      }
-      yield* k.page_remove_rmap(f, mm, addr);
-      addr += PAGE_SIZE;
-      if ((yield* k.__tlb_remove_page(tlb, f)) === 0) {
-        force_flush = true;
-        break;
-      }
-    }
-    yield* k.arch_leave_lazy_mmu_mode();
-    // Do the actual TLB flush before dropping ptl
-    if (force_flush) {
-      const old_end = tlb.end;
-      tlb.end = addr;
-      yield* k.tlb_flush_mmu_tlbonly(tlb);
-      tlb.start = addr;
-      tlb.end = old_end;
-    }
-    yield* k.spin_unlock(ptl);
-    // A forced flush frees the batched pages too, and restarts if the range is not done.
-    if (force_flush) {
-      yield* k.tlb_flush_mmu_free(tlb);
-      if (addr !== end) continue; // goto again
-    }
-    return addr;
-  }
-}
-
-/** The v6.2 mmu_gather entry points zap_pte_range calls (not in the 2014 mmOps table). */
-export interface K62 extends K {
-  __tlb_remove_page_size(tlb: MmuGather, page: EncodedPage, page_size: number): Gen<boolean>;
-  tlb_flush_rmaps(tlb: MmuGather, vma: Vma): Gen;
-}
-
-/**
- * zap_pte_range (v6.2, mm/memory.c after 5df397dec7c4 "mm: delay page_remove_rmap() until after the TLB has
- * been flushed"): for a dirty file PTE, set_page_dirty, then tlb_delay_rmap: the page is gathered encoded with
- * the delay flag and keeps its rmap (so page_mkclean still sees it mapped and must take this PTE lock) until
- * tlb_flush_rmaps, after tlb_flush_mmu_tlbonly and before pte_unmap_unlock. After the unlock a forced flush
- * runs the whole tlb_flush_mmu. v6.2 returns `addr` and zap_pmd_range calls it again for the same pmd while
- * `addr != next`; the loop here is that retry.
- */
-export function* zap_pte_range_v62(k: K62, tlb: MmuGather, vma: Vma, pt: PtPage, addr: number, end: number): Gen<number> {
-  const mm = vma.mm;
-  const w = mm.w;
-  const L = w.L;
-  for (;;) {
-    let force_flush = false;
-    const ptl = pt.ptl!;
-    yield* k.spin_lock(ptl); // pte_offset_map_lock
-    yield* k.arch_enter_lazy_mmu_mode();
-    while (addr < end) {
-      const ptep = pt.pteps[w.index(PTE_LEVEL, addr)];
-      k.RW2(ptep.id, READ, pt.frame.id, READ, E_ZAP_READ);
-      yield;
-      if (!checkTable(k, pt, "zap_pte_range")) break;
-      if (!pte_present(ptep.v, L)) {
-        addr += PAGE_SIZE;
-        continue;
-      }
-      const ptent = yield* k.ptep_get_and_clear(mm, addr, ptep); // ptep_get_and_clear_full
-      tlb.need_flush = true; // tlb_remove_tlb_entry: cleared_ptes, range
-      tlb.start = Math.min(tlb.start, addr);
-      tlb.end = Math.max(tlb.end, addr + PAGE_SIZE);
-      const f = w.pa.frames[pte_pfn(ptent, L)];
-      const page = w.pages[f.pfn];
-      let delay_rmap = 0;
-      if (!page.anon) {
-        if (pte_dirty(ptent, L)) {
-          yield* k.set_page_dirty(f);
-          if (tlb_delay_rmap(tlb)) {
-            delay_rmap = 1;
-            force_flush = true;
-          }
-        }
-      }
-      if (!delay_rmap) yield* k.page_remove_rmap(f, mm, addr);
-      const enc = encode_page(f, delay_rmap, addr); // __tlb_remove_page(tlb, page, delay_rmap)
-      if (yield* k.__tlb_remove_page_size(tlb, enc, PAGE_SIZE)) {
-        force_flush = true;
-        addr += PAGE_SIZE;
-        break;
-      }
-      addr += PAGE_SIZE;
-    }
-    yield* k.arch_leave_lazy_mmu_mode();
-    // Do the actual TLB flush before dropping ptl
-    if (force_flush) {
-      yield* k.tlb_flush_mmu_tlbonly(tlb);
-      yield* k.tlb_flush_rmaps(tlb, vma);
-    }
-    yield* k.spin_unlock(ptl);
-    if (force_flush) yield* k.tlb_flush_mmu(tlb);
-    if (addr >= end) return addr;
-  }
-}
-
 /** unmap_vmas / unmap_page_range: walk [start, end) of the vma and zap each PTE table under it. */
 export function* unmap_vmas(k: K, tlb: MmuGather, vma: Vma, start: number, end: number): Gen {
   const w = vma.mm.w;
@@ -479,10 +343,11 @@ export function* ptep_clear_flush(k: K, mm: MmStruct, addr: number, ptep: Ptep):
   return old;
 }
 
-/** arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode: no-ops unless an arch batches (fix 000 replaces). */
+/** arch_enter_lazy_mmu_mode (asm-generic): a no-op unless an arch batches (powerpc hash does, from v2.6.22). */
 export function* arch_enter_lazy_mmu_mode(k: K): Gen {
   void k;
 }
+/** arch_leave_lazy_mmu_mode (asm-generic): the no-op leave. */
 export function* arch_leave_lazy_mmu_mode(k: K): Gen {
   void k;
 }

@@ -10,7 +10,7 @@ import type { MmStruct, PtPage } from "../mm/mm_types";
 import { _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx, pte_bits, pte_pfn } from "../mm/pgtable";
 import type { PK } from "./kernel";
 import { HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_V_SECONDARY, HPTE_V_VALID, HPTE_V_BOLTED, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
-import { ppcHw } from "./tlb";
+import { ppcHw } from "./fault";
 
 const E_WALK = event("find_linux_pte", "read table entry (lockless, IRQs off)", { cost: "mem" });
 const E_BUSY = event("__hash_page_4K", "set _PAGE_BUSY|ACCESSED(|DIRTY)", { cost: "hash_fault", counter: "hash faults" });

@@ -1,10 +1,13 @@
-// The powerpc 64-bit hash MMU (2007 era): HPT, hash_page, flush_hash_page, per-core TLBs, and the ppc64 PTE
-// helpers. Compose: `{ ...simOps, ...mmOps, ...powerpcHashOps }`, and call powerpcHash(w, cfg) in setup.
+// The powerpc 64-bit hash MMU kernel code, v2.6.22 (arch/powerpc/mm, include/asm-powerpc): hash_page,
+// flush_hash_page, the per-CPU flush batch, the ppc64 PTE helpers; the hardware it drives is lib/hw. Compose: `{ ...simOps, ...mmOps, ...powerpcHashOps }`, and call powerpcHash(w, cfg) in setup.
 
 import * as hash from "./hash";
 import * as pgtable from "./pgtable";
-import * as tlb from "./tlb";
+import * as fault from "./fault";
 import * as batch from "./tlb_batch";
+import { defineSources } from "../sim/sources";
+
+defineSources(__dirname, { hash, pgtable, fault, tlb_batch: batch });
 
 export const powerpcHashOps = {
   find_linux_pte: hash.find_linux_pte,
@@ -18,10 +21,8 @@ export const powerpcHashOps = {
   flush_hash_page: hash.flush_hash_page,
   flush_hash_range: hash.flush_hash_range,
   pte_update: pgtable.pte_update,
-  // ppc64_tlb_batch (v2.6.22 by default; fix 000's "before" swaps in the v2.6.21 versions)
+  // ppc64_tlb_batch (v2.6.22; fix 000's "before" swaps in the v2.6.21 versions)
   hpte_need_flush: batch.hpte_need_flush,
-  hpte_update: batch.hpte_update,
-  flush_tlb_pending: batch.flush_tlb_pending,
   __flush_tlb_pending: batch.__flush_tlb_pending,
   arch_enter_lazy_mmu_mode: batch.arch_enter_lazy_mmu_mode,
   arch_leave_lazy_mmu_mode: batch.arch_leave_lazy_mmu_mode,
@@ -32,16 +33,15 @@ export const powerpcHashOps = {
   ptep_set_access_flags: pgtable.ptep_set_access_flags,
   flush_tlb_page: batch.flush_tlb_page,
   tlb_flush: batch.tlb_flush,
-  user_access: tlb.user_access,
+  user_access: fault.user_access,
 };
 
 export type PowerpcHashOps = typeof powerpcHashOps;
 export type { PK } from "./kernel";
 export * from "./mmu_hash64";
-export { PpcHw, ppcHw, powerpcHash, ACCESS_OK, ACCESS_HPT_MISS, ACCESS_PROT } from "./tlb";
-export type { PowerpcHashConfig } from "./tlb";
+export { ppcHw, powerpcHash } from "./fault";
+export type { PowerpcHashConfig } from "./fault";
 export { prefault } from "./prefault";
 export * from "./tlb_batch";
-export { pte_update_v2621 } from "./pgtable";
 export { hashMmuState } from "./state";
 export type { HashMmuRow } from "./state";

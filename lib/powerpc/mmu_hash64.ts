@@ -1,24 +1,29 @@
-// Models include/asm-powerpc/mmu-hash64.h (v2.6.22): the hashed page table (PTEGs of 8 HPTEs), HPTE dword
-// bits, the primary/secondary hash, and VSIDs from context ids (256 MB segments). Pure helpers and the HPT
-// storage; the code that changes it is in hash.ts.
+// Models include/asm-powerpc/mmu-hash64.h (v2.6.22): VSIDs from context ids (256 MB segments), the full VA and
+// its hash, and the HPTE names the header gives to the architected format of lib/hw/hpt.ts. Pure helpers; the
+// code that changes the HPT is in hash.ts.
 
-import { Machine, filled } from "../sim/machine";
 
-export const HPTES_PER_GROUP = 8;
-export const HPTE_V_AVPN_SHIFT = 7;
-export const HPTE_V_BOLTED = 0x10;
-export const HPTE_V_LOCK = 0x8;
-export const HPTE_V_LARGE = 0x4;
-export const HPTE_V_SECONDARY = 0x2;
-export const HPTE_V_VALID = 0x1;
-export const HPTE_R_RPN_SHIFT = 12;
-export const HPTE_R_PP = 0x3;
-export const HPTE_R_N = 0x4;
-export const HPTE_R_C = 0x80;
-export const HPTE_R_R = 0x100;
-/** PP values for user pages: 2 = read/write, 3 = read-only. */
-export const PP_RW = 0x2;
-export const PP_RO = 0x3;
+// The HPTE format and the hash are the architecture's (lib/hw/hpt.ts); the kernel header names them.
+export {
+  HPTES_PER_GROUP,
+  HPTE_V_AVPN_SHIFT,
+  HPTE_V_BOLTED,
+  HPTE_V_LOCK,
+  HPTE_V_LARGE,
+  HPTE_V_SECONDARY,
+  HPTE_V_VALID,
+  HPTE_R_RPN_SHIFT,
+  HPTE_R_PP,
+  HPTE_R_N,
+  HPTE_R_C,
+  HPTE_R_R,
+  PP_RW,
+  PP_RO,
+  hash_of_vpn,
+  va_to_vpn,
+  Hpt,
+} from "../hw/hpt";
+import { HPTE_V_AVPN_SHIFT } from "../hw/hpt";
 
 export const SID_SHIFT = 28;
 export const USER_ESID_BITS = 16;
@@ -68,87 +73,3 @@ export function hpte_encode_v(va: bigint, vflags = 0): bigint {
   return ((va >> 23n) << BigInt(HPTE_V_AVPN_SHIFT)) | BigInt(vflags);
 }
 
-/** The model's VA tag for a 4K page: the VPN (va >> 12) = vsid × 2^16 + page-in-segment, exact below 2^53. */
-export function va_to_vpn(vsid: number, ea: number): number {
-  return vsid * 65536 + Math.floor((ea % SEG) / 4096);
-}
-
-/** Low 32 bits of hpt_hash(va, 12) from a VPN: enough for any realistic htab_hash_mask. */
-export function hash_of_vpn(vpn: number): number {
-  const vsid = Math.floor(vpn / 65536);
-  const pidx = vpn % 65536;
-  return ((vsid % 4294967296) ^ pidx) >>> 0;
-}
-
-/** The hashed page table: `groups` PTEGs (a power of two) × 8 HPTEs; one shared object per PTEG. */
-export class Hpt {
-  readonly mask: number;
-  /** Object of PTEG g is `base + g`. */
-  readonly base: number;
-  /**
-   * VPN of each HPTE. Hardware compares only the AVPN (va >> 23) and gets the low VPN bits from which group it
-   * searches; that needs htab_hash_mask ≥ 11 bits. A tiny HPT would alias pages, so the model keeps the VPN.
-   */
-  readonly vpn: number[];
-  /** Dword v low bits: VALID, SECONDARY, LARGE, LOCK, BOLTED. */
-  readonly v: number[];
-  readonly rpn: number[];
-  /** Dword r low bits: PP, N, C, R. */
-  readonly r: number[];
-  /** Frame generation at insertion (a ghost, for use-after-free). */
-  readonly gen: number[];
-  constructor(m: Machine, readonly groups: number) {
-    if (!Number.isInteger(groups) || groups < 1 || (groups & (groups - 1)) !== 0) throw new RangeError(`HPT groups must be a power of two, got ${groups}`);
-    this.mask = groups - 1;
-    this.base = m.newObjs(groups, "pteg");
-    const n = groups * HPTES_PER_GROUP;
-    this.vpn = filled(n, -1);
-    this.v = filled(n);
-    this.rpn = filled(n);
-    this.r = filled(n);
-    this.gen = filled(n);
-  }
-  /** First slot of the primary (secondary=false) or secondary group of a VPN. */
-  group(vpn: number, secondary: boolean): number {
-    const h = hash_of_vpn(vpn);
-    return ((secondary ? ~h : h) & this.mask) * HPTES_PER_GROUP;
-  }
-  /** PTEG object id holding `slot`. */
-  obj(slot: number): number {
-    return this.base + Math.floor(slot / HPTES_PER_GROUP);
-  }
-  /** Slot the saved hidx names for vpn (flush_hash_page's reconstruction). */
-  slotOf(vpn: number, hidx: number): number {
-    return this.group(vpn, (hidx & 0x8) !== 0) + (hidx & 0x7);
-  }
-  /** Whether slot is a valid HPTE for vpn, found by a search of the group it sits in. */
-  matches(slot: number, vpn: number): boolean {
-    return (this.v[slot] & HPTE_V_VALID) !== 0 && this.vpn[slot] === vpn;
-  }
-  /** Dword v as the hardware holds it (AVPN << 7 | flags), exact below 2^53. */
-  hpte_v(slot: number): number {
-    if (this.vpn[slot] < 0) return this.v[slot];
-    return Math.floor(this.vpn[slot] / 2048) * 128 + this.v[slot];
-  }
-  /** Dword r: RPN << 12 | flags. */
-  hpte_r(slot: number): number {
-    return this.rpn[slot] * 4096 + this.r[slot];
-  }
-  /** Valid HPTEs matching vpn in its primary (H=0) and secondary (H=1) groups. */
-  findAll(vpn: number): number[] {
-    const out: number[] = [];
-    const p = this.group(vpn, false);
-    const s = this.group(vpn, true);
-    for (let i = p; i < p + HPTES_PER_GROUP; i++) if (this.matches(i, vpn) && (this.v[i] & HPTE_V_SECONDARY) === 0) out.push(i);
-    for (let i = s; i < s + HPTES_PER_GROUP; i++) if (this.matches(i, vpn) && (this.v[i] & HPTE_V_SECONDARY) !== 0) out.push(i);
-    return out;
-  }
-  /** All valid HPTEs, for display and tests. */
-  dump(): { slot: number; vpn: number; pfn: number; secondary: boolean; pp: number }[] {
-    const out = [];
-    for (let i = 0; i < this.vpn.length; i++) {
-      if (this.v[i] & HPTE_V_VALID) out.push({ slot: i, vpn: this.vpn[i], pfn: this.rpn[i], secondary: (this.v[i] & HPTE_V_SECONDARY) !== 0, pp: this.r[i] & HPTE_R_PP });
-    }
-    return out;
-  }
-}

@@ -32,22 +32,6 @@ export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: 
   return old;
 }
 
-/** pte_update (v2.6.21): the same, but the old HPTE's flush is queued by hpte_update (fix 000's "before"). */
-export function* pte_update_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
-  const w = mm.w;
-  k.wait(ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
-  const c = k.m.cur;
-  c.obj2 = ptep.pt.frame.id;
-  c.kind2 = READ;
-  yield;
-  if (!checkTable(k, ptep.pt, "pte_update")) return 0;
-  const old = ptep.v;
-  ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0);
-  w.changed();
-  if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_update(mm, addr, ptep, old, huge);
-  return old;
-}
-
 export function* ptep_get_and_clear(k: PK, mm: MmStruct, addr: number, ptep: Ptep): Gen<number> {
   return yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
 }

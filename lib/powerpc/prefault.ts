@@ -5,8 +5,8 @@ import type { MmStruct } from "../mm/mm_types";
 import { populate, PrefaultOptions } from "../mm/prefault";
 import { _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_RW, pte_set_hidx, pte_bits } from "../mm/pgtable";
 import { HPTES_PER_GROUP, HPTE_R_C, HPTE_V_SECONDARY, HPTE_V_VALID, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
-import { ppcHw } from "./tlb";
-import { TLB_C, TLB_W } from "../mm/hwtlb";
+import { ppcHw } from "./fault";
+import { TLB_C, TLB_W } from "../hw/tlb";
 
 export interface HashPrefaultOptions extends PrefaultOptions {
   /** Insert its HPTE (default true). */

@@ -5,7 +5,7 @@ import type { Machine } from "../sim/machine";
 import { mmWorld } from "../mm/mm_types";
 import { pte_str, pte_pfn } from "../mm/pgtable";
 import { get_vsid, va_to_vpn, HPTE_V_SECONDARY } from "./mmu_hash64";
-import { ppcHw } from "./tlb";
+import { ppcHw } from "./fault";
 
 export type HashMmuRow = {
   /** "Linux PTE", "HPTE slot n", "TLB core c". */

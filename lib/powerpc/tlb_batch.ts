@@ -1,12 +1,7 @@
-// Models the per-CPU hash flush batch of arch/powerpc/mm/tlb_64.c and include/asm-powerpc/tlbflush.h across
-// a741e67969577163a4cfc78d7fd2753219087ef1, "[POWERPC] Make tlb flush batch use lazy MMU mode" (v2.6.22):
-//  - v2.6.21 (before): hpte_update queues every hash flush in ppc64_tlb_batch; flush_tlb_pending drains it
-//    from tlb_flush (tlb_finish_mmu), flush_tlb_page/mm/range, set_pte_at and __switch_to: after zap_pte_range
-//    has dropped the PTE lock.
-//  - v2.6.22 (after): hpte_need_flush batches only between arch_enter_lazy_mmu_mode and
-//    arch_leave_lazy_mmu_mode, which generic code nests inside the PTE lock, and flushes at once otherwise.
-//  - b9ef323ea168 (Oct 2022): enter/leave also disable/enable preemption, because since 2020
-//    apply_to_page_range runs lazy sections without any PTE lock.
+// Models the per-CPU hash flush batch of arch/powerpc/mm/tlb_64.c and include/asm-powerpc/tlbflush.h, v2.6.22
+// (after a741e67969577163 "[POWERPC] Make tlb flush batch use lazy MMU mode"): hpte_need_flush batches only
+// between arch_enter_lazy_mmu_mode and arch_leave_lazy_mmu_mode, which generic code nests inside the PTE
+// lock, and flushes at once otherwise. The v2.6.21 code and the 2022 change live in lib/fixes/lazy-mmu-batch.
 // The batch is touched only by its own CPU's task, so its accesses are ordered by the CPU and need no lock.
 
 import { Gen, WRITE } from "../sim/machine";
@@ -53,71 +48,19 @@ export function ppc64_tlb_batch(m: Machine): PerCpu<Ppc64TlbBatch> {
  * __get_cpu_var(ppc64_tlb_batch): with CONFIG_DEBUG_PREEMPT, using it preemptible is a kernel BUG report.
  * Called right after the step that announced the batch access, so a report lands on that step.
  */
-function thisBatch(k: PK): Ppc64TlbBatch {
+export function thisBatch(k: PK): Ppc64TlbBatch {
   return ppc64_tlb_batch(k.m).on(k.smp_processor_id());
 }
 
 /** Object id of this CPU's batch, for announcing an access to it. */
-const batchId = (k: PK): number => ppc64_tlb_batch(k.m).id(k.cpu());
+export const batchId = (k: PK): number => ppc64_tlb_batch(k.m).id(k.cpu());
 
-const E_QUEUE = event("hpte_update", "queue flush in ppc64_tlb_batch", { cost: "mem" });
 const E_QUEUE_NEW = event("hpte_need_flush", "queue flush in ppc64_tlb_batch", { cost: "mem" });
 const E_DRAIN = event("__flush_tlb_pending", "drain ppc64_tlb_batch", { cost: "mem", counter: "batch flushes" });
-const E_ACTIVE = event("arch_enter_lazy_mmu_mode", "batch->active = 1", { cost: "mem" });
-const E_INACTIVE = event("arch_leave_lazy_mmu_mode", "batch->active = 0", { cost: "mem" });
+export const E_ACTIVE = event("arch_enter_lazy_mmu_mode", "batch->active = 1", { cost: "mem" });
+export const E_INACTIVE = event("arch_leave_lazy_mmu_mode", "batch->active = 0", { cost: "mem" });
 
-const vpnOf = (mm: MmStruct, addr: number): number => va_to_vpn(get_vsid(mm.contextId, addr), addr);
-
-// ---- v2.6.21: before the fix ----------------------------------------------------------------------------
-
-/** hpte_update (v2.6.21): a PTE that had an HPTE changed: queue its flush; drained only by flush_tlb_pending. */
-export function* hpte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
-  void ptep, huge;
-  k.W(batchId(k), E_QUEUE);
-  yield;
-  const batch = thisBatch(k);
-  let i = batch.index;
-  const psize = 0; // 4K pages only in this model
-  // Memory pressure in the middle of a batch (copy_page_range) can switch mm: flush what we have.
-  if (i !== 0 && (mm !== batch.mm || batch.psize !== psize)) {
-    yield* k.flush_tlb_pending();
-    i = 0;
-  }
-  if (i === 0) {
-    batch.mm = mm;
-    batch.psize = psize;
-  }
-  batch.vaddr[i] = vpnOf(mm, addr);
-  batch.pte[i] = pte;
-  batch.index = ++i;
-  if (i >= batch.nr) yield* k.flush_tlb_pending();
-}
-
-/** flush_tlb_pending (v2.6.21): drain this CPU's batch if it holds anything. */
-export function* flush_tlb_pending(k: PK): Gen {
-  const batch = thisBatch(k);
-  if (batch.index) yield* k.__flush_tlb_pending(batch);
-}
-
-/** __flush_tlb_pending (v2.6.21): BUG_ON(in_interrupt()), get_cpu, local if only this CPU ran the mm. */
-export function* __flush_tlb_pending_v2621(k: PK, batch: Ppc64TlbBatch): Gen {
-  k.BUG_ON(k.m.inInterrupt(), "bug-on", "__flush_tlb_pending called in interrupt");
-  const cpu = yield* k.get_cpu();
-  yield* drain(k, batch, cpu);
-  yield* k.put_cpu();
-}
-
-/** tlb_flush (v2.6.21, asm-powerpc/tlb.h): flush_tlb_pending(); pte_free_finish(). */
-export function* tlb_flush_v2621(k: PK, tlb: MmuGather): Gen {
-  void tlb;
-  yield* k.flush_tlb_pending();
-}
-
-/** flush_tlb_page / flush_tlb_mm / flush_tlb_range (v2.6.21): drain the batch. */
-export function* flush_tlb_page_v2621(k: PK, mm: MmStruct, addr: number): Gen {
-  void mm, addr;
-  yield* k.flush_tlb_pending();
-}
+export const vpnOf = (mm: MmStruct, addr: number): number => va_to_vpn(get_vsid(mm.contextId, addr), addr);
 
 // ---- v2.6.22: the fix -----------------------------------------------------------------------------------
 
@@ -190,30 +133,10 @@ export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
   void k, mm, addr;
 }
 
-// ---- b9ef323ea168 (2022): preemption off in lazy mode -------------------------------------------------------
-
-/** arch_enter_lazy_mmu_mode (b9ef323ea168): preempt_disable, then batch->active = 1. */
-export function* arch_enter_lazy_mmu_mode_2022(k: PK): Gen {
-  yield* k.preempt_disable();
-  k.W(batchId(k), E_ACTIVE);
-  yield;
-  thisBatch(k).active = 1;
-}
-
-/** arch_leave_lazy_mmu_mode (b9ef323ea168): flush, batch->active = 0, then preempt_enable. */
-export function* arch_leave_lazy_mmu_mode_2022(k: PK): Gen {
-  const batch = thisBatch(k);
-  if (batch.index) yield* k.__flush_tlb_pending(batch);
-  k.W(batchId(k), E_INACTIVE);
-  yield;
-  batch.active = 0;
-  yield* k.preempt_enable();
-}
-
 // ---- shared ---------------------------------------------------------------------------------------------
 
-/** The flush itself: one entry → flush_hash_page, more → flush_hash_range; local when only this CPU ran the mm. */
-function* drain(k: PK, batch: Ppc64TlbBatch, cpu: number): Gen {
+/** The flush itself (the body __flush_tlb_pending has in every era): one entry → flush_hash_page, more → flush_hash_range; local when only this CPU ran the mm. */
+export function* drain(k: PK, batch: Ppc64TlbBatch, cpu: number): Gen {
   const pc = ppc64_tlb_batch(k.m);
   k.W(pc.id(cpu), E_DRAIN);
   yield;
@@ -224,18 +147,3 @@ function* drain(k: PK, batch: Ppc64TlbBatch, cpu: number): Gen {
   else yield* k.flush_hash_range(batch.vaddr.slice(0, n), batch.pte.slice(0, n), local);
   batch.index = 0;
 }
-
-/** set_pte_at (v2.6.21): a present PTE is cleared and the batch drained before the new PTE is stored. */
-export function* set_pte_at_v2621(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
-  const w = mmWorld(k.m);
-  if ((ptep.v & _PAGE_PRESENT) !== 0) {
-    yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
-    yield* k.flush_tlb_pending();
-  }
-  k.wait(ptep.id, WRITE, E_SET_2621, () => (ptep.v & _PAGE_BUSY) === 0);
-  yield;
-  ptep.v = pte_bits(pte, _PAGE_HPTEFLAGS, 0);
-  w.changed();
-}
-const E_SET_2621 = event("set_pte_at", "store PTE", { cost: "mem" });
-

@@ -8,6 +8,9 @@ import * as atomic from "./atomic";
 import * as smp from "./smp";
 import * as rcu from "./rcupdate";
 import * as pageAlloc from "./page_alloc";
+import { defineSources } from "./sources";
+
+defineSources(__dirname, { spinlock, irqflags, preempt, atomic, smp, rcupdate: rcu, page_alloc: pageAlloc });
 
 /** Runtime primitives callable as `yield* k.name(...)` (and replaceable like any modelled function). */
 export const simOps = {
@@ -61,4 +64,5 @@ export type { TraceStep, Violation } from "./trace";
 export { DEFAULT_COSTS, costModel } from "./cost";
 export type { CostModel } from "./cost";
 export { describeMachine } from "./describe";
+export { defineSources, sourceFileOf } from "./sources";
 export type { ContextRow } from "./describe";

@@ -1,2 +1,8 @@
-// x86-like MMU for comparisons. Compose: `{ ...simOps, ...mmOps, ...x86Ops }` with `new MmWorld(m, { layout: X86, … })`.
-export { x86Ops, x86Mmu, x86Hw, X86Hw, flush_tlb_mm_range } from "./tlb";
+// arch/x86 kernel code (v3.14) for comparisons, driving lib/hw's x86 MMU. Compose:
+// `{ ...simOps, ...mmOps, ...x86Ops }` with `new MmWorld(m, { layout: X86, … })`.
+import * as tlb from "./tlb";
+import { defineSources } from "../sim/sources";
+
+defineSources(__dirname, { tlb });
+
+export { x86Ops, x86Mmu, x86Hw, flush_tlb_mm_range } from "./tlb";

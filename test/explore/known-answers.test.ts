@@ -5,7 +5,8 @@ import { explore, replay, dfs, Session, defineScenario, traceHash, runExecution,
 import { simOps, event, spin_lock_init } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
 import type { KernelBase } from "../../lib/sim/kernel";
-import "../../lib/scenarios/index";
+import "../../lib/fixes/index";
+import "../../lib/examples/index";
 import { programScenario, Op } from "./programs";
 
 function binom(n: number, k: number): number {

@@ -3,7 +3,8 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { encodeSchedule, decodeSchedule, ScheduleError, explore, replay } from "../../lib/explore/index";
-import "../../lib/scenarios/index";
+import "../../lib/fixes/index";
+import "../../lib/examples/index";
 
 const header = { scenario: "lost-update", variant: "racy", fingerprint: "0123abcd" };
 

@@ -2,7 +2,7 @@
 
 import { describe, it, expect } from "vitest";
 import { pfn_pte, pte_pfn, pte_bits, pte_set_hidx, pte_hidx, pte_mkclean, pte_wrprotect, pte_same_except, PPC64, X86, _PAGE_HASHPTE, _PAGE_DIRTY, _PAGE_RW } from "../../lib/mm/pgtable";
-import { lazyMmuCost } from "../../lib/scenarios/lazy_mmu_workload";
+import { lazyMmuCost } from "../../lib/fixes/lazy-mmu-batch/workload";
 
 describe("PTE width", () => {
   it("keeps frame numbers far beyond 2^15 through flag changes, on both layouts", () => {

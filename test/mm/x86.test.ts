@@ -3,7 +3,8 @@ import { simOps } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
 import { defineScenario } from "../../lib/explore/scenario";
 import { explore } from "../../lib/explore/explore";
-import { mmOps, MmWorld, X86, PAGE_SIZE, populate, check_lost_writes, TLB_W, TLB_C } from "../../lib/mm/index";
+import { mmOps, MmWorld, X86, PAGE_SIZE, populate, check_lost_writes } from "../../lib/mm/index";
+import { TLB_W, TLB_C } from "../../lib/hw/index";
 import type { K } from "../../lib/mm/index";
 import { x86Ops, x86Mmu } from "../../lib/x86/index";
 

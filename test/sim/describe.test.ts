@@ -3,7 +3,8 @@
 import { describe, it, expect } from "vitest";
 import { explore, replay } from "../../lib/explore/index";
 import { describeMachine } from "../../lib/sim/index";
-import "../../lib/scenarios/index";
+import "../../lib/fixes/index";
+import "../../lib/examples/index";
 
 describe("describeMachine", () => {
   it("shows who holds the lock, who waits for it, and each context's next step", () => {

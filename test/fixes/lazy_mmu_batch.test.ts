@@ -2,7 +2,7 @@
 
 import { describe, it, expect } from "vitest";
 import { explore, replay, Session } from "../../lib/explore/index";
-import { lazyMmuBatch, lazyMmuBefore } from "../../lib/scenarios/lazy_mmu_batch";
+import { lazyMmuBatch, lazyMmuBefore } from "../../lib/fixes/lazy-mmu-batch/scenario";
 import { ppc64_tlb_batch } from "../../lib/powerpc/tlb_batch";
 import type { Gen } from "../../lib/sim/machine";
 import { event } from "../../lib/sim/event";
@@ -81,14 +81,14 @@ describe("lazy-mmu-batch", () => {
 
 describe("lazy-mmu-preempt (later history, 2020–2022)", () => {
   it("2020: a lazy section on kernel mappings runs preemptible and the per-CPU batch check fires", async () => {
-    const { lazyMmuPreempt } = await import("../../lib/scenarios/lazy_mmu_preempt");
+    const { lazyMmuPreempt } = await import("../../lib/fixes/lazy-mmu-batch/preempt");
     const r = explore(lazyMmuPreempt, { variant: "2020" });
     expect(r.violation?.invariant).toBe("smp_processor_id-preemptible");
     expect(r.violation!.trace[r.violation!.at].fn).toBe("arch_enter_lazy_mmu_mode");
   });
 
   it("2020 on a user mm (inside the PTE lock) and 2022 on kernel mappings are clean and exhaustive", async () => {
-    const { lazyMmuPreempt } = await import("../../lib/scenarios/lazy_mmu_preempt");
+    const { lazyMmuPreempt } = await import("../../lib/fixes/lazy-mmu-batch/preempt");
     for (const [variant, params] of [["2020", { kernel: false }], ["2022", { kernel: true }]] as const) {
       const r = explore(lazyMmuPreempt, { variant, params });
       expect(r.violation, variant).toBeNull();
@@ -99,7 +99,7 @@ describe("lazy-mmu-preempt (later history, 2020–2022)", () => {
 
 describe("lazy-mmu-workload (timed)", () => {
   it("after the fix the hash flush moves inside the PTE lock: longer hold, same flush count", async () => {
-    const { lazyMmuCost } = await import("../../lib/scenarios/lazy_mmu_workload");
+    const { lazyMmuCost } = await import("../../lib/fixes/lazy-mmu-batch/workload");
     const b = lazyMmuCost("before", { pages: 100, cpus: 4 });
     const a = lazyMmuCost("after", { pages: 100, cpus: 4 });
     expect(a.hashFlushes).toBe(100);
@@ -109,7 +109,7 @@ describe("lazy-mmu-workload (timed)", () => {
   });
 
   it("aging a single-CPU mm: before flushes locally, after does an immediate global tlbie per page", async () => {
-    const { lazyMmuCost } = await import("../../lib/scenarios/lazy_mmu_workload");
+    const { lazyMmuCost } = await import("../../lib/fixes/lazy-mmu-batch/workload");
     const b = lazyMmuCost("before", { pages: 64, cpus: 1, op: "aging" });
     const a = lazyMmuCost("after", { pages: 64, cpus: 1, op: "aging" });
     expect(b.tlbiel).toBe(64);
@@ -119,7 +119,7 @@ describe("lazy-mmu-workload (timed)", () => {
   });
 
   it("batches never exceed one PTE page after the fix, nor PPC64_TLB_BATCH_NR before it", async () => {
-    const { lazyMmuCost } = await import("../../lib/scenarios/lazy_mmu_workload");
+    const { lazyMmuCost } = await import("../../lib/fixes/lazy-mmu-batch/workload");
     const a = lazyMmuCost("after", { pages: 2048, cpus: 2 });
     expect(a.batchFlushes).toBeGreaterThanOrEqual(2048 / 192);
     expect(a.meanBatch).toBeLessThanOrEqual(192);

@@ -8,15 +8,15 @@
 // warnings of that era did. The 2007 enter/leave in this model take the batch with __get_cpu_var, which is
 // checked, so the report comes from the first per-CPU access of the section.
 
-import { defineScenario } from "../explore/scenario";
-import { simOps } from "../sim/index";
-import type { Gen } from "../sim/machine";
-import { mmOps, MmWorld, PAGE_SIZE } from "../mm/index";
-import { apply_to_pte_range } from "../mm/apply_to_page_range";
-import type { K } from "../mm/kernel";
-import type { MmStruct, Ptep } from "../mm/mm_types";
-import { powerpcHashOps, powerpcHash, prefault } from "../powerpc/index";
-import { arch_enter_lazy_mmu_mode_2022, arch_leave_lazy_mmu_mode_2022 } from "../powerpc/tlb_batch";
+import { defineScenario } from "../../explore/scenario";
+import { simOps } from "../../sim/index";
+import type { Gen } from "../../sim/machine";
+import { mmOps, MmWorld, PAGE_SIZE } from "../../mm/index";
+import { apply_to_pte_range } from "./apply_to_page_range";
+import type { K } from "../../mm/kernel";
+import type { MmStruct, Ptep } from "../../mm/mm_types";
+import { powerpcHashOps, powerpcHash, prefault } from "../../powerpc/index";
+import * as later from "./later";
 
 const KBASE = 0x20000000;
 
@@ -41,7 +41,7 @@ export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel:
     // 38e0edb15bd0 (v5.9): the section runs without a PTE lock; enter/leave as in 2007
     "2020": {},
     // b9ef323ea168 (v6.1): enter/leave disable and enable preemption
-    "2022": { arch_enter_lazy_mmu_mode: arch_enter_lazy_mmu_mode_2022, arch_leave_lazy_mmu_mode: arch_leave_lazy_mmu_mode_2022 },
+    "2022": { arch_enter_lazy_mmu_mode: later.arch_enter_lazy_mmu_mode, arch_leave_lazy_mmu_mode: later.arch_leave_lazy_mmu_mode },
   },
   machine: { cpus: 2 },
   params: { kernel: true, pages: 2 },

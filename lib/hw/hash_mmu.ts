@@ -1,27 +1,24 @@
-// The POWER MMU hardware (no kernel file: what the kernel relies on, ISA 2.0x era): per-core TLBs shared by the
-// core's threads, filled from the HPT; the user load/store path TLB → HPT search → hash fault (hash_page) →
-// do_page_fault. One access is ONE step touching the core TLB, both PTEGs and the frame: tlbie's completion
-// rule makes a half-done translation unobservable. The invariants hpte-multi-hit, use-after-free and
-// stale-translation are checked here, where the access happens.
+// The POWER hash MMU (no kernel file: what the kernel relies on, ISA 2.0x era): per-core TLBs shared by the
+// core's threads, filled from the HPT. One user access is ONE step touching the core TLB, both PTEGs and the
+// frame: tlbie's completion rule makes a half-done translation unobservable. The invariants hpte-multi-hit,
+// use-after-free and stale-translation are checked here, where the access happens. The segment lookup (SLB)
+// is the kernel's VSID function, handed in by whoever builds the MMU.
 
-import { Gen, READ, WRITE } from "../sim/machine";
+import { READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import type { KernelBase } from "../sim/kernel";
 import { checkFrameAccess } from "../sim/page_alloc";
-import { MmStruct, MmWorld, mmWorld } from "../mm/mm_types";
-import { HwTlb, TLB_C, TLB_W } from "../mm/hwtlb";
+import type { MmStruct, MmWorld } from "../mm/mm_types";
 import { pte_pfn, pte_present, pte_str } from "../mm/pgtable";
-import type { PK } from "./kernel";
-import { PendingHwAccesses } from "../mm/hw_access";
-import { defineTlbBatch, PPC64_TLB_BATCH_NR } from "./tlb_batch";
-import { Hpt, HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_R_R, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
+import { HwTlb, TLB_C, TLB_W } from "./tlb";
+import { PendingHwAccesses } from "./access";
+import { Hpt, HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_R_R, PP_RW, va_to_vpn } from "./hpt";
 
-export interface PowerpcHashConfig {
+export interface HashMmuConfig {
   /** PTEGs in the HPT (a power of two): 2-4 for searches, thousands for workloads. */
   ptegs: number;
   /** TLB entries per core. */
   tlbEntries?: number;
-  /** Entries of the per-CPU ppc64_tlb_batch (PPC64_TLB_BATCH_NR = 192; smaller reaches "batch full" in searches). */
-  batchNr?: number;
 }
 
 const E_LOAD = event("(hw) load", "TLB → HPT translate and load", { cost: "mem" });
@@ -32,14 +29,14 @@ export const ACCESS_HPT_MISS = 1;
 export const ACCESS_PROT = 2;
 
 /** The hash MMU of one machine: HPT + per-core TLBs, and the pending user accesses it keeps announced. */
-export class PpcHw extends PendingHwAccesses<PK, number> {
+export class PpcHw extends PendingHwAccesses<KernelBase, number> {
   protected readonly loadEvent = E_LOAD;
   protected readonly storeEvent = E_STORE;
   readonly hpt: Hpt;
   readonly tlb: HwTlb;
   /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
   readonly allObjs: number[] = [];
-  constructor(w: MmWorld, cfg: PowerpcHashConfig) {
+  constructor(w: MmWorld, cfg: HashMmuConfig, readonly vsidOf: (context: number, ea: number) => number) {
     super(w);
     const m = w.m;
     this.hpt = new Hpt(m, cfg.ptegs);
@@ -50,7 +47,7 @@ export class PpcHw extends PendingHwAccesses<PK, number> {
   /** Objects one access touches: core TLB, both PTEGs, every frame a current translation could give, the PTE (ghost). */
   announceList(cpu: number, mm: MmStruct, ea: number, write: boolean): number[] {
     const w = this.w;
-    const vpn = va_to_vpn(get_vsid(mm.contextId, ea), ea);
+    const vpn = va_to_vpn(this.vsidOf(mm.contextId, ea), ea);
     const core = w.m.coreOf(cpu);
     const p = this.hpt.group(vpn, false);
     const s = this.hpt.group(vpn, true);
@@ -67,13 +64,13 @@ export class PpcHw extends PendingHwAccesses<PK, number> {
 
 
   /** The hardware's translation and access, inside one step. */
-  translate(k: PK, mm: MmStruct, ea: number, write: boolean): number {
+  translate(k: KernelBase, mm: MmStruct, ea: number, write: boolean): number {
     const w = this.w;
     const hpt = this.hpt;
     const tlb = this.tlb;
     const cpu = k.cpu();
     const core = w.m.coreOf(cpu);
-    const vpn = va_to_vpn(get_vsid(mm.contextId, ea), ea);
+    const vpn = va_to_vpn(this.vsidOf(mm.contextId, ea), ea);
     let pfn: number;
     let gen: number;
     let via: string;
@@ -113,34 +110,5 @@ export class PpcHw extends PendingHwAccesses<PK, number> {
     }
     if (write) f.data = ++w.storeSeq;
     return ACCESS_OK;
-  }
-}
-
-/** The hash MMU of the machine `w` runs on. */
-export function ppcHw(w: MmWorld): PpcHw {
-  const hw = w.hw;
-  if (!(hw instanceof PpcHw)) throw new Error("no powerpc hash MMU on this machine: call powerpcHash(w, cfg) in setup");
-  return hw;
-}
-
-/** powerpcHash: give an MmWorld a hash MMU (HPT + per-core TLBs). No steps: building the initial state. */
-export function powerpcHash(w: MmWorld, cfg: PowerpcHashConfig): PpcHw {
-  const hw = new PpcHw(w, cfg);
-  w.hw = hw;
-  defineTlbBatch(w.m, cfg.batchNr ?? PPC64_TLB_BATCH_NR);
-  return hw;
-}
-
-/**
- * user_access: a user load or store by this CPU: hardware access; on an HPT miss or protection fault,
- * hash_page; if that declines, do_page_fault; then retry. False on SIGSEGV/OOM.
- */
-export function* user_access(k: PK, mm: MmStruct, ea: number, write: boolean): Gen<boolean> {
-  const hw = ppcHw(mmWorld(k.m));
-  for (;;) {
-    const r = yield* hw.access(k, mm, ea, write);
-    if (r === ACCESS_OK) return true;
-    if ((yield* k.hash_page(ea, write)) === 0) continue;
-    if ((yield* k.do_page_fault(mm, ea, write)) !== 0) return false;
   }
 }

@@ -1,6 +1,6 @@
 // A hardware TLB per core (the threads of a core share it, as on POWER7 and with x86 hyperthreads): a small
 // FIFO-replaced array caching a translation, its permission and whether stores may go straight through (the
-// cached changed/dirty state). Plain typed arrays, one shared object per core; used by lib/powerpc and lib/x86.
+// cached changed/dirty state). Plain arrays, one shared object per core; driven by the kernel code of lib/powerpc and lib/x86.
 
 import { Machine, filled } from "../sim/machine";
 

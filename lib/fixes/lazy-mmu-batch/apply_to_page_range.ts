@@ -3,10 +3,10 @@
 // user mm the section is inside the PTE lock; for kernel mappings (init_mm) there is no PTE lock, so the
 // section runs preemptible — which hash's per-CPU batch never expected (fixed by b9ef323ea168, 2022).
 
-import type { Gen } from "../sim/machine";
-import type { K } from "./kernel";
-import type { MmStruct, Ptep } from "./mm_types";
-import { PAGE_SIZE } from "./pgtable";
+import type { Gen } from "../../sim/machine";
+import type { K } from "../../mm/kernel";
+import type { MmStruct, Ptep } from "../../mm/mm_types";
+import { PAGE_SIZE } from "../../mm/pgtable";
 
 /** pte_fn_t: called on each PTE of the range. */
 export type PteFn = (k: K, ptep: Ptep, addr: number) => Gen<unknown>;

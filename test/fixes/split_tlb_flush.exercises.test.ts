@@ -2,9 +2,10 @@
 // The right answers are reasoned out by hand below (the checkers compute theirs by running the model).
 
 import { describe, it, expect } from "vitest";
-import { splitTlbFlushExercises as ex, formatResult } from "../../lib/classroom/index";
+import { formatResult } from "../../lib/classroom/index";
+import * as ex from "../../lib/fixes/split-tlb-flush/exercises";
 import { explore, replay } from "../../lib/explore/index";
-import { splitTlbFlush } from "../../lib/scenarios/split_tlb_flush";
+import { splitTlbFlush } from "../../lib/fixes/split-tlb-flush/scenario";
 import type { Gen } from "../../lib/sim/machine";
 import type { K } from "../../lib/mm/index";
 import type { MmuGather } from "../../lib/mm/mmu_gather";

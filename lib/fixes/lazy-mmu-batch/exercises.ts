@@ -1,10 +1,10 @@
 // Exercises of notebook 01 (fix 000, lazy-mmu-batch). Each checker computes the truth by running the model.
 
-import type { KernelFn } from "../sim/kernel";
-import { explore } from "../explore/explore";
-import { lazyMmuBatch } from "../scenarios/lazy_mmu_batch";
-import { lazyMmuCost } from "../scenarios/lazy_mmu_workload";
-import { checkExercise, ExerciseResult } from "./exercise";
+import type { KernelFn } from "../../sim/kernel";
+import { explore } from "../../explore/explore";
+import { lazyMmuBatch } from "./scenario";
+import { lazyMmuCost } from "./workload";
+import { checkExercise, ExerciseResult } from "../../classroom/exercise";
 
 /** The munmap of exercise 1. */
 export const EXERCISE1 = { pages: 600, cpus: 1 } as const;

@@ -1,20 +1,21 @@
 // Exercises of notebook 02 (fix 002, split-tlb-flush), and the state a student looks at beside a timeline.
 // Each checker computes the truth by running the model: the explorer for verdicts, timed mode for counts.
 
-import type { Gen, Machine } from "../sim/machine";
-import type { KernelFn } from "../sim/kernel";
-import { event } from "../sim/event";
-import type { PageFrame } from "../sim/page_alloc";
-import { explore } from "../explore/explore";
-import type { ExploreResult } from "../explore/explore";
-import { mmWorld, PAGE_SIZE, pte_str, pte_present, pte_pfn, TLB_W, TLB_C } from "../mm/index";
-import type { K } from "../mm/index";
-import { X86Hw } from "../x86/index";
-import { hashMmuState } from "../powerpc/index";
-import { splitTlbFlush, splitTlbFlushLastMap, SPLIT_BASE, OTHER_BASE } from "../scenarios/split_tlb_flush";
-import type { SplitArch } from "../scenarios/split_tlb_flush";
-import { splitTlbFlushCost } from "../scenarios/split_tlb_flush_workload";
-import { checkExercise, ExerciseResult } from "./exercise";
+import type { Gen, Machine } from "../../sim/machine";
+import type { KernelFn } from "../../sim/kernel";
+import { event } from "../../sim/event";
+import type { PageFrame } from "../../sim/page_alloc";
+import { explore } from "../../explore/explore";
+import type { ExploreResult } from "../../explore/explore";
+import { mmWorld, PAGE_SIZE, pte_str, pte_present, pte_pfn } from "../../mm/index";
+import { TLB_W, TLB_C, X86Hw } from "../../hw/index";
+import type { K } from "../../mm/index";
+import { hashMmuState } from "../../powerpc/index";
+import { splitTlbFlush, splitTlbFlushLastMap, SPLIT_BASE, OTHER_BASE } from "./scenario";
+import type { SplitArch } from "./scenario";
+import { splitTlbFlushCost } from "./workload";
+import { defineSources } from "../../sim/sources";
+import { checkExercise, ExerciseResult } from "../../classroom/exercise";
 
 export type SplitVariant = "before" | "after" | "later";
 export type SplitScenarioId = "split-tlb-flush" | "split-tlb-flush-last-map";
@@ -223,3 +224,5 @@ export function checkShootdowns(answer: Record<SplitVariant, number> | undefined
     };
   });
 }
+
+defineSources(__dirname, { exercises: { page_mkclean_always_walk } });

@@ -3,7 +3,7 @@
 // that is depends on state other CPUs may change while the access waits to be scheduled. So every write to a
 // translation source re-announces the waiting accesses of other contexts with their current object lists.
 
-import type { MmStruct, MmWorld, HwModel } from "./mm_types";
+import type { MmStruct, MmWorld, HwModel } from "../mm/mm_types";
 import type { Context, Gen } from "../sim/machine";
 import type { KernelBase } from "../sim/kernel";
 import type { SimEvent } from "../sim/event";

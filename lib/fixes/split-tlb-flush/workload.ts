@@ -4,16 +4,16 @@
 // clean shared file pages, or anonymous pages (neither forces anything). Same modelled functions and variants
 // as split-tlb-flush.
 
-import { timed_munmap } from "./lazy_mmu_workload";
-import { defineScenario } from "../explore/scenario";
-import type { Gen } from "../sim/machine";
-import { MmWorld, PAGE_SIZE, X86, PPC64, populate } from "../mm/index";
-import type { K } from "../mm/index";
-import { x86Mmu } from "../x86/index";
-import { powerpcHash, prefault } from "../powerpc/index";
-import { runTimed, TimedResult } from "../explore/timed";
-import { splitTlbFlushOps, splitTlbFlushVariants, SPLIT_BASE } from "./split_tlb_flush";
-import type { SplitArch } from "./split_tlb_flush";
+import { timed_munmap } from "../lazy-mmu-batch/workload";
+import { defineScenario } from "../../explore/scenario";
+import type { Gen } from "../../sim/machine";
+import { MmWorld, PAGE_SIZE, X86, PPC64, populate } from "../../mm/index";
+import type { K } from "../../mm/index";
+import { x86Mmu } from "../../x86/index";
+import { powerpcHash, prefault } from "../../powerpc/index";
+import { runTimed, TimedResult } from "../../explore/timed";
+import { splitTlbFlushOps, splitTlbFlushVariants, SPLIT_BASE } from "./scenario";
+import type { SplitArch } from "./scenario";
 
 /** Pages a v3.14 mmu_gather holds before it must flush: MAX_GATHER_BATCH_COUNT batches, "about 10k pages". */
 export const GATHER_PAGES_V314 = 10_000;

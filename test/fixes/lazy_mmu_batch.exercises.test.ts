@@ -1,7 +1,8 @@
 // The exercise checkers of notebook 01 pass a right answer, fail a wrong one, and stay quiet when unanswered.
 
 import { describe, it, expect } from "vitest";
-import { lazyMmuExercises as ex, formatResult } from "../../lib/classroom/index";
+import { formatResult } from "../../lib/classroom/index";
+import * as ex from "../../lib/fixes/lazy-mmu-batch/exercises";
 import * as powerpc from "../../lib/powerpc/index";
 import { event } from "../../lib/sim/event";
 import type { Gen } from "../../lib/sim/machine";

@@ -9,8 +9,8 @@ import {
   splitTlbFlushLastMap,
   splitTlbFlushBefore,
   splitTlbFlushLater,
-} from "../../lib/scenarios/split_tlb_flush";
-import { splitTlbFlushCost } from "../../lib/scenarios/split_tlb_flush_workload";
+} from "../../lib/fixes/split-tlb-flush/scenario";
+import { splitTlbFlushCost } from "../../lib/fixes/split-tlb-flush/workload";
 import type { ScenarioDef } from "../../lib/explore/index";
 
 type Case = [ScenarioDef<any, any>, "x86" | "hash", "before" | "after" | "later", boolean];

@@ -8,6 +8,7 @@ import type { Gen } from "../sim/machine";
 import type { KernelBase } from "../sim/kernel";
 import { Spinlock, spin_lock_init, spin_lock, spin_unlock } from "../sim/spinlock";
 import { event } from "../sim/event";
+import { defineSources } from "../sim/sources";
 
 /** A shared counter: one object, read and written by plain loads and stores. */
 export interface Counter {
@@ -34,6 +35,8 @@ export function* counter_inc_locked(k: KernelBase, x: Counter, lock: Spinlock): 
   yield* counter_inc(k, x, lock);
   yield* spin_unlock(k, lock);
 }
+
+defineSources(__dirname, { lost_update: { counter_inc, counter_inc_locked } });
 
 export const lostUpdateOps = { ...simOps, counter_inc };
 

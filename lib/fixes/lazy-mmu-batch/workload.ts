@@ -2,14 +2,14 @@
 // run (so flushes are global tlbie unless the mm ran on this CPU alone), or ages them (page_referenced_one:
 // PTE updates outside any lazy-MMU section). Same modelled functions and variants as lazy-mmu-batch.
 
-import { defineScenario } from "../explore/scenario";
-import type { Gen } from "../sim/machine";
-import { MmWorld, PAGE_SIZE } from "../mm/index";
-import { powerpcHash, prefault } from "../powerpc/index";
-import type { PK } from "../powerpc/kernel";
-import type { MmStruct, Vma } from "../mm/mm_types";
-import { lazyMmuOps, lazyMmuBefore, BASE } from "./lazy_mmu_batch";
-import { runTimed, TimedResult } from "../explore/timed";
+import { defineScenario } from "../../explore/scenario";
+import type { Gen } from "../../sim/machine";
+import { MmWorld, PAGE_SIZE } from "../../mm/index";
+import { powerpcHash, prefault } from "../../powerpc/index";
+import type { PK } from "../../powerpc/kernel";
+import type { MmStruct, Vma } from "../../mm/mm_types";
+import { lazyMmuOps, lazyMmuBefore, BASE } from "./scenario";
+import { runTimed, TimedResult } from "../../explore/timed";
 
 /** FREE_PTE_NR: pages a v2.6.22 per-CPU mmu_gather holds before it must flush. */
 export const FREE_PTE_NR = 506;

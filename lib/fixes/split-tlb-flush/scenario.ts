@@ -34,10 +34,10 @@
 //    v6.2's hash lazy-MMU enter/leave also disable preemption (b9ef323ea168); inside the PTL that changes
 //    nothing, so the v2.6.22 versions are used in every variant.
 
-import { defineScenario } from "../explore/scenario";
-import { simOps } from "../sim/index";
-import type { Gen, Machine } from "../sim/machine";
-import type { ScenarioInstance } from "../explore/scenario";
+import { defineScenario } from "../../explore/scenario";
+import { simOps } from "../../sim/index";
+import type { Gen, Machine } from "../../sim/machine";
+import type { ScenarioInstance } from "../../explore/scenario";
 import {
   mmOps,
   MmWorld,
@@ -47,25 +47,21 @@ import {
   populate,
   check_lost_writes,
   mmWorld,
-  TLB_W,
-  TLB_C,
-} from "../mm/index";
-import type { K } from "../mm/index";
-import type { MmStruct, Vma, AddressSpace } from "../mm/mm_types";
-import type { PageFrame } from "../sim/page_alloc";
-import { zap_pte_range as zap_pte_range_v314, zap_pte_range_v315, zap_pte_range_v62 } from "../mm/memory";
-import {
-  tlb_flush_mmu_v314,
-  tlb_flush_mmu_v62,
-  tlb_flush_mmu_tlbonly_v62,
-  tlb_flush_mmu_free_v62,
-  __tlb_remove_page_size,
-  tlb_flush_rmaps,
-} from "../mm/mmu_gather";
-import { arch_enter_lazy_mmu_mode as generic_enter, arch_leave_lazy_mmu_mode as generic_leave } from "../mm/memory";
-import { x86Ops, x86Mmu, X86Hw } from "../x86/index";
-import { powerpcHashOps, powerpcHash, prefault } from "../powerpc/index";
-import type { KernelFn } from "../sim/kernel";
+} from "../../mm/index";
+import { TLB_W, TLB_C, X86Hw } from "../../hw/index";
+import type { K } from "../../mm/index";
+import type { MmStruct, Vma, AddressSpace } from "../../mm/mm_types";
+import type { PageFrame } from "../../sim/page_alloc";
+import * as generic from "../../mm/memory";
+import * as gather from "../../mm/mmu_gather";
+import * as after from "./after";
+import * as later from "./later";
+import { defineSources } from "../../sim/sources";
+
+defineSources(__dirname, { after, later });
+import { x86Ops, x86Mmu } from "../../x86/index";
+import { powerpcHashOps, powerpcHash, prefault } from "../../powerpc/index";
+import type { KernelFn } from "../../sim/kernel";
 
 export const SPLIT_BASE = 0x10000000;
 /** Where the other process maps the same file page (split-tlb-flush only). */
@@ -103,25 +99,30 @@ export const splitTlbFlushOps = {
   ptep_test_and_clear_young: perArch(x86Ops.ptep_test_and_clear_young, powerpcHashOps.ptep_test_and_clear_young) as typeof x86Ops.ptep_test_and_clear_young,
   flush_tlb_page: perArch(x86Ops.flush_tlb_page, powerpcHashOps.flush_tlb_page) as typeof x86Ops.flush_tlb_page,
   tlb_flush: perArch(x86Ops.tlb_flush, powerpcHashOps.tlb_flush) as typeof x86Ops.tlb_flush,
-  arch_enter_lazy_mmu_mode: perArch(generic_enter, powerpcHashOps.arch_enter_lazy_mmu_mode) as typeof generic_enter,
-  arch_leave_lazy_mmu_mode: perArch(generic_leave, powerpcHashOps.arch_leave_lazy_mmu_mode) as typeof generic_leave,
-  zap_pte_range: zap_pte_range_v315,
-  __tlb_remove_page_size,
-  tlb_flush_rmaps,
+  arch_enter_lazy_mmu_mode: perArch(generic.arch_enter_lazy_mmu_mode, powerpcHashOps.arch_enter_lazy_mmu_mode) as typeof generic.arch_enter_lazy_mmu_mode,
+  arch_leave_lazy_mmu_mode: perArch(generic.arch_leave_lazy_mmu_mode, powerpcHashOps.arch_leave_lazy_mmu_mode) as typeof generic.arch_leave_lazy_mmu_mode,
+  // what 1cf35d47 changed and added
+  zap_pte_range: after.zap_pte_range,
+  tlb_flush_mmu: after.tlb_flush_mmu,
+  tlb_flush_mmu_tlbonly: after.tlb_flush_mmu_tlbonly,
+  tlb_flush_mmu_free: after.tlb_flush_mmu_free,
+  // v6.2's gather entry points: only the later variant's code calls them
+  __tlb_remove_page_size: later.__tlb_remove_page_size,
+  tlb_flush_rmaps: later.tlb_flush_rmaps,
 };
 
-/** The functions 1cf35d47 changed, as they were before it (v3.14). */
+/** The functions 1cf35d47 changed, as they were before it: the base model's v3.14 code. */
 export const splitTlbFlushBefore = {
-  zap_pte_range: zap_pte_range_v314,
-  tlb_flush_mmu: tlb_flush_mmu_v314,
+  zap_pte_range: generic.zap_pte_range,
+  tlb_flush_mmu: gather.tlb_flush_mmu,
 };
 
 /** The same functions as of v6.2 (5df397dec7c4 and the mmu_gather it builds on). */
 export const splitTlbFlushLater = {
-  zap_pte_range: zap_pte_range_v62,
-  tlb_flush_mmu: tlb_flush_mmu_v62,
-  tlb_flush_mmu_tlbonly: tlb_flush_mmu_tlbonly_v62,
-  tlb_flush_mmu_free: tlb_flush_mmu_free_v62,
+  zap_pte_range: later.zap_pte_range,
+  tlb_flush_mmu: later.tlb_flush_mmu,
+  tlb_flush_mmu_tlbonly: later.tlb_flush_mmu_tlbonly,
+  tlb_flush_mmu_free: later.tlb_flush_mmu_free,
 };
 
 export const splitTlbFlushVariants = { before: splitTlbFlushBefore, after: {}, later: splitTlbFlushLater };

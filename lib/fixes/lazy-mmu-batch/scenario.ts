@@ -3,26 +3,26 @@
 // thread of the same mm reads and then stores to the same pages. Nothing here says in which order they run:
 // the explorer finds the interleaving.
 //
-// Era: v2.6.21/22 generic mm (the mmu_gather is per-CPU, so preemption is off from tlb_gather_mmu to
-// tlb_finish_mmu). zap_pte_range is the model's v3.14 shape; with a gather that never fills (the scenario
-// unmaps fewer pages than it holds) it does what the v2.6.22 one does: clear under the PTE lock, gather,
-// unlock, flush and free at tlb_finish_mmu.
+// Era: v2.6.21/22. The generic mmu_gather is v2.6.22's per-CPU one (era.ts: preemption off from
+// tlb_gather_mmu to tlb_finish_mmu). zap_pte_range is the base model's v3.14 shape; with a gather that never
+// fills (the scenario unmaps fewer pages than it holds) it does what the v2.6.22 one does: clear under the
+// PTE lock, gather, unlock, flush and free at tlb_finish_mmu.
 
-import { defineScenario } from "../explore/scenario";
-import { simOps } from "../sim/index";
-import type { Gen } from "../sim/machine";
-import { mmOps, MmWorld, PAGE_SIZE } from "../mm/index";
-import { tlb_gather_mmu_v2622, tlb_finish_mmu_v2622 } from "../mm/mmu_gather";
-import { arch_enter_lazy_mmu_mode as generic_enter, arch_leave_lazy_mmu_mode as generic_leave } from "../mm/memory";
-import { powerpcHashOps, powerpcHash, prefault, pte_update_v2621 } from "../powerpc/index";
-import {
-  __flush_tlb_pending_v2621,
-  tlb_flush_v2621,
-  flush_tlb_page_v2621,
-  set_pte_at_v2621,
-} from "../powerpc/tlb_batch";
-import type { PK } from "../powerpc/kernel";
-import type { MmStruct, Vma } from "../mm/mm_types";
+import { defineScenario } from "../../explore/scenario";
+import { simOps } from "../../sim/index";
+import type { Gen } from "../../sim/machine";
+import { mmOps, MmWorld, PAGE_SIZE } from "../../mm/index";
+import * as generic from "../../mm/memory";
+import { powerpcHashOps, powerpcHash, prefault } from "../../powerpc/index";
+import * as era from "./era";
+import * as before from "./before";
+import * as later from "./later";
+import * as apply from "./apply_to_page_range";
+import { defineSources } from "../../sim/sources";
+import type { PK } from "../../powerpc/kernel";
+import type { MmStruct, Vma } from "../../mm/mm_types";
+
+defineSources(__dirname, { era, before, later, apply_to_page_range: apply });
 
 export const BASE = 0x10000000;
 
@@ -31,8 +31,11 @@ export const lazyMmuOps = {
   ...simOps,
   ...mmOps,
   ...powerpcHashOps,
-  tlb_gather_mmu: tlb_gather_mmu_v2622,
-  tlb_finish_mmu: tlb_finish_mmu_v2622,
+  tlb_gather_mmu: era.tlb_gather_mmu,
+  tlb_finish_mmu: era.tlb_finish_mmu,
+  // v2.6.21 names that a741e679 removed: only the before variant's code calls them
+  hpte_update: before.hpte_update,
+  flush_tlb_pending: before.flush_tlb_pending,
 };
 
 /**
@@ -41,13 +44,13 @@ export const lazyMmuOps = {
  * lazy-MMU hooks are still the no-ops of asm-generic.
  */
 export const lazyMmuBefore = {
-  pte_update: pte_update_v2621,
-  __flush_tlb_pending: __flush_tlb_pending_v2621,
-  tlb_flush: tlb_flush_v2621,
-  flush_tlb_page: flush_tlb_page_v2621,
-  set_pte_at: set_pte_at_v2621,
-  arch_enter_lazy_mmu_mode: generic_enter,
-  arch_leave_lazy_mmu_mode: generic_leave,
+  pte_update: before.pte_update,
+  __flush_tlb_pending: before.__flush_tlb_pending,
+  tlb_flush: before.tlb_flush,
+  flush_tlb_page: before.flush_tlb_page,
+  set_pte_at: before.set_pte_at,
+  arch_enter_lazy_mmu_mode: generic.arch_enter_lazy_mmu_mode,
+  arch_leave_lazy_mmu_mode: generic.arch_leave_lazy_mmu_mode,
 };
 
 export interface LazyMmuParams {

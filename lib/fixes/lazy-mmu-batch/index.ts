@@ -1,0 +1,13 @@
+// Fix 000, lazy-mmu-batch: a741e67969577163 "[POWERPC] Make tlb flush batch use lazy MMU mode" (v2.6.22).
+// Read it like a patch: before.ts (v2.6.21) against the base model's lib/powerpc/tlb_batch.ts (v2.6.22);
+// era.ts (the v2.6.22 generic gather the scenarios run on); later.ts (2022); the scenarios; the costs.
+
+export { lazyMmuBatch, lazyMmuOps, lazyMmuBefore, BASE } from "./scenario";
+export type { LazyMmuParams } from "./scenario";
+export { lazyMmuPreempt, lazyMmuPreemptOps } from "./preempt";
+export { lazyMmuWorkload, lazyMmuCost, FREE_PTE_NR, MAX_WORKLOAD_PAGES } from "./workload";
+export type { LazyMmuCost, LazyMmuWorkloadParams } from "./workload";
+export * as before from "./before";
+export * as era from "./era";
+export * as later from "./later";
+export * as exercises from "./exercises";
