@@ -7,9 +7,10 @@ import * as rmap from "./rmap";
 import * as filemap from "./filemap";
 import * as wb from "./page_writeback";
 import * as vmscan from "./vmscan";
+import * as mmap from "./mmap";
 import { defineSources } from "../sim/sources";
 
-defineSources(__dirname, { memory, mmu_gather: gather, rmap, filemap, page_writeback: wb, vmscan });
+defineSources(__dirname, { memory, mmu_gather: gather, rmap, filemap, page_writeback: wb, vmscan, mmap });
 
 export const mmOps = {
   switch_mm: memory.switch_mm,
@@ -27,6 +28,7 @@ export const mmOps = {
   unmap_vmas: memory.unmap_vmas,
   zap_page_range: memory.zap_page_range,
   free_pgtables: memory.free_pgtables,
+  unmap_region: mmap.unmap_region,
   ptep_clear_flush: memory.ptep_clear_flush,
   arch_enter_lazy_mmu_mode: memory.arch_enter_lazy_mmu_mode,
   arch_leave_lazy_mmu_mode: memory.arch_leave_lazy_mmu_mode,

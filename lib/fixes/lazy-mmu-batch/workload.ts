@@ -55,14 +55,11 @@ export const lazyMmuWorkload = defineScenario<typeof lazyMmuOps, LazyMmuWorkload
   },
 });
 
-/** unmap_region (mm/mmap.c): unmap the range, unlink its page tables, flush, free; the latency is sampled. */
+/** munmap of [start, end): unmap_region, its latency sampled. */
 export function* timed_munmap(k: PK, mm: MmStruct, vma: Vma, start: number, end: number): Gen {
   yield* k.switch_mm(mm);
   const t0 = k.now();
-  const tlb = yield* k.tlb_gather_mmu(mm, false);
-  yield* k.unmap_vmas(tlb, vma, start, end);
-  yield* k.free_pgtables(tlb, vma, start, end);
-  yield* k.tlb_finish_mmu(tlb, start, end);
+  yield* k.unmap_region(vma, start, end, start, end);
   k.sample("munmap", k.now() - t0);
 }
 

@@ -4,11 +4,10 @@
 // clean shared file pages, or anonymous pages (neither forces anything). Same modelled functions and variants
 // as split-tlb-flush.
 
-import { timed_munmap } from "../lazy-mmu-batch/workload";
 import { defineScenario } from "../../explore/scenario";
 import type { Gen } from "../../sim/machine";
 import { MmWorld, PAGE_SIZE, X86, PPC64, populate } from "../../mm/index";
-import type { K } from "../../mm/index";
+import type { K, MmStruct, Vma } from "../../mm/index";
 import { x86Mmu } from "../../x86/index";
 import { powerpcHash, prefault } from "../../powerpc/index";
 import { runTimed, TimedResult } from "../../explore/timed";
@@ -71,7 +70,7 @@ export const splitTlbFlushWorkload = defineScenario<typeof splitTlbFlushOps, Spl
     }
     mm.cpu_vm_mask = (1 << p.cpus) - 1; // every CPU ran a thread of this mm
     const kk = k as unknown as K;
-    m.spawn(0, "munmap", timed_munmap(kk as never, mm, vma, SPLIT_BASE, end));
+    m.spawn(0, "munmap", timed_munmap(kk, mm, vma, SPLIT_BASE, end));
   },
 });
 
@@ -136,4 +135,12 @@ export function splitTlbFlushSweep(params: Partial<Omit<SplitTlbFlushWorkloadPar
     for (let cpus = 1; cpus <= maxCpus; cpus++) out.push(splitTlbFlushCost(variant, { ...params, cpus }));
   }
   return out;
+}
+
+/** munmap of [start, end): unmap_region, its latency sampled. */
+function* timed_munmap(k: K, mm: MmStruct, vma: Vma, start: number, end: number): Gen {
+  yield* k.switch_mm(mm);
+  const t0 = k.now();
+  yield* k.unmap_region(vma, start, end, start, end);
+  k.sample("munmap", k.now() - t0);
 }
