@@ -192,7 +192,9 @@ export class KvmWorld {
   /** Per CPU: set when its core's host loop is finished, so the secondary thread leaves its nap loop. */
   readonly stopped: boolean[];
   constructor(readonly m: Machine, cfg: KvmWorldConfig) {
-    this.pa = new PageAllocator(m, { frames: cfg.frames });
+    // pfn 0 is the host kernel's: a real address of 0 means "no page" to kvmppc_do_h_enter (`if (pa)`)
+    this.pa = new PageAllocator(m, { frames: cfg.frames + 1 });
+    this.pa.take("host kernel");
     this.mmu = new Power7Mmu(m, this.pa, cfg.tlbEntries ?? 4);
     this.lpidObj = m.newObj("lpid_inuse");
     this.hstate = [];

@@ -104,7 +104,7 @@ export const kvmLocalGlobal = defineScenario<typeof kvmLocalGlobalOps, KvmLocalG
     "An SMP guest, two vcores on two POWER7 cores. vcpu 0 removes the HPTE of a guest page with H_LOCAL while vcpu 4 " +
     "(another vcore) loads from it; the host reclaims the page through its MMU notifier and frees it.",
   ops: kvmLocalGlobalOps,
-  variants: { before: {}, after: kvmLocalGlobalAfter },
+  variants: { before: {}, after: kvmLocalGlobalAfter, "2019": kvmLocalGlobal2019 },
   machine: (p) => ({ cpus: 3 * p.threads, threadsPerCore: p.threads }),
   params: { threads: 4, flags: "local", accesses: 2, reuse: false },
   bounds: { preemptions: 2, depth: 3, maxSteps: 3000 },
