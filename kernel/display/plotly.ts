@@ -28,6 +28,11 @@ function plotlyJs(): string {
   return bundleSource;
 }
 
+/** plotly.js as a file the exported pages share (_static/plotly.js), wrapped like the inlined copy. */
+export function plotlyLibraryFile(): string {
+  return `(function(module, exports, define){\n${plotlyJs()}\n}).call(window);\n`;
+}
+
 /** Forget that plotly.js was inlined, so the next figure carries it again. */
 export function resetPlotlyInjection(): void {
   delete (globalThis as Record<symbol, unknown>)[FLAG];

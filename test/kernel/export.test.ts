@@ -2,6 +2,8 @@
 // (plots drawn offline, hostile labels shown as text), and the manifest and index page.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +30,8 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
+const onDiskFiles = () => (JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest).files;
+
 afterAll(async () => {
   await browser?.close();
 });
@@ -36,14 +40,15 @@ describe("workbook write-ups", () => {
   it("writes the executed notebook, its HTML, index.html and a manifest", () => {
     expect(manifest.errors).toEqual([]);
     expect(manifest.ok).toBe(true);
-    expect(fs.readdirSync(out).sort()).toEqual(["index.html", "manifest.json", "plots.html", "plots.ipynb"]);
+    expect(fs.readdirSync(out).sort()).toEqual([".workbook-files.json", "_static", "index.html", "manifest.json", "plots.html", "plots.ipynb"]);
+    expect(onDiskFiles()).toEqual(["_static/mathjax/tex-svg-full.js", "_static/mathjax/ui/safe.js", "_static/plotly.js", "index.html", "manifest.json", "plots.html", "plots.ipynb"]);
     const onDisk = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest;
     expect(onDisk.notebooks[0]).toMatchObject({ notebook: "plots.ipynb", html: "plots.html", ok: true });
     expect(onDisk.git.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(onDisk.tools.tslab).toBe("1.0.22");
     expect(onDisk.tools["typescript (tslab)"]).toBe("5.0.4");
     expect(onDisk.notebooks[0].cells.every((c) => c.status === "ok" && c.executionCount !== null)).toBe(true);
-    expect(fs.readFileSync(path.join(out, "index.html"), "utf8")).toContain('<a href="plots.html">plots.ipynb</a>');
+    expect(fs.readFileSync(path.join(out, "index.html"), "utf8")).toContain('href="plots.html"');
     expect(log.some((l) => l.includes("plots.ipynb"))).toBe(true);
   });
 
@@ -77,6 +82,7 @@ describe("workbook write-ups", () => {
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("request", (r) => requests.push(r.url()));
     await page.goto("file://" + path.join(out, "plots.html"));
+    await page.waitForSelector("mjx-container svg", { timeout: 30_000 });
     await page.waitForFunction(() => document.querySelectorAll(".js-plotly-plot .main-svg").length >= 3, undefined, { timeout: 30_000 });
     const seen = await page.evaluate(() => ({
       plots: document.querySelectorAll(".js-plotly-plot").length,
@@ -108,4 +114,78 @@ describe("workbook write-ups", () => {
     expect(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:"))).toEqual([]);
     await page.close();
   });
+
+  it("renders math and draws plots from out/ alone: served over HTTP with every other source unreachable", async () => {
+    const html = fs.readFileSync(path.join(out, "plots.html"), "utf8");
+    expect(html).not.toContain("/usr/share/javascript");
+    // One shared plotly.js per out/, not 4.8 MB in every page.
+    expect(html.length).toBeLessThan(1_000_000);
+    const server = await serveFolder(out);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    const blocked: string[] = [];
+    const served: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(server.url)) { served.push(url.slice(server.url.length)); return route.continue(); }
+      blocked.push(url);
+      return route.abort();
+    });
+    try {
+      await page.goto(server.url + "plots.html");
+      await page.waitForFunction(() => document.querySelectorAll(".js-plotly-plot .main-svg").length >= 3, undefined, { timeout: 30_000 });
+      await page.waitForSelector("mjx-container svg", { timeout: 30_000 });
+      const seen = await page.evaluate(() => ({
+        math: [...document.querySelectorAll("mjx-container")].map((m) => m.getAttribute("display") ?? "inline"),
+        rawDollars: document.body.innerText.includes("$\\binom"),
+        traces: document.querySelectorAll(".js-plotly-plot g.trace").length,
+        back: document.querySelector(".flushlab-nav a")?.getAttribute("href"),
+      }));
+      expect(seen.math).toEqual(["inline", "true"]);
+      expect(seen.rawDollars).toBe(false);
+      expect(seen.traces).toBeGreaterThanOrEqual(4);
+      expect(seen.back).toBe("index.html");
+      expect(blocked).toEqual([]);
+      expect(served).toEqual(expect.arrayContaining(["plots.html", "_static/plotly.js", "_static/mathjax/tex-svg-full.js"]));
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
 });
+
+describe("a notebook whose kernel died", () => {
+  let dead: string;
+  beforeAll(async () => {
+    dead = scratch("export-dead");
+    await runWorkbook({ root: ROOT, toolchain: loadToolchain(ROOT), settings: settings(), notebooksDir: path.join(FIXTURES, "runner", "killed.ipynb"), outDir: dead, reporter: new Reporter(() => undefined) });
+  });
+
+  it("says so on its own page, not only on the index", async () => {
+    const page = await browser.newPage();
+    await page.goto("file://" + path.join(dead, "killed.html"));
+    const banner = await page.locator("#flushlab-run-status").innerText();
+    expect(banner).toMatch(/^The kernel died during this run, so this page is incomplete\. kernel died while running cell 2/);
+    expect(await page.locator(".flushlab-dead").innerText()).toMatch(/Kernel died\. The kernel died while running this cell/);
+    await page.close();
+    const nb = JSON.parse(fs.readFileSync(path.join(dead, "killed.ipynb"), "utf8"));
+    expect(nb.metadata.flushlab_run.status).toBe("dead");
+  });
+});
+
+/** A static file server for one folder and nothing else. */
+async function serveFolder(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json" };
+  const srv = http.createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
+    const file = path.join(dir, rel);
+    if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => srv.close(() => r())) };
+}
