@@ -9,6 +9,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jupyterEnv, loadToolchain } from "../../kernel/paths";
 import type { Manifest } from "../../kernel/manifest";
+import { indexPage } from "../../kernel/index-page";
 import { Reporter } from "../../kernel/reporter";
 import { runWorkbook } from "../../kernel/workbook-run";
 import { launchChromium } from "./browser";
@@ -153,6 +154,44 @@ describe("workbook write-ups", () => {
       await page.close();
       await server.close();
     }
+  });
+});
+
+describe("the front page, out/index.html", () => {
+  it("shows titles, summaries, status and the races found, without sideways scroll at 1400 px", async () => {
+    const real = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest;
+    const schedule = "fl1.lazy-mmu-batch.before.d301de4b." + "AAwEIg".repeat(40) + ".03185733";
+    const m: Manifest = { ...real, ok: false, parameters: { seed: 7 }, notebooks: [real.notebooks[0], {
+      ...real.notebooks[0], notebook: "01-x.ipynb", title: "01 · a race", summary: "Fix 000: [a741e679](https://example.invalid/c) makes `tlb_flush_mmu()` *safe*. More after.",
+      ok: false, status: "dead", error: "kernel died while running cell 3", html: "01-x.html", ipynb: "01-x.ipynb",
+      records: { parameters: { cpus: 2, seed: 7 }, "before: counterexample": { invariant: "hpte-multi-hit", schedule, steps: 46, preemptions: 1 }, big: { series: [1, 2, 3] }, "exercise 1": "passed" },
+    }] };
+    const file = path.join(scratch("index-page"), "index.html");
+    fs.writeFileSync(file, indexPage(m));
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto("file://" + file);
+    const seen = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      titles: [...document.querySelectorAll("section.nb h2 a")].map((a) => a.textContent),
+      badges: [...document.querySelectorAll(".badge")].map((b) => b.textContent),
+      summary: document.querySelectorAll(".summary")[1]?.textContent,
+      verdict: [...document.querySelectorAll("table.verdicts td")].map((t) => t.textContent),
+      links: [...document.querySelectorAll("a")].map((a) => a.textContent ?? ""),
+      text: document.body.innerText,
+    }));
+    await page.close();
+    expect(seen.scroll).toBeLessThanOrEqual(1400);
+    expect(seen.titles).toEqual(["Plots", "01 · a race"]);
+    expect(seen.badges).toEqual(["ran cleanly", "kernel died"]);
+    expect(seen.summary).toBe("Fix 000: a741e679 makes tlb_flush_mmu() safe.");
+    expect(seen.verdict).toEqual(["before", "lazy-mmu-batch", "before", "hpte-multi-hit", "46", "1", schedule]);
+    expect(seen.text).toContain("parameters: cpus 2 · seed 7");
+    expect(seen.text).toContain("exercise 1: passed");
+    expect(seen.text).toContain("Also recorded (values in manifest.json): big");
+    expect(seen.text).not.toContain('"series"');
+    // Every link says what it opens.
+    for (const l of seen.links) expect(l.length, l).toBeGreaterThan(4);
+    expect(seen.links).toContain("Read the write-up (HTML page)");
   });
 });
 
