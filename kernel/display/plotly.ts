@@ -16,6 +16,8 @@ export interface PlotOptions {
   height?: number;
   /** Inline plotly.js in this output even if an earlier one did (e.g. when only later cells are re-run). */
   includeLibrary?: boolean;
+  /** The plot div's id, for HTML placed next to it that talks to the plot (default: a fresh one). */
+  divId?: string;
 }
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -43,7 +45,7 @@ export function plotlyBundle(fig: Figure, opts: PlotOptions = {}): MimeBundle {
   const g = globalThis as Record<symbol, unknown>;
   const include = opts.includeLibrary ?? !g[FLAG];
   const spec = { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} };
-  const id = newDisplayId();
+  const id = opts.divId ?? newDisplayId();
   let html = "";
   if (include) {
     // The call(window) wrapper hides module/exports/define, so the UMD bundle sets window.Plotly even under require.js.

@@ -94,6 +94,7 @@ describe("workbook write-ups", () => {
       ticks: [...document.querySelectorAll(".js-plotly-plot .xtick text")].map((t) => t.textContent),
       legend: [...document.querySelectorAll(".js-plotly-plot .legendtext")].map((t) => t.textContent),
       cells: [...document.querySelectorAll("table.flushlab-table td")].map((t) => t.textContent),
+      steps: [...document.querySelectorAll(".flushlab-steps tbody tr")].map((t) => t.textContent ?? ""),
       caption: document.querySelector("table.flushlab-table caption")?.textContent,
       pwned: (window as unknown as { __pwned?: number }).__pwned,
       version: (window as unknown as { Plotly?: { version: string } }).Plotly?.version,
@@ -107,12 +108,17 @@ describe("workbook write-ups", () => {
     expect(seen.titles).toContain(EVIL);
     expect(seen.titles.some((t) => t?.startsWith("lost update " + EVIL))).toBe(true);
     expect(seen.ticks).toContain(EVIL);
-    expect(seen.legend).toContain(EVIL);
     expect(seen.cells).toContain(EVIL);
+    expect(seen.steps.length).toBe(4);
+    expect(seen.steps[3]).toContain(EVIL);
     expect(seen.caption).toBe('hostile <img src=x onerror="window.__pwned=2">');
     expect(seen.pwned).toBeUndefined();
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith("file:") && !u.startsWith("data:"))).toEqual([]);
+    // A click on a timeline bar brings its row of the step table into view, outlined.
+    const plotId = (await page.locator(".flushlab-steps tbody tr").first().getAttribute("id"))!.replace(/-step-0$/, "");
+    await page.locator(`#${plotId} .bars path`).last().click({ force: true });
+    await page.waitForFunction((id) => document.getElementById(id)?.style.outline.includes("solid"), `${plotId}-step-3`, { timeout: 5000 });
     await page.close();
   });
 
