@@ -56,7 +56,7 @@ import * as generic from "../../mm/memory";
 import * as gather from "../../mm/mmu_gather";
 import * as after from "./after";
 import * as later from "./later";
-import { defineSources } from "../../sim/sources";
+import { defineParts, defineSources } from "../../sim/sources";
 
 defineSources(__dirname, { after, later });
 import { x86Ops, x86Mmu } from "../../x86/index";
@@ -83,6 +83,7 @@ function perArch(x86: KernelFn, hash: KernelFn): KernelFn {
     return yield* (onX86(k) ? x86 : hash)(k, ...a);
   };
   fn.toString = () => `perArch(${x86.toString()}, ${hash.toString()})`;
+  defineParts(fn, [x86, hash]);
   return fn;
 }
 
