@@ -38,6 +38,8 @@ export interface RunOptions {
   cellTimeoutMs?: number;
   kernelName?: string;
   onEvent?: (e: RunEvent) => void;
+  /** Hook for the classroom grader: run this notebook instead of reading `file` (which still names the session). */
+  notebook?: Notebook;
 }
 
 export interface NotebookRun {
@@ -58,7 +60,7 @@ export interface NotebookRun {
 
 export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
   const timeoutMs = opts.cellTimeoutMs ?? 300_000;
-  const injected = injectParameters(cleared(readNotebook(opts.file)), opts.params ?? {});
+  const injected = injectParameters(cleared(opts.notebook ?? readNotebook(opts.file)), opts.params ?? {});
   const nb = injected.notebook;
   const run: NotebookRun = { file: opts.file, notebook: nb, ok: true, cells: [], injectedAt: injected.at, kernelStartMs: 0, runMs: 0, records: {} };
   const code = nb.cells.map((c, index) => ({ c, index })).filter(({ c }) => c.cell_type === "code" && sourceOf(c).trim() !== "");
