@@ -278,13 +278,13 @@ async function runWithRestarts(o: AutogradeOptions, g: GradedNotebook, settings:
     g.run = run;
     for (const rep of run.cells) {
       if (skipped.has(rep.index)) continue;
-      if (rep.status === "dead" && rep.index === killedAt) {
+      if (rep.status === "dead" && (rep.index === killedAt || rep.ms >= timeoutMs)) {
         rep.status = "timeout";
-        rep.message = `timed out after ${timeoutMs} ms and did not stop when interrupted (a loop that ignores SIGINT): the kernel was killed`;
+        rep.message = `timed out after ${timeoutMs} ms and did not stop when interrupted (a loop that ignores SIGINT): the kernel ${rep.index === killedAt ? "was killed" : "died"}`;
       }
       g.reports.set(rep.index, rep);
     }
-    const dead = run.cells.find((c) => c.status === "dead" || (c.status === "timeout" && c.index === killedAt));
+    const dead = run.cells.find((c) => c.status === "dead" || (c.status === "timeout" && run.error !== undefined && c === run.cells.at(-1)));
     if (!run.error || !dead) break;
     skipped.set(dead.index, dead);
     if (attempt + 1 >= MAX_RESTARTS) {
@@ -322,6 +322,14 @@ function checkerOf(p: string): (a: unknown) => { status: string; message: string
   return v as (a: unknown) => { status: string; message: string };
 }
 
+function runChecker(p: string, value: unknown): { status: string; message: string } {
+  try {
+    return checkerOf(p)(structuredClone(value ?? undefined));
+  } catch (e) {
+    return { status: "incorrect", message: `the grader could not check the answer: ${(e as Error).message}` };
+  }
+}
+
 const lastLine = (outputs: Output[] | undefined) => {
   const text = (outputs ?? []).filter((o) => o.output_type === "stream" && o.name === "stdout").map((o) => (o as { text: string }).text).join("");
   return text.trim().split("\n").at(-1)?.slice(0, 300) ?? "";
@@ -335,6 +343,13 @@ function score(student: string, src: Source, g: GradedNotebook): Row[] {
   for (const n of a.notes) rows.push({ ...base, cell: n.cell, points: null, max_points: null, status: n.status, message: n.message, verified: "" });
   a.cells.forEach((gc, index) => {
     const c = gc.cell;
+    const rep0 = g.reports.get(index);
+    // A failing answer cell or cell of the student's own scores nothing itself, but says why the tests after it fail.
+    if (!isGrade(c) && c.cell_type === "code" && rep0 && rep0.status !== "ok") {
+      const status = rep0.status === "timeout" ? "timeout" : rep0.status === "dead" ? "kernel died" : "failed";
+      const rerun = status !== "failed" && g.reports.size > 0 ? "; the notebook was re-run on a fresh kernel without this cell" : "";
+      rows.push({ ...base, cell: gc.id ?? "", points: null, max_points: null, status, message: `${gc.id ? "" : `cell ${index + 1}: `}${rep0.message ?? status}${rerun}`, verified: "" });
+    }
     if (!gc.id || !isGrade(c)) return;
     const max = Number(nbMeta(c)!.points);
     const row = (points: number | null, status: Row["status"], message: string, verified: Row["verified"] = ""): Row => ({ ...base, cell: gc.id!, points, max_points: max, status, message, verified });
@@ -356,7 +371,11 @@ function score(student: string, src: Source, g: GradedNotebook): Row[] {
     }
     if (rep.status !== "ok") {
       const status = rep.status === "timeout" ? "timeout" : rep.status === "dead" ? "kernel died" : "failed";
-      const msg = rep.message ?? "failed";
+      let msg = rep.message ?? "failed";
+      // A hidden test submits before it throws: the grader's own checker then says what is wrong.
+      const v = verifyOf(c);
+      const sub = v?.checker ? submitted(outputs, gc.id) : { found: false };
+      if (v?.checker && sub.found) msg = runChecker(v.checker, sub.value).message;
       rows.push(row(0, /not attempted/.test(msg) && status === "failed" ? "not attempted" : status, msg, "kernel"));
       return;
     }
@@ -371,12 +390,7 @@ function score(student: string, src: Source, g: GradedNotebook): Row[] {
       return;
     }
     if (v.checker) {
-      let r: { status: string; message: string };
-      try {
-        r = checkerOf(v.checker)(structuredClone(sub.value ?? undefined));
-      } catch (e) {
-        r = { status: "incorrect", message: `the grader could not check the answer: ${(e as Error).message}` };
-      }
+      const r = runChecker(v.checker, sub.value);
       const st = r.status === "correct" ? "passed" : r.status === "not attempted" ? "not attempted" : "failed";
       const note = st !== "passed" ? " (the kernel said the cell passed; the grader's own run of the checker disagrees)" : "";
       rows.push(row(st === "passed" ? max : 0, st, r.message + note, "grader"));
