@@ -212,7 +212,7 @@ async function runInSandbox(o: AutogradeOptions, work: Array<{ src: Source; g: G
       await server.stop(2000);
     }
   } catch (e) {
-    for (const { g } of work) if (!g.run) g.run = { file: "", notebook: g.assembled!.notebook, ok: false, error: `grading failed: ${(e as Error).message.split("\n")[0]}`, cells: [], injectedAt: -1, kernelStartMs: 0, runMs: 0, records: {} };
+    for (const { g } of work) if (!g.run) g.run = { file: "", notebook: g.assembled!.notebook, ok: false, warnings: [], kernelName: "tslab", error: `grading failed: ${(e as Error).message.split("\n")[0]}`, cells: [], injectedAt: -1, kernelStartMs: 0, runMs: 0, records: {} };
   } finally {
     // Whatever the student's code left behind (a daemon, a sleeping child) dies with the slot.
     if (slot) killUserProcesses(slot.uid);
@@ -360,7 +360,7 @@ function score(student: string, src: Source, g: GradedNotebook): Row[] {
     const answers = src.answers.get(gc.id) ?? [];
     const attempted = answers.length === 0 || answers.some((id) => a.attempted.get(id));
     const rep = g.reports.get(index);
-    const outputs = g.run?.notebook.cells[index]?.outputs;
+    const outputs = g.run?.notebook?.cells[index]?.outputs;
     if (!attempted) {
       rows.push(row(0, "not attempted", "not attempted: the answer cell is the release's, unchanged"));
       return;
@@ -411,7 +411,7 @@ function writeFeedback(outDir: string, r: StudentResult, gb: Gradebook): void {
     const base = n.name.replace(/\.ipynb$/, "");
     fs.writeFileSync(path.join(dir, `${base}.html`), feedbackPage(r.student, n, gb), { mode: 0o600 });
     // What feedback needs to be rebuilt after an override, without re-running anything.
-    const cells = n.assembled?.cells.map((gc, i) => ({ id: gc.id ?? null, cell_type: gc.cell.cell_type, shown: gc.shown, outputs: n.run?.notebook.cells[i]?.outputs ?? [] })) ?? [];
+    const cells = n.assembled?.cells.map((gc, i) => ({ id: gc.id ?? null, cell_type: gc.cell.cell_type, shown: gc.shown, outputs: n.run?.notebook?.cells[i]?.outputs ?? [] })) ?? [];
     fs.writeFileSync(path.join(json, `${base}.json`), JSON.stringify({ student: r.student, name: n.name, cells }) + "\n", { mode: 0o600 });
   }
 }

@@ -54,7 +54,7 @@ ${body}
 `;
 }
 
-export function feedbackPage(student: string, n: { name: string; assembled?: { cells: Array<{ id?: string; cell: { cell_type: string }; shown: string }> }; run?: { notebook: { cells: Array<{ outputs?: Output[] }> } } }, gb: Gradebook): string {
-  const cells: FeedbackCell[] = n.assembled?.cells.map((gc, i) => ({ id: gc.id ?? null, cell_type: gc.cell.cell_type, shown: gc.shown, outputs: n.run?.notebook.cells[i]?.outputs ?? [] })) ?? [];
+export function feedbackPage(student: string, n: { name: string; assembled?: { cells: Array<{ id?: string; cell: { cell_type: string }; shown: string }> }; run?: { notebook: { cells: Array<{ outputs?: Output[] }> } | null } }, gb: Gradebook): string {
+  const cells: FeedbackCell[] = n.assembled?.cells.map((gc, i) => ({ id: gc.id ?? null, cell_type: gc.cell.cell_type, shown: gc.shown, outputs: n.run?.notebook?.cells[i]?.outputs ?? [] })) ?? [];
   return feedbackHtml(student, n.name, cells, gb);
 }

@@ -188,7 +188,10 @@ export async function startSandboxServer(tc: Toolchain, dir: string, id: Identit
       await exited;
     }
   };
-  const server: JupyterServer = { port, token, pid: child.pid!, baseUrl: `http://127.0.0.1:${port}/`, logFile, settings: serverSettings(port, token), exited, stop };
+  const killSync = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  const server: JupyterServer = { port, token, pid: child.pid!, baseUrl: `http://127.0.0.1:${port}/`, logFile, runtimeDir: env.JUPYTER_RUNTIME_DIR!, settings: serverSettings(port, token), exited, stop, killSync };
   let dead = false;
   void exited.then(() => (dead = true));
   const deadline = Date.now() + 60_000;
