@@ -69,8 +69,6 @@ export function table_at(w: MmWorld, table: number): PtPage {
   return t;
 }
 
-const E_TABLE_FREE = event("pgtable_free", "table back to its allocator", { cost: "page_free", counter: "tables freed" });
-
 /**
  * pgtable_free (pgalloc-64.h, v3.0): index size 0 is a PTE page (free_page); any other is a table from
  * PGT_CACHE(index_size) (kmem_cache_free). Freeing a table into the wrong allocator corrupts it, so a size
@@ -86,7 +84,7 @@ export function* pgtable_free(k: RK, table: number, index_size: number): Gen {
     k.violation("pgtable-free-mismatch", `a ${t.level === PTE_LEVEL ? "PTE page" : "pmd table"} at 0x${table.toString(16)} freed as index size ${index_size} (${index_size === 0 ? "free_page" : `kmem_cache_free(PGT_CACHE(${index_size}))`})`);
     return;
   }
-  k.count(E_TABLE_FREE.counter!);
+  k.count("tables freed");
   yield* k.free_page(w.pa, t.frame);
   if (w.tables[t.frame.pfn] === t) w.tables[t.frame.pfn] = null;
   w.changed();
