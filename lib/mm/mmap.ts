@@ -27,11 +27,12 @@ export const USER_PGTABLES_CEILING = 0;
  */
 export function* exit_mmap(k: K, mm: MmStruct): Gen {
   if (mm.vmas.length === 0) return;
+  const vmas = [...mm.vmas].sort((a, b) => a.start - b.start); // the mm->mmap list is in address order
   const tlb = yield* k.tlb_gather_mmu(mm, true);
-  for (const vma of mm.vmas) yield* k.unmap_vmas(tlb, vma, 0, Infinity);
-  for (let i = 0; i < mm.vmas.length; i++) {
-    const next = mm.vmas[i + 1];
-    yield* k.free_pgtables(tlb, mm.vmas[i], i === 0 ? FIRST_USER_ADDRESS : mm.vmas[i - 1].end, next ? next.start : USER_PGTABLES_CEILING);
+  for (const vma of vmas) yield* k.unmap_vmas(tlb, vma, 0, Infinity);
+  for (let i = 0; i < vmas.length; i++) {
+    const next = vmas[i + 1];
+    yield* k.free_pgtables(tlb, vmas[i], i === 0 ? FIRST_USER_ADDRESS : vmas[i - 1].end, next ? next.start : USER_PGTABLES_CEILING);
   }
   yield* k.tlb_finish_mmu(tlb, 0, Infinity);
 }

@@ -177,3 +177,50 @@ describe("rcu-table-free: CLI", () => {
     }
   });
 });
+
+describe("rcu-table-free-workload (timed)", () => {
+  it("naive frees at munmap; before/after hold the tables for one grace period per batch", async () => {
+    const { rcuTableFreeCost } = await import("../../lib/fixes/rcu-table-free/workload");
+    const n = rcuTableFreeCost("naive", { tables: 40 });
+    const a = rcuTableFreeCost("after", { tables: 40 });
+    const b = rcuTableFreeCost("before", { tables: 40 });
+    expect(n.tablesFreed).toBe(41); // 40 PTE pages and the pmd table above them
+    expect(n.gracePeriods).toBe(0);
+    expect(n.memoryBackNs).toBe(n.latencyNs);
+    for (const c of [a, b]) {
+      expect(c.tablesFreed).toBe(41);
+      expect(c.batchesSubmitted).toBe(1);
+      expect(c.gracePeriods).toBe(1);
+      expect(c.peakTablesAwaiting).toBe(41);
+      expect(c.memoryBackNs).toBeGreaterThan(c.latencyNs + 9_000_000); // a 10 ms grace period
+    }
+  });
+
+  it("a small batch fills: one grace period per MAX_TABLE_BATCH tables", async () => {
+    const { rcuTableFreeCost } = await import("../../lib/fixes/rcu-table-free/workload");
+    const a = rcuTableFreeCost("after", { tables: 40, batchMax: 8 });
+    expect(a.batchesSubmitted).toBe(Math.ceil(41 / 8));
+    expect(a.peakTablesAwaiting).toBeLessThanOrEqual(41);
+  });
+
+  it("under memory pressure every table costs an IPI round and memory comes back without a grace period", async () => {
+    const { rcuTableFreeCost } = await import("../../lib/fixes/rcu-table-free/workload");
+    for (const v of ["before", "after"] as const) {
+      const c = rcuTableFreeCost(v, { tables: 20, cpus: 4, failRate: 1 });
+      expect(c.ipiRounds, v).toBe(21);
+      expect(c.ipis, v).toBe(21 * 3);
+      expect(c.gracePeriods, v).toBe(0);
+    }
+  });
+
+  it("exit (mm_users 0): the 2011 shortcut frees at once; 2018 waits for grace periods", async () => {
+    const { rcuTableFreeCost } = await import("../../lib/fixes/rcu-table-free/workload");
+    const a = rcuTableFreeCost("after", { tables: 30, op: "exit" });
+    const l = rcuTableFreeCost("2018", { tables: 30, op: "exit" });
+    expect(a.gracePeriods).toBe(0);
+    expect(a.tablesFreed).toBe(l.tablesFreed);
+    expect(l.gracePeriods).toBeGreaterThanOrEqual(1);
+    expect(l.memoryBackNs).toBeGreaterThan(a.memoryBackNs);
+    expect(() => rcuTableFreeCost("after", { tables: 0 })).toThrow(/tables must be/);
+  });
+});

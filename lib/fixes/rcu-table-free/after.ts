@@ -16,7 +16,7 @@ import { MmuGather } from "../../mm/mmu_gather";
 import type { MmStruct } from "../../mm/mm_types";
 import { mmWorld } from "../../mm/mm_types";
 import { PAGE_SIZE } from "../../mm/pgtable";
-import { RK, MAX_PGTABLE_INDEX_SIZE, BATCH_HEADER_BYTES, batchCapacity } from "./era";
+import { RK, MAX_PGTABLE_INDEX_SIZE, BATCH_HEADER_BYTES, batchCapacity, awaitingGracePeriod, tableBytes } from "./era";
 
 /** struct mmu_table_batch: an rcu_head, nr and the tables (void *, here numbers) filling one page. */
 export class MmuTableBatch {
@@ -34,6 +34,9 @@ export class MmuGatherRcu extends MmuGather {
 export function MAX_TABLE_BATCH(k: KernelBase): number {
   return batchCapacity(k.m, (PAGE_SIZE - BATCH_HEADER_BYTES) / 8);
 }
+
+/** Bytes a submitted batch keeps from the allocator: its page and its tables (timed-mode gauge). */
+export const batchBytes = (b: MmuTableBatch): number => PAGE_SIZE + b.tables.slice(0, b.nr).reduce((n, t) => n + tableBytes(t % (MAX_PGTABLE_INDEX_SIZE + 1)), 0);
 
 const E_USERS = event("tlb_remove_table", "atomic_read(&tlb->mm->mm_users)", { cost: "mem" });
 
@@ -77,6 +80,7 @@ export function* tlb_remove_table_rcu(k: RK, head: unknown): Gen {
   const batch = head as MmuTableBatch;
   for (let i = 0; i < batch.nr; i++) yield* k.__tlb_remove_table(batch.tables[i]);
   yield* k.free_page(mmWorld(k.m).pa, batch.page);
+  awaitingGracePeriod(k, -batch.nr, -batchBytes(batch));
 }
 
 function* tlb_remove_table_rcu_cb(k: KernelBase, head: unknown): Gen {
@@ -88,6 +92,7 @@ export function* tlb_table_flush(k: RK, tlb: MmuGather): Gen {
   const g = tlb as MmuGatherRcu;
   if (g.batch !== null) {
     k.count("table batches submitted");
+    awaitingGracePeriod(k, g.batch.nr, batchBytes(g.batch));
     yield* k.call_rcu_sched("tlb_remove_table_rcu", tlb_remove_table_rcu_cb, g.batch);
     g.batch = null;
   }

@@ -15,7 +15,7 @@ import type { MmStruct } from "../../mm/mm_types";
 import { mmWorld } from "../../mm/mm_types";
 import { thisBatch } from "../../powerpc/tlb_batch";
 import { event } from "../../sim/event";
-import { RK, MAX_PGTABLE_INDEX_SIZE, BATCH_HEADER_BYTES, batchCapacity } from "./era";
+import { RK, MAX_PGTABLE_INDEX_SIZE, BATCH_HEADER_BYTES, batchCapacity, awaitingGracePeriod, tableBytes } from "./era";
 import { PAGE_SIZE } from "../../mm/pgtable";
 
 /** struct pte_freelist_batch: an rcu_head, an index and the encoded tables, filling one page. */
@@ -96,12 +96,15 @@ export function* pgtable_free_now(k: RK, table: number, shift: number): Gen {
 /** pte_free_rcu_callback: after the grace period, free each table (decoding its index size), then the batch page. */
 export function* pte_free_rcu_callback(k: RK, head: unknown): Gen {
   const batch = head as PteFreelistBatch;
+  let bytes = PAGE_SIZE;
   for (let i = 0; i < batch.index; i++) {
     const shift = batch.tables[i] % (MAX_PGTABLE_INDEX_SIZE + 1); // & MAX_PGTABLE_INDEX_SIZE
     const table = batch.tables[i] - shift; // & ~MAX_PGTABLE_INDEX_SIZE
+    bytes += tableBytes(shift);
     yield* k.pgtable_free(table, shift);
   }
   yield* k.free_page(mmWorld(k.m).pa, batch.page);
+  awaitingGracePeriod(k, -batch.index, -bytes);
 }
 
 function* pte_free_rcu_callback_rcu(k: KernelBase, head: unknown): Gen {
@@ -110,7 +113,9 @@ function* pte_free_rcu_callback_rcu(k: KernelBase, head: unknown): Gen {
 
 /** pte_free_submit: call_rcu_sched(&batch->rcu, pte_free_rcu_callback). */
 export function* pte_free_submit(k: RK, batch: unknown): Gen {
+  const b = batch as PteFreelistBatch;
   k.count("table batches submitted");
+  awaitingGracePeriod(k, b.index, PAGE_SIZE + b.tables.slice(0, b.index).reduce((n, t) => n + tableBytes(t % (MAX_PGTABLE_INDEX_SIZE + 1)), 0));
   yield* k.call_rcu_sched("pte_free_rcu_callback", pte_free_rcu_callback_rcu, batch);
 }
 

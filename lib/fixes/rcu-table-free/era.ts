@@ -249,3 +249,22 @@ export function batchCapacity(m: { ext: { [key: string]: unknown } }, kernelValu
   const n = m.ext.rcuTableBatchMax as number | undefined;
   return n ?? kernelValue;
 }
+
+// ---- timed-mode gauges (no kernel counterpart) ---------------------------------------------------------------
+
+/** Bytes a table of index size `shift` holds: a PTE page is a page; a PGT_CACHE(s) object is 8 << s bytes. */
+export const tableBytes = (shift: number): number => (shift === 0 ? PAGE_SIZE : 8 << shift);
+
+/**
+ * Timed mode: tables (and their bytes, batch pages included) now waiting for a grace period, sampled at each
+ * change, so a workload can report the peak; `delta` tables of `bytes` bytes join (> 0) or leave (< 0).
+ */
+export function awaitingGracePeriod(k: RK, delta: number, bytes: number): void {
+  if (!k.m.timed) return;
+  const g = ((k.m.ext.rcuTableAwaiting as { tables: number; bytes: number } | undefined) ??= { tables: 0, bytes: 0 }) as { tables: number; bytes: number };
+  g.tables += delta;
+  g.bytes += bytes;
+  k.sample("tables awaiting a grace period", g.tables);
+  k.sample("bytes awaiting a grace period", g.bytes);
+  if (delta < 0) k.sample("memory back after", k.now() - ((k.m.ext.rcuTableT0 as number | undefined) ?? 0));
+}

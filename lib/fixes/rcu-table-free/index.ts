@@ -4,6 +4,8 @@
 
 export { rcuTableFree, rcuTableFreeOps, rcuTableFreeBefore, rcuTableFreeVariants, RCU_BASE, rcu_sched_walk, check_tables_freed } from "./scenario";
 export type { RcuTableFreeParams, Walker } from "./scenario";
+export { rcuTableFreeWorkload, rcuTableFreeCost, MAX_WORKLOAD_TABLES } from "./workload";
+export type { RcuTableFreeCost, RcuTableFreeWorkloadParams } from "./workload";
 export * as era from "./era";
 export * as before from "./before";
 export * as after from "./after";
