@@ -12,7 +12,7 @@ import { Gen, READ, WRITE } from "../../sim/machine";
 import { event } from "../../sim/event";
 import type { PageFrame } from "../../sim/page_alloc";
 import { mmWorld, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../../mm/mm_types";
-import type { MmWorld, PtPage, Vma } from "../../mm/mm_types";
+import type { MmStruct, MmWorld, PtPage, Vma } from "../../mm/mm_types";
 import type { MmuGather } from "../../mm/mmu_gather";
 import { checkTable } from "../../mm/memory";
 import { lockless_read_entry } from "../../mm/walk";
@@ -45,6 +45,8 @@ export interface RK extends PK {
   tlb_remove_table_one(table: number): Gen;
   tlb_remove_table_smp_sync(arg: unknown): Gen;
   __tlb_remove_table(table: number): Gen;
+  // the scenario's walker (walker.ts)
+  rcu_sched_walk(mm: MmStruct, ea: number): Gen<number>;
 }
 
 // ---- include/asm/pgtable-ppc64-4k.h, pgalloc-64.h (v3.0) ------------------------------------------------

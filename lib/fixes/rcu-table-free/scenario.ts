@@ -22,10 +22,9 @@ import { defineScenario } from "../../explore/scenario";
 import type { ScenarioInstance } from "../../explore/scenario";
 import { simOps } from "../../sim/index";
 import type { Gen, Machine } from "../../sim/machine";
-import { event } from "../../sim/event";
 import { PAGE_ALLOCATED } from "../../sim/page_alloc";
 import type { PageFrame } from "../../sim/page_alloc";
-import { mmOps, MmWorld, PAGE_SIZE, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, lockless_read_entry } from "../../mm/index";
+import { mmOps, MmWorld, PGD_LEVEL, PMD_LEVEL } from "../../mm/index";
 import type { MmStruct, PtPage, Vma } from "../../mm/mm_types";
 import { powerpcHashOps, powerpcLocklessOps, powerpcHash, prefault } from "../../powerpc/index";
 import { defineSources } from "../../sim/sources";
@@ -34,9 +33,10 @@ import * as before from "./before";
 import * as after from "./after";
 import * as naive from "./naive";
 import * as later from "./later";
+import * as walker from "./walker";
 import type { RK } from "./era";
 
-defineSources(__dirname, { era, before, after, naive, later });
+defineSources(__dirname, { era, before, after, naive, later, walker });
 
 /** The unmapped range starts here: pgd entry 1 of the small tables searches use. */
 export const RCU_BASE = 0x4000;
@@ -59,6 +59,8 @@ export const rcuTableFreeOps = {
   __pmd_free_tlb: era.__pmd_free_tlb,
   pgtable_free: era.pgtable_free,
   hash_page: era.hash_page,
+  // the scenario's RCU-sched-only walker (walker.ts; not a kernel function)
+  rcu_sched_walk: walker.rcu_sched_walk,
   // 267239116987 (after.ts; tlb_flush is the base model's tlb_hash64.c one)
   tlb_gather_mmu: after.tlb_gather_mmu,
   tlb_flush_mmu: after.tlb_flush_mmu,
@@ -147,32 +149,8 @@ export function* walker_thread(k: RK, mm: MmStruct, p: RcuTableFreeParams): Gen 
     const pages: PageFrame[] = [];
     yield* k.get_user_pages_fast(RCU_BASE, 1, false, pages);
     for (const page of pages) yield* k.put_page(page); // the I/O is done
-  } else yield* rcu_sched_walk(k, mm, RCU_BASE);
+  } else yield* k.rcu_sched_walk(mm, RCU_BASE);
   if (p.user === "kthread") yield* k.unuse_mm(mm);
-}
-
-const E_SCHED_WALK = event("rcu_sched_walk", "read table entry (preemption off, IRQs on)", { cost: "mem" });
-
-/**
- * A walker that relies on RCU-sched alone: rcu_read_lock_sched (preemption off, IRQs on), pgd → pmd → pte, one
- * entry per step. Not a v3.0 kernel function: the kind of software walker the commit's comment on
- * tlb_remove_table_one warns about.
- */
-export function* rcu_sched_walk(k: RK, mm: MmStruct, ea: number): Gen<number> {
-  yield* k.rcu_read_lock_sched();
-  let t: PtPage | null = mm.pgd;
-  let pte = 0;
-  while (t !== null) {
-    const e = yield* lockless_read_entry(k, t, t.w.index(t.level, ea), E_SCHED_WALK, "rcu_sched_walk");
-    if (e === undefined || e === 0) break;
-    if (t.level === PTE_LEVEL) {
-      pte = e;
-      break;
-    }
-    t = t.w.child(e);
-  }
-  yield* k.rcu_read_unlock_sched();
-  return pte;
 }
 
 /**
