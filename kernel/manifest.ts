@@ -4,14 +4,24 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Toolchain } from "./paths";
+import { describeNotebook } from "./notebook";
 import type { CellReport, NotebookRun } from "./run-notebook";
+import { runStatus, type RunStatus } from "./run-status";
 
 export interface NotebookEntry {
   notebook: string;
-  ipynb: string;
+  /** The first "# " heading and the paragraph after it. */
+  title: string | null;
+  summary: string | null;
+  /** The executed copy in out/, or null when the file could not be read as a notebook. */
+  ipynb: string | null;
   html: string | null;
   ok: boolean;
+  /** ok, failed (a cell), dead (kernel died), stopped (not run to the end). */
+  status: RunStatus["status"];
   error?: string;
+  warnings: string[];
+  kernel: string;
   kernelStartMs: number;
   runMs: number;
   cells: Array<Pick<CellReport, "index" | "status" | "ms" | "executionCount" | "message">>;
@@ -30,6 +40,8 @@ export interface Manifest {
   totalMs: number;
   notebooks: NotebookEntry[];
   errors: string[];
+  /** Every file of out/ this run wrote (the runner replaces or removes nothing else). */
+  files: string[];
 }
 
 function pkgVersion(name: string, from: string): string | null {
@@ -72,9 +84,11 @@ export function toolVersions(tc: Toolchain, root: string): Manifest["tools"] {
   };
 }
 
-export function notebookEntry(r: NotebookRun, ipynb: string, html: string | null): NotebookEntry {
+export function notebookEntry(r: NotebookRun, ipynb: string | null, html: string | null): NotebookEntry {
+  const d = r.notebook ? describeNotebook(r.notebook) : { title: null, summary: null };
   return {
-    notebook: path.basename(r.file), ipynb, html, ok: r.ok, ...(r.error ? { error: r.error } : {}),
+    notebook: path.basename(r.file), title: d.title, summary: d.summary, ipynb, html, ok: r.ok, status: runStatus(r).status,
+    ...(r.error ? { error: r.error } : {}), warnings: r.warnings, kernel: r.kernelName,
     kernelStartMs: r.kernelStartMs, runMs: r.runMs,
     cells: r.cells.map(({ index, status, ms, executionCount, message }) => ({ index, status, ms, executionCount, ...(message ? { message } : {}) })),
     injectedParametersCell: r.injectedAt >= 0 ? r.injectedAt : null,

@@ -1,6 +1,7 @@
 // The nbformat v4 notebook as plain data: read, write, clear outputs, inject parameters (papermill-style).
 import { randomUUID } from "crypto";
 import * as fs from "fs";
+import * as path from "path";
 import type { Output } from "./session";
 
 export interface Cell {
@@ -26,9 +27,25 @@ export const TSLAB_METADATA = {
   language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript", codemirror_mode: { name: "javascript", typescript: true } },
 };
 
+/** Reads and checks a notebook; the error names the file and the reason in one line. */
 export function readNotebook(file: string): Notebook {
-  const nb = JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
-  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) throw new Error(`${file}: not an nbformat 4 notebook`);
+  const name = path.basename(file);
+  let nb: Notebook;
+  try {
+    nb = JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
+  } catch (e) {
+    throw new Error(`${name} is not valid JSON: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (!nb || typeof nb !== "object" || Array.isArray(nb)) throw new Error(`${name} is not a notebook (no JSON object at the top)`);
+  if (nb.nbformat !== 4) throw new Error(`${name} is not an nbformat 4 notebook (nbformat ${JSON.stringify(nb.nbformat)})`);
+  if (!Array.isArray(nb.cells)) throw new Error(`${name} has no list of cells`);
+  nb.metadata ??= {};
+  for (const [i, c] of nb.cells.entries()) {
+    const ok = c && typeof c === "object" && ["code", "markdown", "raw"].includes(c.cell_type) &&
+      (typeof c.source === "string" || (Array.isArray(c.source) && c.source.every((l) => typeof l === "string")));
+    if (!ok) throw new Error(`${name}: cell ${i + 1} is malformed (needs cell_type code, markdown or raw, and a text source)`);
+    c.metadata ??= {};
+  }
   return nb;
 }
 
@@ -100,4 +117,29 @@ export function injectParameters(nb: Notebook, params: Params): Injection {
   const copy = structuredClone(nb);
   copy.cells.splice(i + 1, 0, codeCell(code, ["injected-parameters"], copy));
   return { notebook: copy, at: i + 1 };
+}
+
+/** The names a parameters cell declares (`let seed = 1;`, `const a = 1, b = 2;`), for warning about unknown --param names. */
+export function declaredParameters(source: string): Set<string> {
+  const names = new Set<string>();
+  const code = source.replace(/\/\/.*$/gm, "");
+  for (const m of code.matchAll(/\b(?:let|const|var)\s+([^;]+)/g)) {
+    for (const part of m[1].split(",")) {
+      const id = /^\s*([A-Za-z_$][\w$]*)/.exec(part);
+      if (id) names.add(id[1]);
+    }
+  }
+  return names;
+}
+
+/** The notebook's title (its first "# " heading) and a one-line summary (the paragraph after it), for the index. */
+export function describeNotebook(nb: Notebook): { title: string | null; summary: string | null } {
+  const md = nb.cells.find((c) => c.cell_type === "markdown");
+  if (!md) return { title: null, summary: null };
+  const lines = sourceOf(md).split("\n");
+  const h = lines.findIndex((l) => /^#\s+/.test(l));
+  const title = h >= 0 ? lines[h].replace(/^#\s+/, "").trim() : null;
+  const after = lines.slice(h + 1).join("\n").split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !p.startsWith("#"));
+  const summary = after ? after.replace(/\s+/g, " ").replace(/^[*_]+|[*_]+$/g, "") : null;
+  return { title, summary };
 }

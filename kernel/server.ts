@@ -1,4 +1,7 @@
-// A jupyter-server child process on 127.0.0.1 with a random token and a free port, stopped by its PID.
+// A jupyter-server child process on 127.0.0.1 with a random token and a free port, in its own process group
+// (a terminal's Ctrl-C must not kill it before it has shut its kernels down) and with a private runtime dir
+// (so every process it starts can be found again). Stopped in order: kernels through the API, the server by
+// its PID, then any process of the run still alive.
 import { spawn, type ChildProcess } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -7,6 +10,7 @@ import * as path from "path";
 import { ServerConnection } from "@jupyterlab/services";
 import WebSocket from "ws";
 import { jupyterEnv, loadToolchain, type Toolchain } from "./paths";
+import { killAllSync, processesOf, reap } from "./run-processes";
 
 export interface JupyterServer {
   port: number;
@@ -15,11 +19,15 @@ export interface JupyterServer {
   /** Base URL without the token, e.g. http://127.0.0.1:41234/ */
   baseUrl: string;
   logFile: string;
+  /** This server's own JUPYTER_RUNTIME_DIR: kernels' connection files, and the mark of every process of the run. */
+  runtimeDir: string;
   settings: ServerConnection.ISettings;
   /** Resolves with the exit code when the process ends, for whatever reason. */
   exited: Promise<number | null>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** Kernels shut down through the API, then SIGTERM (SIGKILL after `graceMs`), then leftovers killed; resolves once all are gone. */
   stop(graceMs?: number): Promise<void>;
+  /** For process "exit" handlers, which cannot wait: SIGKILL the server and every process it started. */
+  killSync(): void;
 }
 
 export interface ServerOptions {
@@ -70,15 +78,21 @@ export async function startJupyterServer(opts: ServerOptions): Promise<JupyterSe
   const token = randomBytes(24).toString("hex");
   const logFile = path.join(tc.root, ".jupyter", "log", opts.logName ?? "server.log");
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const baseRuntime = tc.env.JUPYTER_RUNTIME_DIR ?? path.join(tc.root, ".jupyter", "runtime");
+  const runtimeDir = path.join(baseRuntime, `server-${process.pid}-${randomBytes(4).toString("hex")}`);
+  fs.mkdirSync(runtimeDir, { recursive: true });
   const log = fs.openSync(logFile, "w");
   const [cmd, ...args] = serverArgv(tc, port, token, opts.rootDir);
-  // cwd = root: kernels started without a session path inherit the server's cwd.
-  const child: ChildProcess = spawn(cmd, args, { cwd: opts.rootDir, env: jupyterEnv(tc), stdio: ["ignore", log, log] });
+  // cwd = root: kernels started without a session path inherit the server's cwd. detached: own process group.
+  const child: ChildProcess = spawn(cmd, args, { cwd: opts.rootDir, env: { ...jupyterEnv(tc), JUPYTER_RUNTIME_DIR: runtimeDir }, stdio: ["ignore", log, log], detached: true });
   fs.closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
   const pid = child.pid!;
-  const stop = async (graceMs = 10_000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+  const settings = serverSettings(port, token);
+  let stopping: Promise<void> | null = null;
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stopServer = async (graceMs: number): Promise<void> => {
+    if (!running()) return;
     child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
@@ -88,7 +102,19 @@ export async function startJupyterServer(opts: ServerOptions): Promise<JupyterSe
       await exited;
     }
   };
-  const server: JupyterServer = { port, token, pid, baseUrl: `http://127.0.0.1:${port}/`, logFile, settings: serverSettings(port, token), exited, stop };
+  const stop = (graceMs = 10_000): Promise<void> => (stopping ??= (async () => {
+    // A server that dies first leaves its kernels running under PID 1: shut them down while it can.
+    if (running()) await shutdownKernels(settings, Math.min(graceMs, 8000));
+    await reap(processesOf(runtimeDir, [pid]), 2000);
+    await stopServer(graceMs);
+    await reap(processesOf(runtimeDir), 2000);
+    fs.rmSync(runtimeDir, { recursive: true, force: true });
+  })());
+  const killSync = () => {
+    if (running()) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+    killAllSync(runtimeDir);
+  };
+  const server: JupyterServer = { port, token, pid, baseUrl: `http://127.0.0.1:${port}/`, logFile, runtimeDir, settings, exited, stop, killSync };
   try {
     await waitUntilUp(server, opts.startTimeoutMs ?? 60_000);
   } catch (e) {
@@ -96,6 +122,19 @@ export async function startJupyterServer(opts: ServerOptions): Promise<JupyterSe
     throw e;
   }
   return server;
+}
+
+/** DELETE every kernel the server runs (each one's process is shut down by the server), within `budgetMs`. */
+async function shutdownKernels(settings: ServerConnection.ISettings, budgetMs: number): Promise<void> {
+  const signal = AbortSignal.timeout(budgetMs);
+  const url = (p: string) => `${settings.baseUrl}${p}?token=${settings.token}`;
+  try {
+    const r = await fetch(url("api/kernels"), { signal });
+    const kernels = (await r.json()) as Array<{ id: string }>;
+    await Promise.all(kernels.map((k) => fetch(url(`api/kernels/${k.id}`), { method: "DELETE", signal }).catch(() => undefined)));
+  } catch {
+    // server not answering: the process reaping after it catches the kernels
+  }
 }
 
 async function waitUntilUp(s: JupyterServer, timeoutMs: number): Promise<void> {

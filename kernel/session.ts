@@ -22,7 +22,12 @@ export interface CellResult {
   ms: number;
   /** iopub message types seen, in order (tests use it to check tslab's protocol quirks). */
   iopubTypes: string[];
+  /** The execute_request's msg_id: iopub messages that arrive later with it as parent belong to this cell. */
+  msgId: string;
 }
+
+/** Output that arrived for a cell after its reply (a timer or an unawaited promise of that cell). */
+export type LateOutputHandler = (msgId: string, msg: KernelMessage.IIOPubMessage) => void;
 
 /** update_display_data replaces outputs by display_id, also in earlier cells: one map per kernel session. */
 export type DisplayRegistry = Map<string, Output[]>;
@@ -31,6 +36,9 @@ export class KernelSession {
   private deadReason = "";
   private onDeath: ((why: string) => void) | null = null;
   readonly displays: DisplayRegistry = new Map();
+  /** Requests whose reply came: tslab sends a timer's output with the parent header of the last request. */
+  private readonly finished = new Set<string>();
+  private lateHandler: LateOutputHandler | null = null;
 
   private constructor(
     readonly session: Session.ISessionConnection,
@@ -48,6 +56,15 @@ export class KernelSession {
     kernel.connectionStatusChanged.connect((_, status) => {
       if (status === "disconnected") this.markDead("connection to the server lost");
     });
+    kernel.iopubMessage.connect((_, msg) => {
+      const parent = (msg.parent_header as { msg_id?: string }).msg_id;
+      if (parent && this.finished.has(parent) && msg.header.msg_type !== "status") this.lateHandler?.(parent, msg);
+    });
+  }
+
+  /** Receives iopub output that arrives for an already finished cell. */
+  onLateOutput(handler: LateOutputHandler): void {
+    this.lateHandler = handler;
   }
 
   /** Starts a kernel whose cwd is the directory of `path` (relative to the server's root_dir). */
@@ -80,12 +97,14 @@ export class KernelSession {
   }
 
   /** Runs one cell; never throws for cell-level failures, they come back as a status. */
-  async execute(code: string, timeoutMs: number): Promise<CellResult> {
+  /** `silent`: an internal request of the runner, kept out of the kernel's history. */
+  async execute(code: string, timeoutMs: number, silent = false): Promise<CellResult> {
     const t0 = Date.now();
     const outputs: Output[] = [];
     const iopubTypes: string[] = [];
-    if (this.deadReason) return { status: "dead", executionCount: null, outputs, ms: 0, iopubTypes };
-    const future = this.kernel.requestExecute({ code, store_history: true, stop_on_error: false, allow_stdin: false, silent: false });
+    if (this.deadReason) return { status: "dead", executionCount: null, outputs, ms: 0, iopubTypes, msgId: "" };
+    const future = this.kernel.requestExecute({ code, store_history: !silent, stop_on_error: false, allow_stdin: false, silent: false });
+    const msgId = future.msg.header.msg_id;
     future.onIOPub = (msg) => {
       iopubTypes.push(msg.header.msg_type);
       collect(msg, outputs, this.displays);
@@ -109,13 +128,14 @@ export class KernelSession {
       if (first === "dead") {
         // A reply may still be in flight when the death is noticed; the death wins, the cell did not finish.
         if (!this.deadReason) this.markDead("kernel connection closed during the cell");
-        return { status: "dead", executionCount: null, outputs, ms: Date.now() - t0, iopubTypes };
+        return { status: "dead", executionCount: null, outputs, ms: Date.now() - t0, iopubTypes, msgId };
       }
       const reply = first as KernelMessage.IExecuteReplyMsg;
       const content = reply.content as { status: string; execution_count?: number | null };
       const status: CellStatus = timedOut ? "timeout" : content.status === "ok" ? "ok" : content.status === "abort" || content.status === "aborted" ? "abort" : "error";
-      return { status, executionCount: content.execution_count ?? null, outputs, ms: Date.now() - t0, iopubTypes };
+      return { status, executionCount: content.execution_count ?? null, outputs, ms: Date.now() - t0, iopubTypes, msgId };
     } finally {
+      this.finished.add(msgId);
       clearTimeout(timer);
       this.onDeath = null;
       future.dispose();

@@ -1,20 +1,24 @@
-// The workbook job on a running server: execute every notebook of a folder, then write executed notebooks
-// (signed), their HTML, out/index.html and out/manifest.json. The source notebooks are only read.
+// The workbook job on a running server: execute every notebook of a folder (or one notebook file), then write
+// executed notebooks (signed), their HTML, out/index.html and out/manifest.json. The source notebooks are only
+// read; in --out only files the runner wrote are ever replaced or removed (kernel/out-dir.ts).
 import * as fs from "fs";
 import * as path from "path";
 import type { ServerConnection } from "@jupyterlab/services";
-import { childError, exportHtml, signNotebooks } from "./export";
+import { childError, exportNotebooks, staticAssets } from "./export";
 import { indexPage } from "./index-page";
 import { gitInfo, notebookEntry, toolVersions, type Manifest, type NotebookEntry } from "./manifest";
 import { writeNotebook, type Params } from "./notebook";
+import { OutDir, OutDirError, OWNED_FILE } from "./out-dir";
 import type { Toolchain } from "./paths";
 import { Reporter } from "./reporter";
-import { runNotebook } from "./run-notebook";
+import { runNotebook, type NotebookRun } from "./run-notebook";
+import { runStatus } from "./run-status";
 
 export interface WorkbookOptions {
   root: string;
   toolchain: Toolchain;
   settings: ServerConnection.ISettings;
+  /** A folder of notebooks, or one .ipynb file. */
   notebooksDir: string;
   outDir: string;
   params?: Params;
@@ -23,46 +27,73 @@ export interface WorkbookOptions {
   reporter?: Reporter;
 }
 
-/** The notebooks a folder holds, sorted by name (the numbering is the reading order). */
-export function listNotebooks(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort().map((f) => path.join(dir, f));
+/** The notebooks to run: the file itself, or a folder's, sorted by name (the numbering is the reading order). */
+export function listNotebooks(source: string): string[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(source);
+  } catch {
+    throw new OutDirError(`--notebooks ${source}: no such file or folder`);
+  }
+  if (st.isFile()) {
+    if (!source.endsWith(".ipynb")) throw new OutDirError(`--notebooks ${source}: not a .ipynb file`);
+    return [path.resolve(source)];
+  }
+  return fs.readdirSync(source).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort().map((f) => path.resolve(source, f));
 }
 
-/** Removes what an earlier run wrote, so the folder never mixes runs. Only our own file types are touched. */
-function cleanOut(outDir: string): void {
-  fs.mkdirSync(outDir, { recursive: true });
-  for (const f of fs.readdirSync(outDir)) if (/\.(ipynb|html)$/.test(f) || f === "manifest.json") fs.rmSync(path.join(outDir, f));
+/** Everything a run may write into out/, relative to it (checked against foreign files before anything runs). */
+export function plannedFiles(root: string, files: string[]): string[] {
+  const names = files.map((f) => path.basename(f));
+  return [...names, ...names.map(htmlName), "index.html", "manifest.json", ...staticAssets(root).map((a) => a.rel)];
+}
+
+const htmlName = (ipynb: string) => ipynb.replace(/\.ipynb$/, ".html");
+
+/** One line for a refused --out: which files are not ours. */
+export function conflictMessage(outDir: string, conflicts: string[]): string {
+  const list = conflicts.slice(0, 3).join(", ") + (conflicts.length > 3 ? ` and ${conflicts.length - 3} more` : "");
+  return `--out ${outDir}: ${list} already there and not written by the workbook runner (no ${OWNED_FILE} or manifest lists them); not replacing them: move them or choose another --out`;
 }
 
 export async function runWorkbook(o: WorkbookOptions): Promise<Manifest> {
   const t0 = Date.now();
   const rep = o.reporter ?? new Reporter();
   const files = listNotebooks(o.notebooksDir);
+  const out = new OutDir(o.outDir);
+  const conflicts = out.conflicts(plannedFiles(o.root, files));
+  if (conflicts.length) throw new OutDirError(conflictMessage(o.outDir, conflicts));
   const errors: string[] = [];
   if (files.length === 0) errors.push(`no notebooks in ${o.notebooksDir}`);
-  cleanOut(o.outDir);
-  const runs: Array<{ entry: NotebookEntry; file: string }> = [];
+  const runs: Array<{ entry: NotebookEntry; run: NotebookRun; file: string | null }> = [];
   for (const [i, file] of files.entries()) {
     rep.notebookStart(file, i + 1, files.length);
     const r = await runNotebook({ settings: o.settings, file, rootDir: o.root, params: o.params, cellTimeoutMs: o.cellTimeoutMs, onEvent: (e) => rep.event(e) });
-    if (o.params && Object.keys(o.params).length && r.injectedAt < 0) rep.line(`      (no cell tagged "parameters": --param values not applied here)`);
-    const out = path.join(o.outDir, path.basename(file));
-    writeNotebook(out, r.notebook);
-    rep.notebookEnd(r, path.relative(o.root, out));
+    for (const w of r.warnings) rep.line(`      warning: ${w}`);
+    let written: string | null = null;
+    if (r.notebook) {
+      r.notebook.metadata.flushlab_run = runStatus(r);
+      written = out.claim(path.basename(file));
+      writeNotebook(written, r.notebook);
+    }
+    rep.notebookEnd(r, written ? path.relative(o.root, written) : "(nothing written)");
     if (r.error) errors.push(`${path.basename(file)}: ${r.error}`);
-    runs.push({ entry: notebookEntry(r, path.basename(out), null), file: out });
+    runs.push({ entry: notebookEntry(r, written ? path.basename(written) : null, null), run: r, file: written });
   }
-  const written = runs.map((r) => r.file);
-  try {
-    signNotebooks(o.toolchain, written);
-  } catch (e) {
-    errors.push(`signing/validating failed: ${childError(e)}`);
-  }
-  try {
-    exportHtml(o.toolchain, written, o.outDir);
-    for (const r of runs) r.entry.html = path.basename(r.file).replace(/\.ipynb$/, ".html");
-  } catch (e) {
-    errors.push(`nbconvert --to html failed: ${childError(e)}`);
+  const exportable = runs.filter((r) => r.file !== null);
+  if (exportable.length) {
+    for (const a of staticAssets(o.root)) fs.writeFileSync(out.claim(a.rel), a.from());
+    try {
+      const items = exportable.map((r) => ({ ipynb: r.file!, html: out.claim(htmlName(path.basename(r.file!))), title: r.entry.title ?? r.entry.notebook }));
+      const results = exportNotebooks(o.toolchain, items);
+      for (const [k, r] of exportable.entries()) {
+        const failure = results.get(items[k].ipynb);
+        if (failure) errors.push(`${r.entry.notebook}: export to HTML failed: ${failure}`);
+        else r.entry.html = path.basename(items[k].html);
+      }
+    } catch (e) {
+      errors.push(`nbconvert failed: ${childError(e)}`);
+    }
   }
   const notebooks = runs.map((r) => r.entry);
   const manifest: Manifest = {
@@ -76,8 +107,13 @@ export async function runWorkbook(o: WorkbookOptions): Promise<Manifest> {
     totalMs: Date.now() - t0,
     notebooks,
     errors,
+    files: [],
   };
-  fs.writeFileSync(path.join(o.outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-  fs.writeFileSync(path.join(o.outDir, "index.html"), indexPage(manifest));
+  const manifestFile = out.claim("manifest.json");
+  const indexFile = out.claim("index.html");
+  manifest.files = out.files();
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  fs.writeFileSync(indexFile, indexPage(manifest));
+  for (const f of out.removeStale()) rep.line(`workbook: removed ${f} (written by an earlier run, not by this one)`);
   return manifest;
 }

@@ -1,18 +1,21 @@
 // `npm run workbook [-- --param name=value ...]`: the project's main job. Starts a private jupyter-server,
 // runs every notebook headless, writes out/, and stops the server by its PID on success, failure and Ctrl-C.
+import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { parseParam, type Params } from "./notebook";
 import { loadToolchain, projectRoot } from "./paths";
 import { Reporter } from "./reporter";
 import { startJupyterServer, tail, type JupyterServer } from "./server";
-import { runWorkbook } from "./workbook-run";
+import { checkOutDir, OutDir, OutDirError } from "./out-dir";
+import { conflictMessage, listNotebooks, plannedFiles, runWorkbook } from "./workbook-run";
 
 const USAGE = `usage: npm run workbook -- [--param name=value]... [--cell-timeout SECONDS] [--notebooks DIR] [--out DIR]
   --param name=value   set a value in each notebook's cell tagged "parameters" (JSON if it parses, else a string)
   --cell-timeout S     interrupt a cell after S seconds and count it as failed (default 300)
-  --notebooks DIR      folder of notebooks to run (default notebooks/)
-  --out DIR            where executed notebooks, HTML and manifest.json go (default out/)`;
+  --notebooks PATH     folder of notebooks to run, or one .ipynb file (default notebooks/)
+  --out DIR            where executed notebooks, HTML and manifest.json go (default out/); never a source
+                       folder or workbook/, and files there that the runner did not write are never replaced`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -32,10 +35,20 @@ async function main(): Promise<number> {
   const tc = loadToolchain(root);
   const params: Params = Object.fromEntries((values.param ?? []).map(parseParam));
   const cellTimeoutMs = Number(values["cell-timeout"]) * 1000;
-  if (!(cellTimeoutMs > 0)) throw new Error(`--cell-timeout wants a positive number of seconds`);
+  if (!(cellTimeoutMs > 0)) throw new UsageError(`--cell-timeout wants a positive number of seconds`);
   const notebooksDir = path.resolve(root, values.notebooks!);
   const outDir = path.resolve(root, values.out!);
-  if (path.relative(root, notebooksDir).startsWith("..")) throw new Error(`--notebooks must be inside the project (${root})`);
+  if (path.relative(root, notebooksDir).startsWith("..")) throw new UsageError(`--notebooks must be inside the project (${root})`);
+  // Everything that can be refused is refused before a server starts.
+  const files = listNotebooks(notebooksDir);
+  const sourceDir = fs.statSync(notebooksDir).isFile() ? path.dirname(notebooksDir) : notebooksDir;
+  checkOutDir(outDir, [
+    { dir: sourceDir, what: "the notebooks being run" },
+    { dir: path.join(root, "notebooks"), what: "the workbook's source notebooks" },
+    { dir: path.join(root, "workbook"), what: "the student's working copy" },
+  ]);
+  const conflicts = new OutDir(outDir).conflicts(plannedFiles(root, files));
+  if (conflicts.length) throw new UsageError(conflictMessage(path.relative(root, outDir) || outDir, conflicts));
 
   const rep = new Reporter();
   const t0 = Date.now();
@@ -44,15 +57,13 @@ async function main(): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    rep.line(`\nworkbook: ${sig}, stopping jupyter-server (pid ${server?.pid ?? "-"})`);
+    rep.line(`\nworkbook: ${sig}, shutting down the kernels, then jupyter-server (pid ${server?.pid ?? "-"})`);
     void (server?.stop(3000) ?? Promise.resolve()).finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  // Last resort if something exits the process without going through stop(): no orphaned server.
-  process.on("exit", () => {
-    if (server) try { process.kill(server.pid, "SIGTERM"); } catch { /* already gone */ }
-  });
+  // Last resort if something exits the process without going through stop(): no orphaned server or kernel.
+  process.on("exit", () => server?.killSync());
   // @jupyterlab/services logs every websocket it opens with console.debug.
   console.debug = () => undefined;
   // ...and warns on every reconnect after a kernel death, which the reporter already explains.
@@ -70,15 +81,20 @@ async function main(): Promise<number> {
     rep.line(`workbook: ${m.notebooks.length} notebook(s), ${failed} failed, ${(m.totalMs / 1000).toFixed(1)} s → ${path.relative(root, path.join(outDir, "index.html"))}`);
     return m.ok ? 0 : 1;
   } catch (e) {
+    if (e instanceof OutDirError) throw e;
     rep.line(`workbook: ERROR ${(e as Error).message}`);
-    if (server) rep.line(`workbook: server log ${server.logFile}:\n${tail(server.logFile)}`);
+    // The server's log only helps when the server is what failed.
+    if (server && (await Promise.race([server.exited.then(() => true), Promise.resolve(false)]))) rep.line(`workbook: server log ${server.logFile}:\n${tail(server.logFile)}`);
     return 1;
   } finally {
     const s = server;
-    server = null;
     await s?.stop();
+    server = null;
   }
 }
+
+/** Bad input: one line, exit 2, nothing started. */
+class UsageError extends Error {}
 
 main().then((code) => process.exit(code), (e) => {
   console.error(`workbook: ${(e as Error).message}`);

@@ -16,6 +16,8 @@ export interface PlotOptions {
   height?: number;
   /** Inline plotly.js in this output even if an earlier one did (e.g. when only later cells are re-run). */
   includeLibrary?: boolean;
+  /** The plot div's id, for HTML placed next to it that talks to the plot (default: a fresh one). */
+  divId?: string;
 }
 
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -28,6 +30,11 @@ function plotlyJs(): string {
   return bundleSource;
 }
 
+/** plotly.js as a file the exported pages share (_static/plotly.js), wrapped like the inlined copy. */
+export function plotlyLibraryFile(): string {
+  return `(function(module, exports, define){\n${plotlyJs()}\n}).call(window);\n`;
+}
+
 /** Forget that plotly.js was inlined, so the next figure carries it again. */
 export function resetPlotlyInjection(): void {
   delete (globalThis as Record<symbol, unknown>)[FLAG];
@@ -38,7 +45,7 @@ export function plotlyBundle(fig: Figure, opts: PlotOptions = {}): MimeBundle {
   const g = globalThis as Record<symbol, unknown>;
   const include = opts.includeLibrary ?? !g[FLAG];
   const spec = { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} };
-  const id = newDisplayId();
+  const id = opts.divId ?? newDisplayId();
   let html = "";
   if (include) {
     // The call(window) wrapper hides module/exports/define, so the UMD bundle sets window.Plotly even under require.js.

@@ -3,9 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TraceStep, Violation } from "../../lib/sim/trace";
 import { countsFigure, emit, escapeHtml, jsonForScript, latencyFigure, plotlyBundle, PLOTLY_MIME, resetPlotlyInjection, scriptSafe, summary, tableHtml, tableText, timelineFigure } from "../../kernel/display";
-
-const step = (i: number, cpu: number, fn: string, kind: TraceStep["kind"] = "W", ctx: TraceStep["ctx"] = "task"): TraceStep =>
-  ({ i, proc: cpu * 2 + (ctx === "irq" ? 1 : 0), cpu, ctx, thread: `t${cpu}`, fn, what: "store", obj: "counter", kind });
+import { stepTableHtml } from "../../kernel/display/timeline-table";
 
 describe("escaping", () => {
   it("escapeHtml leaves no markup and round-trips through an HTML decoder", () => {
@@ -55,31 +53,59 @@ describe("plotlyBundle", () => {
 });
 
 describe("timelineFigure", () => {
-  const trace = [step(0, 1, "inc", "R"), step(1, 0, "inc", "R"), step(2, 1, "inc"), step(3, 0, "<script>x</script>"), step(4, 0, "tick", "-", "irq")];
+  const at = (i: number, cpu: number, fn: string, what: string, obj: string, kind: TraceStep["kind"] = "W", ctx: TraceStep["ctx"] = "task"): TraceStep =>
+    ({ i, proc: cpu * 2 + (ctx === "irq" ? 1 : 0), cpu, ctx, thread: `t${cpu}`, fn, what, obj, kind });
+  const trace = [
+    at(0, 1, "inc", "load", "counter", "R"), at(1, 0, "spin_lock", "acquire", "ptl@pfn2"), at(2, 0, "zap", "clear PTE", "pte@pfn2[0]"),
+    at(3, 0, "spin_unlock", "release", "ptl@pfn2"), at(4, 1, "<script>x</script>", "store", "<b>obj</b>@x"), at(5, 0, "tick", "irq work", "", "-", "irq"),
+  ];
   const violation: Violation = {
-    invariant: "lost-update", message: "counter is 1, expected 2", schedule: "1.0.1.0", steps: 4, preemptions: 1, at: 3,
+    invariant: "lost-update", message: "counter is 1, expected 2", schedule: "1.0.1.0", steps: 5, preemptions: 1, at: 4,
     functions: ["inc"], trace,
   };
+  type Shape = { type: string; x0: number; x1: number; y0: number; yref: string };
 
-  it("draws one lane per CPU, in CPU order, and marks the violating step", () => {
+  it("draws one lane per CPU and context, in CPU order, and marks the violating step", () => {
     const fig = timelineFigure(violation);
-    expect((fig.layout!.yaxis as { categoryarray: string[] }).categoryarray).toEqual(["CPU 0", "CPU 1"]);
-    const marker = fig.data.find((d) => d.name === "lost-update")!;
-    expect(marker).toMatchObject({ x: [3.9], y: ["CPU 0"] });
-    const shapes = fig.layout!.shapes as Array<{ x0: number; x1: number }>;
-    expect(shapes).toEqual([expect.objectContaining({ x0: 3, x1: 4 })]);
+    expect((fig.layout!.yaxis as { categoryarray: string[] }).categoryarray).toEqual(["CPU 0", "CPU 0 irq", "CPU 1"]);
+    const marker = fig.data.find((d) => String(d.name).startsWith("violating step"))!;
+    expect(marker).toMatchObject({ name: "violating step #4: lost-update", x: [4.5], y: ["CPU 1"] });
+    const shapes = fig.layout!.shapes as Shape[];
+    expect(shapes.filter((s) => s.type === "rect" && s.yref === "paper")).toEqual([expect.objectContaining({ x0: 4, x1: 5 })]);
     expect((fig.layout!.title as { text: string }).text).toContain("schedule 1.0.1.0");
   });
 
-  it("draws one labelled bar per step, one trace per function, and escapes every label", () => {
+  it("colours steps by the class of object touched (reads lighter, local steps grey), not by function", () => {
     const fig = timelineFigure(trace);
-    const inc = fig.data.find((d) => d.name === "inc")!;
-    expect(inc).toMatchObject({ base: [0, 1, 2], x: [1, 1, 1], y: ["CPU 1", "CPU 0", "CPU 1"], text: ["store", "store", "store"] });
-    const evil = fig.data.find((d) => String(d.name).includes("script"))!;
-    expect(evil.name).toBe("&lt;script&gt;x&lt;/script&gt;");
+    const names = fig.data.filter((d) => d.type === "bar").map((d) => d.name);
+    expect(names).toEqual(["counter", "ptl", "pte", "&lt;b&gt;obj&lt;/b&gt;", "local (no shared object)"]);
+    const ptl = fig.data.find((d) => d.name === "ptl")!;
+    expect(ptl).toMatchObject({ base: [1, 3], y: ["CPU 0", "CPU 0"], customdata: [1, 3] });
+    expect((fig.data.find((d) => d.name === "counter")!.marker as { opacity: number[] }).opacity).toEqual([0.5]);
+    // No text in the bars: the step table says what each step does.
+    expect(fig.data.some((d) => "text" in d)).toBe(false);
     expect(JSON.stringify(fig)).not.toContain("<script>");
-    const irq = fig.data.find((d) => d.name === "tick")!;
-    expect((irq.marker as { pattern: { shape: string[] } }).pattern.shape).toEqual(["/"]);
+    expect(JSON.stringify(fig)).not.toContain("<b>obj");
+  });
+
+  it("draws the lock-held span under its lane and a dashed line at every CPU switch", () => {
+    const fig = timelineFigure(trace);
+    const shapes = fig.layout!.shapes as Shape[];
+    const held = shapes.filter((s) => s.type === "rect" && s.yref === "y");
+    expect(held).toEqual([expect.objectContaining({ x0: 1, x1: 4, y0: 0.34 })]);
+    expect((fig.layout!.annotations as Array<{ text: string }>).map((a) => a.text)).toEqual(["holds ptl@pfn2"]);
+    // 0→1 (CPU 1 → CPU 0), 3→4 (→ CPU 1), 4→5 (→ CPU 0 irq).
+    expect(shapes.filter((s) => s.type === "line").map((s) => s.x0)).toEqual([1, 4, 5]);
+  });
+
+  it("lists every step in the table under the plot, escaped, the violating one marked", () => {
+    const html = stepTableHtml(trace, violation, "p1");
+    expect(html.match(/<tr id="p1-step-\d+"/g)).toHaveLength(6);
+    expect(html).toContain("<code>&lt;script&gt;x&lt;/script&gt;</code>");
+    expect(html).not.toContain("<script>x");
+    expect(html).toMatch(/<tr id="p1-step-4" style="background:#fde8e8[^"]*">[^\n]*✖ lost-update/);
+    // Locks held by the context at each step.
+    expect(html).toMatch(/<tr id="p1-step-2"[^\n]*<code>ptl@pfn2<\/code><\/td><\/tr>/);
   });
 });
 
