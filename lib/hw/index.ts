@@ -4,7 +4,7 @@
 // drives these; nothing here calls a modelled kernel function.
 
 export { HwTlb, TLB_W, TLB_C } from "./tlb";
-export { PendingHwAccesses } from "./access";
+export { HwAccessPath } from "./access";
 export * from "./hpt";
 export { PpcHw, ACCESS_OK, ACCESS_HPT_MISS, ACCESS_PROT } from "./hash_mmu";
 export type { HashMmuConfig } from "./hash_mmu";

@@ -147,10 +147,10 @@ export class MmStruct {
   }
 }
 
-/** Hooks a hardware model installs so generic code can keep its announcements exact. */
+/** A hardware model (hash MMU, x86 TLBs) installed on an MmWorld; its accesses are pulled, never re-announced. */
 export interface HwModel {
-  /** Called after any step that changed a translation source (PTE, table, HPTE, TLB). */
-  reannounce(): void;
+  /** The world it translates for. */
+  readonly w: MmWorld;
 }
 
 /** The MmWorld built on machine `m` (each execution builds its own). */
@@ -286,10 +286,5 @@ export class MmWorld {
 
   page(f: PageFrame): PageInfo {
     return this.pages[f.pfn];
-  }
-
-  /** Tell the hardware model a translation source changed (keeps pending hardware announcements exact). */
-  changed(): void {
-    if (this.hw !== null) this.hw.reannounce();
   }
 }

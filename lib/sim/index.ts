@@ -47,8 +47,8 @@ export const simOps = {
 
 export type SimOps = typeof simOps;
 
-export { Machine, Context, ModelError, READ, WRITE, LOCAL } from "./machine";
-export type { Gen, MachineConfig, IrqWork, Csd, RcuCallback, ViolationInfo } from "./machine";
+export { Machine, ModelError, READ, WRITE, LOCAL } from "./machine";
+export type { Gen, Context, PulledAccess, MachineConfig, IrqWork, Csd, RcuCallback, ViolationInfo } from "./machine";
 export { KernelBase, makeKernel, fingerprint } from "./kernel";
 export type { ObjRef, KernelFn, OpTable, Bound } from "./kernel";
 export { event, allEvents, EV } from "./event";

@@ -42,7 +42,6 @@ export function* ptep_get_and_clear(k: K, mm: MmStruct, addr: number, ptep: Ptep
   yield;
   const old = ptep.v;
   ptep.v = 0;
-  mm.w.changed();
   return old;
 }
 
@@ -51,7 +50,6 @@ export function* set_pte_at(k: K, mm: MmStruct, addr: number, ptep: Ptep, pte: n
   k.W(ptep.id, E_SET);
   yield;
   ptep.v = pte;
-  mm.w.changed();
 }
 
 export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen {
@@ -59,7 +57,6 @@ export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep
   k.W(ptep.id, E_CLR);
   yield;
   ptep.v = pte_bits(ptep.v, mm.w.L.RW, 0);
-  mm.w.changed();
 }
 
 export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen {
@@ -67,7 +64,6 @@ export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: P
   k.W(ptep.id, E_FLAGS);
   yield;
   ptep.v = pte_bits(ptep.v, 0, bits);
-  mm.w.changed();
 }
 
 /** ptep_test_and_clear_young: clear the accessed bit (the flush, if any, is the caller's flush_tlb_page). */
@@ -77,7 +73,6 @@ export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, pte
   yield;
   const old = ptep.v;
   ptep.v = pte_bits(old, mm.w.L.ACCESSED, 0);
-  mm.w.changed();
   return (old & mm.w.L.ACCESSED) !== 0;
 }
 const E_YOUNG = event("ptep_test_and_clear_young", "clear accessed bit", { cost: "atomic" });
@@ -97,7 +92,6 @@ export function* flush_tlb_mm_range(k: K, mm: MmStruct, start: number, end: numb
     k.W(hw.tlb.obj(core), E_LOCAL);
     yield;
     for (let a = start; a < end; a += PAGE_SIZE) hw.tlb.invalidate(core, tagOf(mm, a));
-    w.changed();
     return;
   }
   let targets = 0;
@@ -109,7 +103,6 @@ export function* flush_tlb_mm_range(k: K, mm: MmStruct, start: number, end: numb
   k.multi(hw.allObjs, E_SHOOT);
   yield;
   for (let a = start; a < end; a += PAGE_SIZE) hw.tlb.invalidateAll(tagOf(mm, a));
-  w.changed();
 }
 const E_LOCAL = event("flush_tlb_mm_range", "local flush: INVLPG (mm ran on no other CPU)", { cost: "invlpg", counter: "local tlb flushes" });
 const E_IPI_SEND = event("flush_tlb_others", "send one more IPI", { cost: "ipi_send" });
