@@ -6,6 +6,7 @@
 
 import { READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import "./costs";
 import type { KernelBase } from "../sim/kernel";
 import { checkFrameAccess } from "../sim/page_alloc";
 import type { MmStruct, MmWorld } from "../mm/mm_types";

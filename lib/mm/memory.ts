@@ -6,6 +6,7 @@
 
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import "./costs";
 import { GFP_KERNEL } from "../sim/page_alloc";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";

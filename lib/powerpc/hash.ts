@@ -4,6 +4,7 @@
 
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import "./costs";
 import { pt_entry_access } from "../mm/pt_entry";
 import { mmWorld, PTE_LEVEL, Ptep } from "../mm/mm_types";
 import type { MmStruct, PtPage } from "../mm/mm_types";

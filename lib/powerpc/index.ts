@@ -2,6 +2,7 @@
 // flush_hash_page, the per-CPU flush batch, the ppc64 PTE helpers; the hardware it drives is lib/hw. Compose: `{ ...simOps, ...mmOps, ...powerpcHashOps }`, and call powerpcHash(w, cfg) in setup.
 
 import * as hash from "./hash";
+import "./costs";
 import * as pgtable from "./pgtable";
 import * as fault from "./fault";
 import * as batch from "./tlb_batch";

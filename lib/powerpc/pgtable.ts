@@ -5,6 +5,7 @@
 
 import { Gen, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import "./costs";
 import { pt_entry_access } from "../mm/pt_entry";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";

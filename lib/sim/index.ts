@@ -61,7 +61,7 @@ export type { SmpCallFunc } from "./smp";
 export { PageFrame, PageAllocator, GFP_KERNEL, GFP_NOWAIT, GFP_ATOMIC, PAGE_FREE, PAGE_ALLOCATED, checkFrameAccess } from "./page_alloc";
 export type { AllocatorOptions } from "./page_alloc";
 export type { TraceStep, Violation } from "./trace";
-export { DEFAULT_COSTS, costModel } from "./cost";
+export { DEFAULT_COSTS, costModel, defineCosts } from "./cost";
 export type { CostModel } from "./cost";
 export { describeMachine } from "./describe";
 export { defineSources, sourceFileOf } from "./sources";

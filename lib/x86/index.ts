@@ -1,6 +1,7 @@
 // arch/x86 kernel code (v3.14) for comparisons, driving lib/hw's x86 MMU. Compose:
 // `{ ...simOps, ...mmOps, ...x86Ops }` with `new MmWorld(m, { layout: X86, … })`.
 import * as tlb from "./tlb";
+import "./costs";
 import { defineSources } from "../sim/sources";
 
 defineSources(__dirname, { tlb });
