@@ -13,14 +13,15 @@ import type { K } from "./kernel";
 import { MmStruct, PtPage, Ptep, Vma, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
 import { PAGE_SIZE, pfn_pte, pte_pfn, pte_same_except, pte_dirty, pte_present, pte_write, pte_young, pte_mkclean, pte_wrprotect } from "./pgtable";
 import type { MmuGather } from "./mmu_gather";
-import { checkTable, pt_entry_get_lockless } from "./pt_entry";
+import { checkTable, pt_entry_announce, E_OFFSET } from "./pt_entry";
 
 export const VM_FAULT_OK = 0;
 export const VM_FAULT_OOM = 1;
 export const VM_FAULT_SIGSEGV = 2;
 export const VM_FAULT_SIGBUS = 4;
 
-const E_POPULATE = event("__pte_alloc", "populate table entry", { cost: "mem" });
+// Populating a pgd entry is __pmd_alloc's step, a pmd entry __pte_alloc's.
+const E_POPULATE = [event("__pmd_alloc", "populate pgd entry", { cost: "mem" }), event("__pte_alloc", "populate pmd entry", { cost: "mem" })];
 const E_READ_PTE = event("handle_pte_fault", "read PTE", { cost: "mem" });
 const E_ANON_CHECK = event("do_anonymous_page", "pte_none recheck, page_add_new_anon_rmap", { cost: "page_fault", counter: "page faults" });
 const E_FILE_CHECK = event("__do_fault", "pte_none recheck, page_add_file_rmap", { cost: "page_fault", counter: "page faults" });
@@ -41,10 +42,13 @@ export function* switch_mm(k: K, mm: MmStruct): Gen {
   mm.w.current[cpu] = mm;
 }
 
-/** Read one upper-level entry of `t` for `addr` (a step); the child table, null, or undefined if t was freed. */
+/** Read one upper-level entry of `t` for `addr` (a step, lockless); the child table, null, or undefined if t was freed. */
 function* readUpper(k: K, t: PtPage, addr: number, who: string): Gen<PtPage | null | undefined> {
-  const e = yield* pt_entry_get_lockless(k, t, t.w.index(t.level, addr), who);
-  return e === undefined ? undefined : t.w.child(e);
+  const i = t.w.index(t.level, addr);
+  pt_entry_announce(k, t, t.base + i, READ, E_OFFSET[t.level]);
+  yield;
+  if (!checkTable(k, t, who)) return undefined;
+  return t.w.child(t.ent[i]);
 }
 
 
@@ -61,7 +65,7 @@ function* populate(k: K, mm: MmStruct, parent: PtPage, addr: number, who: string
   const t = w.newTable(f, level, addr - (addr % span));
   yield* k.spin_lock(mm.page_table_lock);
   const i = w.index(parent.level, addr);
-  k.RW2(parent.base + i, WRITE, parent.frame.id, READ, E_POPULATE);
+  k.RW2(parent.base + i, WRITE, parent.frame.id, READ, E_POPULATE[parent.level]);
   yield;
   let winner: PtPage | null = null;
   if (checkTable(k, parent, who)) {

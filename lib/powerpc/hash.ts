@@ -5,7 +5,7 @@
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
 import "./costs";
-import { pt_entry_access } from "../mm/pt_entry";
+import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import { mmWorld, PTE_LEVEL, Ptep } from "../mm/mm_types";
 import type { MmStruct, PtPage } from "../mm/mm_types";
 import { _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx, pte_bits, pte_pfn } from "../mm/pgtable";
@@ -28,7 +28,9 @@ export function* find_linux_pte(k: PK, mm: MmStruct, ea: number): Gen<Ptep | nul
   let t: PtPage = mm.pgd;
   while (t.level < PTE_LEVEL) {
     const i = t.w.index(t.level, ea);
-    if (!(yield* pt_entry_access(k, t, t.base + i, READ, E_WALK, "find_linux_pte"))) return null;
+    pt_entry_announce(k, t, t.base + i, READ, E_WALK);
+    yield;
+    if (!checkTable(k, t, "find_linux_pte")) return null;
     const c = t.w.child(t.ent[i]);
     if (c === null) return null;
     t = c;
@@ -61,7 +63,9 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   const w = mm.w;
   const hw = ppcHw(w);
   const pt = ptep.pt;
-  if (!(yield* pt_entry_access(k, pt, ptep.id, WRITE, E_BUSY, "__hash_page_4K", () => (ptep.v & _PAGE_BUSY) === 0))) return 1;
+  pt_entry_announce(k, pt, ptep.id, WRITE, E_BUSY, () => (ptep.v & _PAGE_BUSY) === 0);
+  yield;
+  if (!checkTable(k, pt, "__hash_page_4K")) return 1;
   const old = ptep.v;
   const access = _PAGE_PRESENT | _PAGE_USER | (write ? _PAGE_RW : 0);
   if ((access & ~old) !== 0) return 1; // not present, or a store to a read-only PTE: a real fault

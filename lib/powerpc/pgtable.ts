@@ -6,7 +6,7 @@
 import { Gen, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
 import "./costs";
-import { pt_entry_access } from "../mm/pt_entry";
+import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
 import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, pte_bits } from "../mm/pgtable";
@@ -20,7 +20,9 @@ const E_ACCESS_FLAGS = event("__ptep_set_access_flags", "OR in RW/DIRTY/ACCESSED
 /** pte_update: atomically clear `clr` once _PAGE_BUSY is free; if the old PTE had an HPTE, hpte_need_flush. */
 export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
   const w = mm.w;
-  if (!(yield* pt_entry_access(k, ptep.pt, ptep.id, WRITE, E_UPDATE, "pte_update", () => (ptep.v & _PAGE_BUSY) === 0))) return 0;
+  pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
+  yield;
+  if (!checkTable(k, ptep.pt, "pte_update")) return 0;
   const old = ptep.v;
   ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0); // ~0UL clears the whole PTE, frame number included
   if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_need_flush(mm, addr, ptep, old, huge);

@@ -118,16 +118,18 @@ export class KernelBase {
   }
 
   /**
-   * One step accessing `o`, a word of page `frame` reached through a pointer taken while the page was in
-   * generation `gen` (a table entry: a lockless walk, ptep_get_lockless, or a PTE whose table may be freed
-   * under the caller). Announces `o` (`kind`) and the page (read), optionally waiting for `cond`; when the step
-   * runs, true if the page still held that generation, else the use-after-free is reported (as any access
-   * through a stale pointer) and false.
+   * Next step accesses `o`, a word of page `frame` reached through a pointer (a table entry: a lockless walk,
+   * ptep_get_lockless, a PTE whose table may be freed under the caller): announces `o` (`kind`) and the page
+   * (read), waiting for `cond` first if given. After the yield, `k.frameLive` says whether the page still held
+   * the allocation the pointer was taken in.
    */
-  *inFrame(o: ObjRef, kind: number, frame: PageFrame, gen: number, ev: SimEvent, who: string, cond?: () => boolean): Gen<boolean> {
+  inFrame(o: ObjRef, kind: number, frame: PageFrame, ev: SimEvent, cond?: () => boolean): void {
     if (cond === undefined) this.RW2(o, kind, frame.id, READ, ev);
     else this.wait(o, kind, ev, cond, frame.id, READ);
-    yield;
+  }
+
+  /** Inside the step after `inFrame`: true if `frame` is still generation `gen`, else reports the use-after-free. */
+  frameLive(frame: PageFrame, gen: number, who: string): boolean {
     return checkFrameAccess(this, frame, gen, who);
   }
 

@@ -77,7 +77,7 @@ describe("sealed runtime", () => {
     expect(Object.keys(red.counts).sort()).toEqual(Object.keys(full.counts).sort());
   });
 
-  it("k.inFrame announces the word and its page, and reports an access through a freed page", () => {
+  it("k.inFrame announces the word and its page; k.frameLive reports an access through a freed page", () => {
     const seen: string[] = [];
     const s = defineScenario({
       id: "test-in-frame", title: "in frame", ops: simOps, variants: { base: {} }, machine: { cpus: 1 },
@@ -87,19 +87,18 @@ describe("sealed runtime", () => {
         m.spawn(0, "t", (function* (): Gen {
           const f = (yield* k.alloc_page(pa, GFP_KERNEL, "table"))!;
           const gen = f.gen;
-          const ok = k.inFrame(word, WRITE, f, gen, E, "walker");
-          ok.next(); // announce only
-          const c = m.cur;
-          seen.push(`${m.objName(c.obj)}:${c.kind}`, `${m.objName(c.obj2)}:${c.kind2}`);
+          k.inFrame(word, WRITE, f, E);
+          seen.push(`${m.objName(m.cur.obj)}:${m.cur.kind}`, `${m.objName(m.cur.obj2)}:${m.cur.kind2}`);
           yield;
-          seen.push(String(ok.next().value));
+          seen.push(String(k.frameLive(f, gen, "walker")));
           yield* k.free_page(pa, f);
-          seen.push(String(yield* k.inFrame(word, READ, f, gen, E, "walker")));
+          k.inFrame(word, READ, f, E);
+          yield;
+          seen.push(String(k.frameLive(f, gen, "walker")));
         })());
       },
     });
-    const sess = new Session(s);
-    const m = sess.fresh();
+    const m = new Session(s).fresh();
     while (m.enabledMask() !== 0 && !m.violation) m.step(0);
     expect(seen).toEqual(["word:1", "pfn[0]:0", "true", "false"]);
     expect(m.violation?.invariant).toBe("use-after-free");

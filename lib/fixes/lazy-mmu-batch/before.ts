@@ -5,7 +5,7 @@
 
 import { Gen, WRITE } from "../../sim/machine";
 import { event } from "../../sim/event";
-import { pt_entry_access } from "../../mm/pt_entry";
+import { checkTable, pt_entry_announce } from "../../mm/pt_entry";
 import { mmWorld } from "../../mm/mm_types";
 import type { MmStruct, Ptep } from "../../mm/mm_types";
 import type { MmuGather } from "../../mm/mmu_gather";
@@ -74,7 +74,9 @@ export function* flush_tlb_page(k: PK2621, mm: MmStruct, addr: number): Gen {
 /** pte_update (v2.6.21, pgtable-ppc64.h): clear bits once _PAGE_BUSY is free; an old HPTE's flush is queued by hpte_update. */
 export function* pte_update(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
   const w = mm.w;
-  if (!(yield* pt_entry_access(k, ptep.pt, ptep.id, WRITE, E_UPDATE, "pte_update", () => (ptep.v & _PAGE_BUSY) === 0))) return 0;
+  pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
+  yield;
+  if (!checkTable(k, ptep.pt, "pte_update")) return 0;
   const old = ptep.v;
   ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0);
   if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_update(mm, addr, ptep, old, huge);
