@@ -8,7 +8,8 @@ import "./costs";
 import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import { mmWorld, PTE_LEVEL, Ptep } from "../mm/mm_types";
 import type { MmStruct, PtPage } from "../mm/mm_types";
-import { _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx, pte_bits, pte_pfn } from "../mm/pgtable";
+import { pte_bits, pte_pfn } from "../mm/pgtable";
+import { PPC64, _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_V_SECONDARY, HPTE_V_VALID, HPTE_V_BOLTED, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
 import { ppcHw } from "./fault";
@@ -76,7 +77,7 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   const pp = (newp & _PAGE_RW) !== 0 && (newp & _PAGE_DIRTY) !== 0 ? PP_RW : PP_RO;
   const rflags = pp | HPTE_R_C; // C always set, as the kernel does for performance
   const vpn = va_to_vpn(vsid, ea);
-  const pfn = pte_pfn(newp);
+  const pfn = pte_pfn(newp, PPC64);
   const gen = w.pa.frames[pfn].gen;
   let hashed = (old & _PAGE_HASHPTE) !== 0;
   if (hashed) {

@@ -44,5 +44,6 @@ export { ppcHw, powerpcHash } from "./fault";
 export type { PowerpcHashConfig } from "./fault";
 export { prefault } from "./prefault";
 export * from "./tlb_batch";
+export * from "./pgtable_ppc64";
 export { hashMmuState } from "./state";
 export type { HashMmuRow } from "./state";

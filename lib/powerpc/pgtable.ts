@@ -9,7 +9,8 @@ import "./costs";
 import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
-import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, pte_bits } from "../mm/pgtable";
+import { pte_bits } from "../mm/pgtable";
+import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
 

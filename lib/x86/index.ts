@@ -7,3 +7,4 @@ import { defineSources } from "../sim/sources";
 defineSources(__dirname, { tlb });
 
 export { x86Ops, x86Mmu, x86Hw, flush_tlb_mm_range } from "./tlb";
+export { X86 } from "./pgtable_types";

@@ -9,7 +9,8 @@ import { checkTable, pt_entry_announce } from "../../mm/pt_entry";
 import { mmWorld } from "../../mm/mm_types";
 import type { MmStruct, Ptep } from "../../mm/mm_types";
 import type { MmuGather } from "../../mm/mmu_gather";
-import { _PAGE_BUSY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, pte_bits } from "../../mm/pgtable";
+import { pte_bits } from "../../mm/pgtable";
+import { _PAGE_BUSY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT } from "../../powerpc/pgtable_ppc64";
 import type { PK } from "../../powerpc/kernel";
 import { Ppc64TlbBatch, thisBatch, batchId, drain, vpnOf } from "../../powerpc/tlb_batch";
 
