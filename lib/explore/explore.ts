@@ -93,8 +93,9 @@ export function buildViolation(session: Session, decisions: readonly Decision[],
 }
 
 function packageViolation(session: Session, v: ViolationInfo, decisions: Decision[], trace: TraceStep[], preemptions: number): Violation {
+  // Only functions a user can look up or override: the session's installed table (no hardware, no sites).
   const functions: string[] = [];
-  for (const t of trace) if (!t.fn.startsWith("(") && !functions.includes(t.fn)) functions.push(t.fn);
+  for (const t of trace) if (t.fn in session.k.installed && !functions.includes(t.fn)) functions.push(t.fn);
   const schedule = encodeSchedule({ scenario: session.def.id, variant: session.variant, fingerprint: session.fingerprint }, decisions);
   return {
     invariant: v.invariant,

@@ -1,25 +1,25 @@
-// Pending hardware accesses (no kernel counterpart: it keeps the explorer's view exact). A user load or store is
+// The hardware access path (no kernel counterpart: it keeps the explorer's view exact). A user load or store is
 // one atomic step that touches the core's TLB, the translation sources and the frame it reaches; which frame
-// that is depends on state other CPUs may change while the access waits to be scheduled. So every write to a
-// translation source re-announces the waiting accesses of other contexts with their current object lists.
+// that is depends on state other CPUs may change while the access waits to be scheduled. So the access is
+// announced as *pulled*: the machine asks `announceList` for its objects whenever it reads the announcement,
+// and no write to a PTE, table, HPTE or TLB has to re-announce anything.
 
 import type { MmStruct, MmWorld, HwModel } from "../mm/mm_types";
-import type { Context, Gen } from "../sim/machine";
+import type { Context, Gen, PulledAccess } from "../sim/machine";
 import type { KernelBase } from "../sim/kernel";
 import type { SimEvent } from "../sim/event";
 
-interface Pending {
-  mm: MmStruct;
-  ea: number;
-  write: boolean;
-}
-
 /** R: what an architecture's translate returns (a status for ppc, fault-or-not for x86). K: its kernel type. */
-export abstract class PendingHwAccesses<K extends KernelBase, R> implements HwModel {
-  private readonly pending: (Pending | null)[];
-  private npending = 0;
+export abstract class HwAccessPath<K extends KernelBase, R> implements HwModel, PulledAccess {
+  // The access each context has announced (by explorer process); read only while that announcement stands.
+  private readonly pMm: (MmStruct | null)[];
+  private readonly pEa: number[];
+  private readonly pWrite: boolean[];
   constructor(readonly w: MmWorld) {
-    this.pending = new Array(w.m.ctxs.length).fill(null);
+    const n = w.m.ctxs.length;
+    this.pMm = new Array<MmStruct | null>(n).fill(null);
+    this.pEa = new Array<number>(n).fill(0);
+    this.pWrite = new Array<boolean>(n).fill(false);
   }
 
   /** [obj, kind, obj, kind, …]: every object an access by `cpu` to `ea` would touch now. */
@@ -34,37 +34,17 @@ export abstract class PendingHwAccesses<K extends KernelBase, R> implements HwMo
 
   /** One user load or store by the current context: announce, wait to be scheduled, translate and access. */
   *access(k: K, mm: MmStruct, ea: number, write: boolean): Gen<R> {
-    const c = k.m.cur;
-    k.multi(this.announceList(c.cpu, mm, ea, write), write ? this.storeEvent : this.loadEvent);
-    this.markPending(c, mm, ea, write);
+    const p = k.m.cur.proc;
+    this.pMm[p] = mm;
+    this.pEa[p] = ea;
+    this.pWrite[p] = write;
+    k.pulled(this, write ? this.storeEvent : this.loadEvent);
     yield;
-    this.clearPending(c);
     return this.translate(k, mm, ea, write);
   }
 
-  /** The access of context `c` is announced and waiting to run. */
-  protected markPending(c: Context, mm: MmStruct, ea: number, write: boolean): void {
-    this.pending[c.proc] = { mm, ea, write };
-    this.npending++;
-  }
-
-  protected clearPending(c: Context): void {
-    this.pending[c.proc] = null;
-    this.npending--;
-  }
-
-  reannounce(): void {
-    if (this.npending === 0) return;
-    const m = this.w.m;
-    for (let p = 0; p < this.pending.length; p++) {
-      const a = this.pending[p];
-      if (a === null) continue;
-      const c = m.ctxs[p];
-      const list = this.announceList(c.cpu, a.mm, a.ea, a.write);
-      c.obj = list[0];
-      c.kind = list[1];
-      c.obj2 = -1;
-      c.extra = list.length > 2 ? list.slice(2) : null;
-    }
+  /** PulledAccess: the objects of the access `c` announced, in the current state. */
+  objects(c: Context): readonly number[] {
+    return this.announceList(c.cpu, this.pMm[c.proc]!, this.pEa[c.proc], this.pWrite[c.proc]);
   }
 }

@@ -6,12 +6,13 @@
 
 import { READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import "./costs";
 import type { KernelBase } from "../sim/kernel";
 import { checkFrameAccess } from "../sim/page_alloc";
 import type { MmStruct, MmWorld } from "../mm/mm_types";
 import { pte_pfn, pte_present, pte_str } from "../mm/pgtable";
 import { HwTlb, TLB_C, TLB_W } from "./tlb";
-import { PendingHwAccesses } from "./access";
+import { HwAccessPath } from "./access";
 import { Hpt, HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_R_R, PP_RW, va_to_vpn } from "./hpt";
 
 export interface HashMmuConfig {
@@ -29,7 +30,7 @@ export const ACCESS_HPT_MISS = 1;
 export const ACCESS_PROT = 2;
 
 /** The hash MMU of one machine: HPT + per-core TLBs, and the pending user accesses it keeps announced. */
-export class PpcHw extends PendingHwAccesses<KernelBase, number> {
+export class PpcHw extends HwAccessPath<KernelBase, number> {
   protected readonly loadEvent = E_LOAD;
   protected readonly storeEvent = E_STORE;
   readonly hpt: Hpt;

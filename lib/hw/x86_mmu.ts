@@ -10,7 +10,7 @@ import { checkFrameAccess } from "../sim/page_alloc";
 import type { MmStruct, MmWorld } from "../mm/mm_types";
 import { pte_bits, pte_pfn, pte_present, pte_str, PAGE_SIZE } from "../mm/pgtable";
 import { HwTlb, TLB_C, TLB_W } from "./tlb";
-import { PendingHwAccesses } from "./access";
+import { HwAccessPath } from "./access";
 
 const E_LOAD = event("(hw) load", "TLB → page walk, load", { cost: "mem" });
 const E_STORE = event("(hw) store", "TLB → page walk (sets D), store", { cost: "mem" });
@@ -18,7 +18,7 @@ const E_STORE = event("(hw) store", "TLB → page walk (sets D), store", { cost:
 /** The TLB tag of a user page: address-space context × 2^20 + page number. */
 export const tagOf = (mm: MmStruct, ea: number): number => mm.contextId * 2 ** 20 + Math.floor(ea / PAGE_SIZE);
 
-export class X86Hw extends PendingHwAccesses<KernelBase, boolean> {
+export class X86Hw extends HwAccessPath<KernelBase, boolean> {
   protected readonly loadEvent = E_LOAD;
   protected readonly storeEvent = E_STORE;
   readonly tlb: HwTlb;

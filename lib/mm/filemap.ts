@@ -5,6 +5,7 @@
 
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
+import "./costs";
 import { GFP_KERNEL, PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
 import { AddressSpace, mmWorld } from "./mm_types";

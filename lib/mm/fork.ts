@@ -57,6 +57,5 @@ export function* __mmdrop(k: K, mm: MmStruct): Gen {
   k.BUG_ON(w.current.includes(mm), "mm-refcount", `${mm.name}: freed while a CPU still has it as active_mm`);
   yield* k.free_page(w.pa, mm.pgd.frame);
   if (w.tables[mm.pgd.frame.pfn] === mm.pgd) w.tables[mm.pgd.frame.pfn] = null;
-  w.changed();
 }
 

@@ -2,6 +2,7 @@
 // page tables, faults, unmapping through mmu_gather, rmap, page cache and writeback. Compose with an architecture table: `{ ...simOps, ...mmOps, ...powerpcHashOps }` or `x86Ops`.
 
 import * as memory from "./memory";
+import "./costs";
 import * as gather from "./mmu_gather";
 import * as rmap from "./rmap";
 import * as filemap from "./filemap";

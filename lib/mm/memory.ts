@@ -6,20 +6,22 @@
 
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
-import { GFP_KERNEL, checkFrameAccess } from "../sim/page_alloc";
+import "./costs";
+import { GFP_KERNEL } from "../sim/page_alloc";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
 import { MmStruct, PtPage, Ptep, Vma, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
 import { PAGE_SIZE, pfn_pte, pte_pfn, pte_same_except, pte_dirty, pte_present, pte_write, pte_young, pte_mkclean, pte_wrprotect } from "./pgtable";
 import type { MmuGather } from "./mmu_gather";
+import { checkTable, pt_entry_announce, E_OFFSET } from "./pt_entry";
 
 export const VM_FAULT_OK = 0;
 export const VM_FAULT_OOM = 1;
 export const VM_FAULT_SIGSEGV = 2;
 export const VM_FAULT_SIGBUS = 4;
 
-const E_READ_UPPER = event("pgd_offset", "read table entry (lockless walk)");
-const E_POPULATE = event("__pte_alloc", "populate table entry", { cost: "mem" });
+// Populating a pgd entry is __pmd_alloc's step, a pmd entry __pte_alloc's.
+const E_POPULATE = [event("__pmd_alloc", "populate pgd entry", { cost: "mem" }), event("__pte_alloc", "populate pmd entry", { cost: "mem" })];
 const E_READ_PTE = event("handle_pte_fault", "read PTE", { cost: "mem" });
 const E_ANON_CHECK = event("do_anonymous_page", "pte_none recheck, page_add_new_anon_rmap", { cost: "page_fault", counter: "page faults" });
 const E_FILE_CHECK = event("__do_fault", "pte_none recheck, page_add_file_rmap", { cost: "page_fault", counter: "page faults" });
@@ -29,10 +31,7 @@ const E_PUT = event("put_page", "drop page reference", { cost: "atomic" });
 const E_FREE_PGD = event("free_pgtables", "clear pmd entry", { cost: "mem" });
 const E_MM_SWITCH = event("switch_mm", "set cpu_vm_mask bit", { cost: "mem" });
 
-/** A read of entry i of table t by a walker holding a pointer to t: the table must still be live. */
-export function checkTable(k: K, t: PtPage, who: string): boolean {
-  return checkFrameAccess(k, t.frame, t.gen, `${who} (page-table walk)`);
-}
+export { checkTable };
 
 /** switch_mm: this CPU now runs `mm`; cpu_vm_mask gains this CPU (never cleared, as on ppc64 of the era). */
 export function* switch_mm(k: K, mm: MmStruct): Gen {
@@ -43,10 +42,10 @@ export function* switch_mm(k: K, mm: MmStruct): Gen {
   mm.w.current[cpu] = mm;
 }
 
-/** Read one upper-level entry of `t` for `addr` (a step); returns the child table or null. */
+/** Read one upper-level entry of `t` for `addr` (a step, lockless); the child table, null, or undefined if t was freed. */
 function* readUpper(k: K, t: PtPage, addr: number, who: string): Gen<PtPage | null | undefined> {
   const i = t.w.index(t.level, addr);
-  k.RW2(t.base + i, READ, t.frame.id, READ, E_READ_UPPER);
+  pt_entry_announce(k, t, t.base + i, READ, E_OFFSET[t.level]);
   yield;
   if (!checkTable(k, t, who)) return undefined;
   return t.w.child(t.ent[i]);
@@ -66,7 +65,7 @@ function* populate(k: K, mm: MmStruct, parent: PtPage, addr: number, who: string
   const t = w.newTable(f, level, addr - (addr % span));
   yield* k.spin_lock(mm.page_table_lock);
   const i = w.index(parent.level, addr);
-  k.RW2(parent.base + i, WRITE, parent.frame.id, READ, E_POPULATE);
+  k.RW2(parent.base + i, WRITE, parent.frame.id, READ, E_POPULATE[parent.level]);
   yield;
   let winner: PtPage | null = null;
   if (checkTable(k, parent, who)) {
@@ -75,7 +74,6 @@ function* populate(k: K, mm: MmStruct, parent: PtPage, addr: number, who: string
       winner = t;
     } else winner = w.child(parent.ent[i]);
   }
-  w.changed();
   yield* k.spin_unlock(mm.page_table_lock);
   if (winner !== t) yield* k.pte_free(t); // another CPU populated it first
   return winner;
@@ -94,7 +92,6 @@ export function* pte_free(k: K, t: PtPage): Gen {
   const w = t.w;
   yield* k.free_page(w.pa, t.frame);
   if (w.tables[t.frame.pfn] === t) w.tables[t.frame.pfn] = null;
-  w.changed();
 }
 
 /** The PTE table and pointer for addr by a walk that does not allocate (steps per level); null if absent. */
@@ -330,7 +327,6 @@ export function* free_pgtables(k: K, tlb: MmuGather, vma: Vma, floor: number, ce
     yield;
     const pt = w.child(pmd.ent[i]);
     pmd.ent[i] = 0; // pmd_clear
-    w.changed();
     if (pt) yield* k.pte_free_tlb(tlb, pt);
   }
   void PGD_LEVEL;

@@ -6,7 +6,7 @@
 import { Machine, filled } from "../sim/machine";
 import { PageAllocator, PageFrame, PAGE_ALLOCATED } from "../sim/page_alloc";
 import { Spinlock, spin_lock_init } from "../sim/spinlock";
-import { PteLayout, PPC64, PAGE_SHIFT } from "./pgtable";
+import { PteLayout, PAGE_SHIFT } from "./pgtable";
 
 export const PGD_LEVEL = 0;
 export const PMD_LEVEL = 1;
@@ -20,8 +20,8 @@ export interface MmConfig {
   ptrsPerPte?: number;
   ptrsPerPmd?: number;
   ptrsPerPgd?: number;
-  /** Linux PTE bit layout (PPC64 by default, X86 for comparisons). */
-  layout?: PteLayout;
+  /** The architecture's Linux PTE bit layout (powerpc's PPC64, x86's X86): generic code reads bits through it. */
+  layout: PteLayout;
   /** Pages an mmu_gather holds before it must flush (MMU_GATHER_BUNDLE = 8 without extra batch pages). */
   gatherMax?: number;
   /** GFP_NOWAIT/ATOMIC allocations may fail (explorable). */
@@ -147,10 +147,10 @@ export class MmStruct {
   }
 }
 
-/** Hooks a hardware model installs so generic code can keep its announcements exact. */
+/** A hardware model (hash MMU, x86 TLBs) installed on an MmWorld; its accesses are pulled, never re-announced. */
 export interface HwModel {
-  /** Called after any step that changed a translation source (PTE, table, HPTE, TLB). */
-  reannounce(): void;
+  /** The world it translates for. */
+  readonly w: MmWorld;
 }
 
 /** The MmWorld built on machine `m` (each execution builds its own). */
@@ -185,7 +185,7 @@ export class MmWorld {
 
   constructor(readonly m: Machine, readonly cfg: MmConfig) {
     this.pa = new PageAllocator(m, { frames: cfg.frames, mayFail: cfg.allocMayFail ?? false });
-    this.L = cfg.layout ?? PPC64;
+    this.L = cfg.layout;
     this.ptrsPerPte = cfg.ptrsPerPte ?? 512;
     this.ptrsPerPmd = cfg.ptrsPerPmd ?? 512;
     this.ptrsPerPgd = cfg.ptrsPerPgd ?? 512;
@@ -289,10 +289,5 @@ export class MmWorld {
 
   page(f: PageFrame): PageInfo {
     return this.pages[f.pfn];
-  }
-
-  /** Tell the hardware model a translation source changed (keeps pending hardware announcements exact). */
-  changed(): void {
-    if (this.hw !== null) this.hw.reannounce();
   }
 }

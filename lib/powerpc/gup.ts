@@ -10,7 +10,8 @@ import type { PageFrame } from "../sim/page_alloc";
 import { lockless_read_entry } from "../mm/walk";
 import { mmWorld, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../mm/mm_types";
 import type { PtPage } from "../mm/mm_types";
-import { PAGE_SIZE, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_pfn } from "../mm/pgtable";
+import { PAGE_SIZE, pte_pfn } from "../mm/pgtable";
+import { PPC64, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 
 const E_PGD = event("get_user_pages_fast", "pgd_t pgd = *pgdp", { cost: "mem" });
@@ -30,7 +31,7 @@ export function* gup_pte_range(k: PK, pt: PtPage, addr: number, end: number, wri
     const i = w.index(PTE_LEVEL, addr);
     const pte = yield* lockless_read_entry(k, pt, i, E_PTE, "gup_pte_range");
     if (pte === undefined || (pte & mask) !== result) return 0;
-    const page = w.pa.frames[pte_pfn(pte)];
+    const page = w.pa.frames[pte_pfn(pte, PPC64)];
     if (!(yield* k.page_cache_get_speculative(page))) return 0;
     const again = yield* lockless_read_entry(k, pt, i, E_RECHECK, "gup_pte_range");
     if (again !== pte) {

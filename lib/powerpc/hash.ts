@@ -4,10 +4,12 @@
 
 import { Gen, READ, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
-import { checkTable } from "../mm/memory";
+import "./costs";
+import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import { mmWorld, PTE_LEVEL, Ptep } from "../mm/mm_types";
 import type { MmStruct, PtPage } from "../mm/mm_types";
-import { _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx, pte_bits, pte_pfn } from "../mm/pgtable";
+import { pte_bits, pte_pfn } from "../mm/pgtable";
+import { PPC64, _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_V_SECONDARY, HPTE_V_VALID, HPTE_V_BOLTED, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
 import { ppcHw } from "./fault";
@@ -27,7 +29,7 @@ export function* find_linux_pte(k: PK, mm: MmStruct, ea: number): Gen<Ptep | nul
   let t: PtPage = mm.pgd;
   while (t.level < PTE_LEVEL) {
     const i = t.w.index(t.level, ea);
-    k.RW2(t.base + i, READ, t.frame.id, READ, E_WALK);
+    pt_entry_announce(k, t, t.base + i, READ, E_WALK);
     yield;
     if (!checkTable(k, t, "find_linux_pte")) return null;
     const c = t.w.child(t.ent[i]);
@@ -62,10 +64,7 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   const w = mm.w;
   const hw = ppcHw(w);
   const pt = ptep.pt;
-  k.wait(ptep.id, WRITE, E_BUSY, () => (ptep.v & _PAGE_BUSY) === 0);
-  const c = k.m.cur;
-  c.obj2 = pt.frame.id;
-  c.kind2 = READ;
+  pt_entry_announce(k, pt, ptep.id, WRITE, E_BUSY, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   if (!checkTable(k, pt, "__hash_page_4K")) return 1;
   const old = ptep.v;
@@ -75,11 +74,10 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   const local = mm.cpu_vm_mask === 1 << cpu; // ghost read of cpu_vm_mask (written only by switch_mm)
   let newp = pte_bits(old, 0, _PAGE_BUSY | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0));
   ptep.v = newp;
-  w.changed();
   const pp = (newp & _PAGE_RW) !== 0 && (newp & _PAGE_DIRTY) !== 0 ? PP_RW : PP_RO;
   const rflags = pp | HPTE_R_C; // C always set, as the kernel does for performance
   const vpn = va_to_vpn(vsid, ea);
-  const pfn = pte_pfn(newp);
+  const pfn = pte_pfn(newp, PPC64);
   const gen = w.pa.frames[pfn].gen;
   let hashed = (old & _PAGE_HASHPTE) !== 0;
   if (hashed) {
@@ -102,7 +100,6 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
   k.W(ptep.id, E_STORE);
   yield;
   ptep.v = pte_bits(newp, _PAGE_BUSY, 0);
-  w.changed();
   return 0;
 }
 
@@ -120,7 +117,6 @@ export function* hpte_insert(k: PK, group: number, vpn: number, pfn: number, gen
     hpt.gen[s] = gen;
     hpt.r[s] = rflags;
     hpt.v[s] = HPTE_V_VALID | vflags;
-    w.changed();
     return i | ((vflags & HPTE_V_SECONDARY) !== 0 ? 8 : 0);
   }
   return -1;
@@ -138,7 +134,6 @@ export function* hpte_remove(k: PK, group: number): Gen<number> {
     const s = group + ((start + i) % HPTES_PER_GROUP);
     if ((hpt.v[s] & HPTE_V_VALID) === 0 || (hpt.v[s] & HPTE_V_BOLTED) !== 0) continue;
     hpt.v[s] = 0;
-    w.changed();
     return s;
   }
   return -1;
@@ -153,7 +148,6 @@ export function* hpte_updatepp(k: PK, slot: number, vpn: number, pp: number, loc
   let ret = -1;
   if (hpt.matches(slot, vpn)) {
     hpt.r[slot] = (hpt.r[slot] & ~HPTE_R_PP) | pp;
-    w.changed();
     ret = 0;
   }
   yield* k.tlbie(vpn, local); // the old permission may be cached
@@ -169,7 +163,6 @@ export function* hpte_invalidate(k: PK, slot: number, vpn: number, local: boolea
   yield;
   if (hpt.matches(slot, vpn)) {
     hpt.v[slot] = 0;
-    w.changed();
   }
   yield* k.tlbie(vpn, local);
 }
@@ -185,7 +178,6 @@ export function* tlbie(k: PK, vpn: number, local: boolean): Gen {
   yield;
   if (local) tlb.invalidate(core, vpn);
   else tlb.invalidateAll(vpn);
-  w.changed();
 }
 
 /** flush_hash_page: rebuild the slot from the PTE's saved hidx; invalidate if it still matches; tlbie(l). */

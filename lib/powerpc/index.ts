@@ -2,6 +2,7 @@
 // flush_hash_page, the per-CPU flush batch, the ppc64 PTE helpers; the hardware it drives is lib/hw. Compose: `{ ...simOps, ...mmOps, ...powerpcHashOps }`, and call powerpcHash(w, cfg) in setup.
 
 import * as hash from "./hash";
+import "./costs";
 import * as pgtable from "./pgtable";
 import * as fault from "./fault";
 import * as batch from "./tlb_batch";
@@ -54,5 +55,6 @@ export { ppcHw, powerpcHash } from "./fault";
 export type { PowerpcHashConfig } from "./fault";
 export { prefault } from "./prefault";
 export * from "./tlb_batch";
+export * from "./pgtable_ppc64";
 export { hashMmuState } from "./state";
 export type { HashMmuRow } from "./state";

@@ -3,12 +3,14 @@
 // A cleared PTE that had HASHPTE calls hpte_need_flush through k, so fix 000's batch can replace it; the
 // default here is the after-fix behaviour with no active batch: flush_hash_page at once, globally.
 
-import { Gen, READ, WRITE } from "../sim/machine";
+import { Gen, WRITE } from "../sim/machine";
 import { event } from "../sim/event";
-import { checkTable } from "../mm/memory";
+import "./costs";
+import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
-import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, pte_bits } from "../mm/pgtable";
+import { pte_bits } from "../mm/pgtable";
+import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
 
@@ -19,15 +21,11 @@ const E_ACCESS_FLAGS = event("__ptep_set_access_flags", "OR in RW/DIRTY/ACCESSED
 /** pte_update: atomically clear `clr` once _PAGE_BUSY is free; if the old PTE had an HPTE, hpte_need_flush. */
 export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
   const w = mm.w;
-  k.wait(ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
-  const c = k.m.cur;
-  c.obj2 = ptep.pt.frame.id;
-  c.kind2 = READ;
+  pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   if (!checkTable(k, ptep.pt, "pte_update")) return 0;
   const old = ptep.v;
   ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0); // ~0UL clears the whole PTE, frame number included
-  w.changed();
   if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_need_flush(mm, addr, ptep, old, huge);
   return old;
 }
@@ -54,7 +52,6 @@ export function* set_pte_at(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: 
     yield;
     if ((ptep.v & _PAGE_PRESENT) === 0) {
       ptep.v = pte_bits(pte, _PAGE_HPTEFLAGS, 0);
-      w.changed();
       return;
     }
     yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
@@ -67,6 +64,5 @@ export function* ptep_set_access_flags(k: PK, mm: MmStruct, addr: number, ptep: 
   k.wait(ptep.id, WRITE, E_ACCESS_FLAGS, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   ptep.v = pte_bits(ptep.v, 0, bits & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
-  mm.w.changed();
 }
 

@@ -11,7 +11,8 @@ import type { Machine } from "../sim/machine";
 import { mmWorld } from "../mm/mm_types";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
-import { _PAGE_BUSY, _PAGE_HPTEFLAGS, _PAGE_PRESENT, pte_bits } from "../mm/pgtable";
+import { pte_bits } from "../mm/pgtable";
+import { _PAGE_BUSY, _PAGE_HPTEFLAGS, _PAGE_PRESENT } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
 

@@ -47,8 +47,8 @@ export const simOps = {
 
 export type SimOps = typeof simOps;
 
-export { Machine, Context, ModelError, READ, WRITE, LOCAL } from "./machine";
-export type { Gen, MachineConfig, IrqWork, Csd, RcuCallback, ViolationInfo } from "./machine";
+export { Machine, ModelError, READ, WRITE, LOCAL } from "./machine";
+export type { Gen, Context, PulledAccess, MachineConfig, IrqWork, Csd, RcuCallback, ViolationInfo } from "./machine";
 export { KernelBase, makeKernel, fingerprint } from "./kernel";
 export type { ObjRef, KernelFn, OpTable, Bound } from "./kernel";
 export { event, allEvents, EV } from "./event";
@@ -61,7 +61,7 @@ export type { SmpCallFunc } from "./smp";
 export { PageFrame, PageAllocator, GFP_KERNEL, GFP_NOWAIT, GFP_ATOMIC, PAGE_FREE, PAGE_ALLOCATED, checkFrameAccess } from "./page_alloc";
 export type { AllocatorOptions } from "./page_alloc";
 export type { TraceStep, Violation } from "./trace";
-export { DEFAULT_COSTS, costModel } from "./cost";
+export { DEFAULT_COSTS, costModel, defineCosts } from "./cost";
 export type { CostModel } from "./cost";
 export { describeMachine } from "./describe";
 export { defineSources, sourceFileOf } from "./sources";

@@ -4,6 +4,7 @@
 import type { Gen } from "./machine";
 import { KernelBase } from "./kernel";
 import { event } from "./event";
+import { rt } from "./context";
 
 const E_DISABLE = event("local_irq_disable", "IRQs off", { cost: "irq_toggle" });
 const E_ENABLE = event("local_irq_enable", "IRQs on", { cost: "irq_toggle" });
@@ -22,19 +23,19 @@ function announceCpuState(k: KernelBase, ev: ReturnType<typeof event>): void {
 export function* local_irq_disable(k: KernelBase): Gen {
   announceCpuState(k, E_DISABLE);
   yield;
-  k.m.cur.irqsOff = true;
+  rt(k.m.cur).irqsOff = true;
 }
 
 export function* local_irq_enable(k: KernelBase): Gen {
   announceCpuState(k, E_ENABLE);
   yield;
-  k.m.cur.irqsOff = false;
+  rt(k.m.cur).irqsOff = false;
 }
 
 export function* local_irq_save(k: KernelBase): Gen<IrqFlags> {
   announceCpuState(k, E_SAVE);
   yield;
-  const c = k.m.cur;
+  const c = rt(k.m.cur);
   const flags = c.irqsOff;
   c.irqsOff = true;
   return flags;
@@ -43,7 +44,7 @@ export function* local_irq_save(k: KernelBase): Gen<IrqFlags> {
 export function* local_irq_restore(k: KernelBase, flags: IrqFlags): Gen {
   announceCpuState(k, E_RESTORE);
   yield;
-  k.m.cur.irqsOff = flags;
+  rt(k.m.cur).irqsOff = flags;
 }
 
 /** irqs_disabled: this context's IRQ flag (no shared access). */

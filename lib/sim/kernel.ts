@@ -4,8 +4,12 @@
 // variant of a fix, or a student's version of one function, is just another entry in that table.
 
 import type { Gen, Machine } from "./machine";
-import { LOCAL, READ, WRITE, ModelError } from "./machine";
+import { LOCAL, READ, WRITE, rt } from "./context";
+import type { PulledAccess } from "./context";
+import { ModelError } from "./model_error";
 import type { SimEvent } from "./event";
+import { checkFrameAccess } from "./page_alloc";
+import type { PageFrame } from "./page_alloc";
 
 /** A shared object, or its id. */
 export type ObjRef = number | { readonly id: number };
@@ -29,65 +33,104 @@ export class KernelBase {
   readonly installed: Record<string, KernelFn> = {};
 
   // ---- step announcements: call one, then `yield` ----------------------------------------------------
+  // These are the only writers of a context's announced step (Context is read-only outside lib/sim).
 
   /** Next step reads `o`. */
   R(o: ObjRef, ev: SimEvent): void {
-    const c = this.m.cur;
-    c.obj = idOf(o);
-    c.kind = READ;
+    const c = rt(this.m.cur);
+    c.aObj = idOf(o);
+    c.aKind = READ;
     c.ev = ev;
   }
 
   /** Next step writes (or read-modify-writes) `o`. */
   W(o: ObjRef, ev: SimEvent): void {
-    const c = this.m.cur;
-    c.obj = idOf(o);
-    c.kind = WRITE;
+    const c = rt(this.m.cur);
+    c.aObj = idOf(o);
+    c.aKind = WRITE;
     c.ev = ev;
   }
 
   /** Next step touches two objects atomically (kinds READ or WRITE). */
   RW2(a: ObjRef, ka: number, b: ObjRef, kb: number, ev: SimEvent): void {
-    const c = this.m.cur;
-    c.obj = idOf(a);
-    c.kind = ka;
-    c.obj2 = idOf(b);
-    c.kind2 = kb;
+    const c = rt(this.m.cur);
+    c.aObj = idOf(a);
+    c.aKind = ka;
+    c.aObj2 = idOf(b);
+    c.aKind2 = kb;
     c.ev = ev;
   }
 
   /** Next step touches many objects atomically: `pairs` is [obj, kind, obj, kind, …]. */
   multi(pairs: readonly number[], ev: SimEvent): void {
-    const c = this.m.cur;
+    const c = rt(this.m.cur);
     if (pairs.length < 2) {
-      c.obj = -1;
-      c.kind = LOCAL;
+      c.aObj = -1;
+      c.aKind = LOCAL;
     } else {
-      c.obj = pairs[0];
-      c.kind = pairs[1];
-      if (pairs.length > 2) c.extra = pairs.slice(2);
+      c.aObj = pairs[0];
+      c.aKind = pairs[1];
+      if (pairs.length > 2) c.aExtra = pairs.slice(2);
     }
     c.ev = ev;
   }
 
   /** Next step has no shared access (a barrier, local work that costs time). */
   local(ev: SimEvent): void {
-    const c = this.m.cur;
-    c.obj = -1;
-    c.kind = LOCAL;
+    const c = rt(this.m.cur);
+    c.aObj = -1;
+    c.aKind = LOCAL;
     c.ev = ev;
   }
 
   /**
-   * Next step waits until `cond` holds, then accesses `o`: a busy-wait (spinlock, _PAGE_BUSY, an IPI's
-   * completion) as one step that is not runnable while the condition is false. `cond` may read only `o`.
+   * Next step waits until `cond` holds, then accesses `o` (and `o2` with `kind2`, atomically): a busy-wait
+   * (spinlock, _PAGE_BUSY, an IPI's completion) as one step that is not runnable while the condition is false.
+   * `cond` may read only the objects announced.
    */
-  wait(o: ObjRef, kind: number, ev: SimEvent, cond: () => boolean): void {
-    const c = this.m.cur;
-    c.obj = idOf(o);
-    c.kind = kind;
+  wait(o: ObjRef, kind: number, ev: SimEvent, cond: () => boolean, o2?: ObjRef, kind2: number = READ): void {
+    const c = rt(this.m.cur);
+    c.aObj = idOf(o);
+    c.aKind = kind;
+    if (o2 !== undefined) {
+      c.aObj2 = idOf(o2);
+      c.aKind2 = kind2;
+    }
     c.ev = ev;
     c.guard = cond;
+  }
+
+  /** Next step waits until `cond` holds, then touches every object of `pairs` ([obj, kind, …]) atomically. */
+  waitMulti(pairs: readonly number[], ev: SimEvent, cond: () => boolean): void {
+    this.multi(pairs, ev);
+    rt(this.m.cur).guard = cond;
+  }
+
+  /**
+   * Next step is `access`, whose objects depend on state other contexts may change while it waits (a hardware
+   * translation): the machine evaluates `access.objects` whenever it reads the announcement, so nothing that
+   * writes a translation source has to re-announce it.
+   */
+  pulled(access: PulledAccess, ev: SimEvent): void {
+    const c = rt(this.m.cur);
+    c.setPull(access);
+    c.ev = ev;
+  }
+
+  /**
+   * Next step accesses `o`, a word of page `frame` reached through a pointer (a table entry: a lockless walk,
+   * ptep_get_lockless, a PTE whose table may be freed under the caller): announces `o` (`kind`) and the page
+   * (read), waiting for `cond` first if given. After the yield, `k.frameLive` says whether the page still held
+   * the allocation the pointer was taken in.
+   */
+  inFrame(o: ObjRef, kind: number, frame: PageFrame, ev: SimEvent, cond?: () => boolean): void {
+    if (cond === undefined) this.RW2(o, kind, frame.id, READ, ev);
+    else this.wait(o, kind, ev, cond, frame.id, READ);
+  }
+
+  /** Inside the step after `inFrame`: true if `frame` is still generation `gen`, else reports the use-after-free. */
+  frameLive(frame: PageFrame, gen: number, who: string): boolean {
+    return checkFrameAccess(this, frame, gen, who);
   }
 
   // ---- nondeterminism, harm, metrics ------------------------------------------------------------------

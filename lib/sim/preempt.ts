@@ -5,6 +5,7 @@
 import { Gen, ModelError } from "./machine";
 import { KernelBase } from "./kernel";
 import { event } from "./event";
+import { rt } from "./context";
 import { announceCpuState } from "./irqflags";
 
 const E_DISABLE = event("preempt_disable", "preempt_count++", { cost: "none" });
@@ -13,13 +14,13 @@ const E_ENABLE = event("preempt_enable", "preempt_count--", { cost: "none" });
 export function* preempt_disable(k: KernelBase): Gen {
   announceCpuState(k, E_DISABLE);
   yield;
-  k.m.cur.preempt++;
+  rt(k.m.cur).preempt++;
 }
 
 export function* preempt_enable(k: KernelBase): Gen {
   announceCpuState(k, E_ENABLE);
   yield;
-  const c = k.m.cur;
+  const c = rt(k.m.cur);
   if (c.preempt <= 0) throw new ModelError(`${c.name}: preempt_enable without preempt_disable`);
   c.preempt--;
 }

@@ -32,7 +32,6 @@ export function* synchronize_sched(k: KernelBase): Gen {
   yield;
   const cb = m.rcuQueue(m.cur.cpu, null);
   const start = k.now();
-  k.multi(m.cpuStateReads, E_SYNC_WAIT);
-  m.cur.guard = () => cb.gpDone && k.now() >= start + m.gpLatency;
+  k.waitMulti(m.cpuStateReads, E_SYNC_WAIT, () => cb.gpDone && k.now() >= start + m.gpLatency);
   yield;
 }

@@ -4,6 +4,7 @@
 import { Gen, Machine, WRITE, ModelError } from "./machine";
 import { KernelBase } from "./kernel";
 import { event } from "./event";
+import { rt } from "./context";
 
 export class Spinlock {
   /** Explorer process holding the lock, or -1. */
@@ -30,13 +31,11 @@ const E_UNLOCK = event("spin_unlock", "release", { cost: "spin_unlock" });
 
 export function* spin_lock(k: KernelBase, l: Spinlock): Gen {
   const m = k.m;
-  k.wait(l, WRITE, E_LOCK, l.isFree);
-  if (m.rcuMode) {
-    m.cur.obj2 = m.cpuStateObj[m.cur.cpu]; // preempt_disable changes this CPU's quiescent state
-    m.cur.kind2 = WRITE;
-  }
+  // preempt_disable changes this CPU's quiescent state
+  if (m.rcuMode) k.wait(l, WRITE, E_LOCK, l.isFree, m.cpuStateObj[m.cur.cpu], WRITE);
+  else k.wait(l, WRITE, E_LOCK, l.isFree);
   yield;
-  const c = m.cur;
+  const c = rt(m.cur);
   l.owner = c.proc;
   c.locks++;
   c.preempt++;
@@ -48,7 +47,7 @@ export function* spin_unlock(k: KernelBase, l: Spinlock): Gen {
   if (m.rcuMode) k.RW2(l, WRITE, m.cpuStateObj[m.cur.cpu], WRITE, E_UNLOCK);
   else k.W(l, E_UNLOCK);
   yield;
-  const c = m.cur;
+  const c = rt(m.cur);
   if (l.owner !== c.proc) {
     k.violation("unlock-not-held", `${c.name} released ${l.name}, held by ${l.owner < 0 ? "nobody" : m.ctxs[l.owner].name}`);
     return;

@@ -45,7 +45,6 @@ export function* ptep_get_and_clear(k: K, mm: MmStruct, addr: number, ptep: Ptep
   yield;
   const old = ptep.v;
   ptep.v = 0;
-  mm.w.changed();
   return old;
 }
 
@@ -54,7 +53,6 @@ export function* set_pte_at(k: K, mm: MmStruct, addr: number, ptep: Ptep, pte: n
   k.W(ptep.id, E_SET);
   yield;
   ptep.v = pte;
-  mm.w.changed();
 }
 
 export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen {
@@ -62,7 +60,6 @@ export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep
   k.W(ptep.id, E_CLR);
   yield;
   ptep.v = pte_bits(ptep.v, mm.w.L.RW, 0);
-  mm.w.changed();
 }
 
 export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen {
@@ -70,7 +67,6 @@ export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: P
   k.W(ptep.id, E_FLAGS);
   yield;
   ptep.v = pte_bits(ptep.v, 0, bits);
-  mm.w.changed();
 }
 
 /** ptep_test_and_clear_young: clear the accessed bit (the flush, if any, is the caller's flush_tlb_page). */
@@ -80,7 +76,6 @@ export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, pte
   yield;
   const old = ptep.v;
   ptep.v = pte_bits(old, mm.w.L.ACCESSED, 0);
-  mm.w.changed();
   return (old & mm.w.L.ACCESSED) !== 0;
 }
 const E_YOUNG = event("ptep_test_and_clear_young", "clear accessed bit", { cost: "atomic" });
@@ -130,7 +125,6 @@ export function* local_flush_tlb(k: XK): Gen {
   k.W(hw.tlb.obj(core), E_CR3);
   yield;
   hw.tlb.invalidateWhere(core, () => true);
-  w.changed();
 }
 const E_CR3 = event("local_flush_tlb", "reload CR3: flush this CPU's TLB", { cost: "cr3_flush", counter: "full tlb flushes" });
 
@@ -142,7 +136,6 @@ export function* __flush_tlb_single(k: XK, mm: MmStruct, addr: number): Gen {
   k.W(hw.tlb.obj(core), E_INVLPG);
   yield;
   hw.tlb.invalidate(core, tagOf(mm, addr));
-  w.changed();
 }
 const E_INVLPG = event("__flush_tlb_single", "INVLPG one page", { cost: "invlpg", counter: "invlpg" });
 

@@ -5,6 +5,7 @@ import { runTimed, defineScenario } from "../../lib/explore/index";
 import { simOps, event, DEFAULT_COSTS, spin_lock_init } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
 import type { KernelBase } from "../../lib/sim/kernel";
+import "../../lib/powerpc/costs"; // the tlbie key the steps below are charged
 
 const TLBIE = event("test", "tlbie", { cost: "tlbie", counter: "tlbie" });
 

@@ -29,7 +29,7 @@ describe("rcu-table-free: naive (tables freed at once)", () => {
       expect(v.message).toMatch(/lockless page-table walk/);
       expect(v.preemptions).toBeGreaterThanOrEqual(1);
       expect(new Set(v.trace.map((t) => t.cpu)).size).toBeGreaterThanOrEqual(2);
-      expect(v.functions).toEqual(expect.arrayContaining(["free_pte_range", "__free_pages"]));
+      expect(v.trace.map((t) => t.fn)).toEqual(expect.arrayContaining(["free_pte_range", "__free_pages"]));
       const rp = replay(rcuTableFree, { schedule: v.schedule, params: { walker } });
       expect(rp.violation?.invariant).toBe(v.invariant);
       expect(rp.violation?.message).toBe(v.message);
@@ -81,7 +81,7 @@ describe("rcu-table-free: the rcu_read_lock_sched walker", () => {
     for (const [variant, handler] of [["before", "pte_free_smp_sync"], ["after", "tlb_remove_table_smp_sync"]] as const) {
       const v = search(variant, { walker: "rcu_sched" }).violation!;
       expect(v?.invariant, variant).toBe("use-after-free");
-      expect(v.functions, variant).toEqual(expect.arrayContaining(["smp_call_function", "rcu_sched_walk"]));
+      expect(v.trace.map((t) => t.fn), variant).toEqual(expect.arrayContaining(["smp_call_function", "rcu_sched_walk"]));
       // the fallback's IPI handler ran on the walker's CPU, between two of its reads
       const ipi = v.trace.findIndex((t) => t.ctx === "irq" && t.cpu === 1 && t.thread === handler);
       const walks = v.trace.map((t, i) => (t.fn === "rcu_sched_walk" ? i : -1)).filter((i) => i >= 0);
@@ -97,7 +97,7 @@ describe("rcu-table-free: a kernel thread that use_mm()s the mm (finding)", () =
       for (const walker of IRQ_OFF_WALKERS) {
         const v = search(variant, { walker, user: "kthread" }).violation!;
         expect(v?.invariant, `${variant} ${walker}`).toBe("use-after-free");
-        expect(v.functions, `${variant} ${walker}`).toEqual(expect.arrayContaining(["use_mm", fn, "__free_pages"]));
+        expect(v.trace.map((t) => t.fn), `${variant} ${walker}`).toEqual(expect.arrayContaining(["use_mm", fn, "__free_pages"]));
       }
     }
   });

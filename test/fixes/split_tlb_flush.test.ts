@@ -36,7 +36,7 @@ describe("split-tlb-flush", () => {
   for (const [s, arch, variant, lost] of CASES) {
     const name = `${s.id} ${variant} on ${arch}`;
     if (lost) {
-      it(`${name}: DFS finds the lost write, minimised to ≥1 preemption with steps from ≥2 CPUs, and it replays`, () => {
+      it(`${name}: DFS finds the lost write, minimised to ≥1 preemption with steps from ≥2 CPUs, and it replays`, { timeout: 60_000 }, () => {
         const r = explore(s, { variant, params: { arch } });
         const v = r.violation!;
         expect(v, name).not.toBeNull();
@@ -49,7 +49,7 @@ describe("split-tlb-flush", () => {
         expect(rp.violation?.message).toBe(v.message);
       });
     } else {
-      it(`${name}: the default bound is exhausted with no violation`, () => {
+      it(`${name}: the default bound is exhausted with no violation`, { timeout: 60_000 }, () => {
         const r = explore(s, { variant, params: { arch } });
         expect(r.violation, name).toBeNull();
         expect(r.exhaustive).toBe(true);

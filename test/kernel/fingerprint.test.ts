@@ -75,7 +75,7 @@ describe("schedule strings across compilers", () => {
     const file = path.join(dir, "fingerprint.ipynb");
     fs.writeFileSync(file, JSON.stringify(NOTEBOOK, null, 1));
     const r = await runNotebook({ settings: settings(), file, rootDir: ROOT, cellTimeoutMs: 60_000, params: { lostUpdate: lost.schedule, split: split.schedule, lazy: lazy.schedule } });
-    const out = r.notebook.cells.map((c) => c.outputs ?? []);
+    const out = r.notebook!.cells.map((c) => c.outputs ?? []);
     expect(r.cells.map((c) => c.status), JSON.stringify(out.map((o) => streamText(o, "stderr")))).toEqual(["ok", "ok", "ok", "ok", "ok"]);
     // cells: parameters, injected parameters, import, the CLI strings, the override
     expect(JSON.parse(streamText(out[3], "stdout"))).toEqual([lost.invariant, lost.steps, split.invariant, split.steps, lazy.invariant, lazy.steps]);

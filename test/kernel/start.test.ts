@@ -45,9 +45,10 @@ describe("npm start", () => {
     writeNotebook(path.join(work, "params.ipynb"), edited);
     const r = await runNotebook({ settings: settings(), file: path.join(FIXTURES, "export", "plots.ipynb"), rootDir: ROOT });
     expect(r.ok).toBe(true);
-    writeNotebook(path.join(work, "signed.ipynb"), r.notebook);
+    const nb = r.notebook!;
+    writeNotebook(path.join(work, "signed.ipynb"), nb);
     // Signatures hash the content: the unsigned copy must differ, or signing one would trust both.
-    writeNotebook(path.join(work, "unsigned.ipynb"), { ...r.notebook, metadata: { ...r.notebook.metadata, copy: "unsigned" } });
+    writeNotebook(path.join(work, "unsigned.ipynb"), { ...nb, metadata: { ...nb.metadata, copy: "unsigned" } });
     signNotebooks(loadToolchain(ROOT), [path.join(work, "signed.ipynb")]);
 
     child = spawn(process.execPath, [path.join(ROOT, "dist", "kernel", "start.js"), "--workdir", path.relative(ROOT, work), "--source", "test/kernel/fixtures/cli", "--port", "0"],

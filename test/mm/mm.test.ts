@@ -6,10 +6,10 @@ import { makeKernel } from "../../lib/sim/kernel";
 import { simOps } from "../../lib/sim/index";
 import { PAGE_FREE } from "../../lib/sim/page_alloc";
 import {
-  mmOps, MmWorld, PAGE_SIZE, PPC64, X86, pfn_pte, pte_pfn, pte_present, pte_dirty, pte_write, pte_mkclean, pte_wrprotect,
-  pte_hidx, pte_set_hidx, _PAGE_HASHPTE, _PAGE_BUSY, _PAGE_HPTEFLAGS, PMD_LEVEL, check_lost_writes,
+  mmOps, MmWorld, PAGE_SIZE, pfn_pte, pte_pfn, pte_present, pte_dirty, pte_write, pte_mkclean, pte_wrprotect, PMD_LEVEL, check_lost_writes,
 } from "../../lib/mm/index";
-import { powerpcHashOps, powerpcHash } from "../../lib/powerpc/index";
+import { powerpcHashOps, powerpcHash, PPC64, pte_hidx, pte_set_hidx, _PAGE_HASHPTE, _PAGE_BUSY, _PAGE_HPTEFLAGS } from "../../lib/powerpc/index";
+import { X86 } from "../../lib/x86/index";
 import type { PK } from "../../lib/powerpc/index";
 
 const BASE = 0x10000000;
@@ -26,12 +26,12 @@ function runSerial(m: Machine): void {
 
 describe("PTE bit helpers", () => {
   it("ppc64 2007 layout: pfn at bit 17, hidx nibble at 12-15, HPTEFLAGS", () => {
-    const v = pfn_pte(5, PPC64.RW | PPC64.DIRTY);
+    const v = pfn_pte(5, PPC64.RW | PPC64.DIRTY, PPC64);
     expect(v).toBe((5 << 17) | 0x1 | 0x2 | 0x200 | 0x80);
-    expect(pte_pfn(v)).toBe(5);
-    expect(pte_present(v) && pte_write(v) && pte_dirty(v)).toBe(true);
-    expect(pte_dirty(pte_mkclean(v))).toBe(false);
-    expect(pte_write(pte_wrprotect(v))).toBe(false);
+    expect(pte_pfn(v, PPC64)).toBe(5);
+    expect(pte_present(v, PPC64) && pte_write(v, PPC64) && pte_dirty(v, PPC64)).toBe(true);
+    expect(pte_dirty(pte_mkclean(v, PPC64), PPC64)).toBe(false);
+    expect(pte_write(pte_wrprotect(v, PPC64), PPC64)).toBe(false);
     const h = pte_set_hidx(v | _PAGE_HASHPTE, 0xb);
     expect(pte_hidx(h)).toBe(0xb);
     expect(h & 0xf000).toBe(0xb000);
@@ -51,7 +51,7 @@ function world(frames = 32) {
   const k = makeKernel(ops) as unknown as PK;
   const m = new Machine({ cpus: 1 }, k);
   k.m = m;
-  const w = new MmWorld(m, { frames, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
+  const w = new MmWorld(m, { layout: PPC64, frames, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
   powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
   return { k, m, w };
 }

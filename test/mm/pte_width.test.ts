@@ -1,7 +1,9 @@
 // PTEs are 53-bit numbers: frame numbers above bit 31 survive every flag change.
 
 import { describe, it, expect } from "vitest";
-import { pfn_pte, pte_pfn, pte_bits, pte_set_hidx, pte_hidx, pte_mkclean, pte_wrprotect, pte_same_except, PPC64, X86, _PAGE_HASHPTE, _PAGE_DIRTY, _PAGE_RW } from "../../lib/mm/pgtable";
+import { pfn_pte, pte_pfn, pte_bits, pte_mkclean, pte_wrprotect, pte_same_except } from "../../lib/mm/pgtable";
+import { PPC64, pte_set_hidx, pte_hidx, _PAGE_HASHPTE, _PAGE_DIRTY, _PAGE_RW } from "../../lib/powerpc/pgtable_ppc64";
+import { X86 } from "../../lib/x86/pgtable_types";
 import { lazyMmuCost } from "../../lib/fixes/lazy-mmu-batch/workload";
 
 describe("PTE width", () => {
@@ -17,11 +19,11 @@ describe("PTE width", () => {
         expect(pte_pfn(pte_bits(v, 0, L.ACCESSED), L)).toBe(pfn);
       }
     }
-    const v = pte_bits(pte_set_hidx(pfn_pte(1_000_000, _PAGE_RW | _PAGE_DIRTY), 0xb), 0, _PAGE_HASHPTE);
+    const v = pte_bits(pte_set_hidx(pfn_pte(1_000_000, _PAGE_RW | _PAGE_DIRTY, PPC64), 0xb), 0, _PAGE_HASHPTE);
     expect(pte_hidx(v)).toBe(0xb);
-    expect(pte_pfn(v)).toBe(1_000_000);
-    expect(pte_same_except(pfn_pte(1_000_000, 0), pfn_pte(1_000_000 + 2 ** 15, 0), 0)).toBe(false);
-    expect(pte_same_except(pfn_pte(9, _PAGE_DIRTY), pfn_pte(9, 0), _PAGE_DIRTY)).toBe(true);
+    expect(pte_pfn(v, PPC64)).toBe(1_000_000);
+    expect(pte_same_except(pfn_pte(1_000_000, 0, PPC64), pfn_pte(1_000_000 + 2 ** 15, 0, PPC64), 0)).toBe(false);
+    expect(pte_same_except(pfn_pte(9, _PAGE_DIRTY, PPC64), pfn_pte(9, 0, PPC64), _PAGE_DIRTY)).toBe(true);
   });
 
   it("a munmap larger than 32-bit PTEs could hold runs in timed mode", () => {

@@ -4,7 +4,7 @@ import type { Gen } from "../../lib/sim/machine";
 import { defineScenario } from "../../lib/explore/scenario";
 import { explore } from "../../lib/explore/explore";
 import { mmOps, MmWorld, PAGE_SIZE, check_lost_writes } from "../../lib/mm/index";
-import { powerpcHashOps, powerpcHash, prefault, get_vsid, va_to_vpn } from "../../lib/powerpc/index";
+import { powerpcHashOps, powerpcHash, prefault, get_vsid, va_to_vpn, PPC64 } from "../../lib/powerpc/index";
 import type { PK } from "../../lib/powerpc/index";
 
 const ops = { ...simOps, ...mmOps, ...powerpcHashOps };
@@ -24,7 +24,7 @@ const zapVsStore = defineScenario({
   params: {},
   bounds: { preemptions: 2, maxSteps: 400 },
   setup(k, m) {
-    const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, { layout: PPC64, frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const mm = w.mm_alloc();
     const vma = w.mmap_anon(mm, BASE, 2);
@@ -65,7 +65,7 @@ const fileWriteback = defineScenario({
   params: {},
   bounds: { preemptions: 2, maxSteps: 400 },
   setup(k, m) {
-    const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, { layout: PPC64, frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const file = w.newFile("f", 1);
     const mm = w.mm_alloc();
@@ -117,7 +117,7 @@ const deferred = defineScenario({
   bounds: { preemptions: 2, maxSteps: 400 },
   setup(k, m) {
     batches.set(m, { id: m.newObj("ppc64_tlb_batch"), q: [] });
-    const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, { layout: PPC64, frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2 });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const mm = w.mm_alloc();
     const vma = w.mmap_anon(mm, BASE, 2);

@@ -5,7 +5,8 @@ import { makeKernel } from "../../lib/sim/kernel";
 import { simOps } from "../../lib/sim/index";
 import { defineScenario } from "../../lib/explore/scenario";
 import { explore } from "../../lib/explore/explore";
-import { mmOps, MmWorld, PAGE_SIZE, pte_hidx, _PAGE_HASHPTE, _PAGE_DIRTY, pte_present, check_lost_writes } from "../../lib/mm/index";
+import { mmOps, MmWorld, PAGE_SIZE, pte_present, check_lost_writes } from "../../lib/mm/index";
+import { PPC64, pte_hidx, _PAGE_HASHPTE, _PAGE_DIRTY } from "../../lib/powerpc/index";
 import type { Gen } from "../../lib/sim/machine";
 import {
   powerpcHashOps, powerpcHash, prefault, hpt_hash, make_va, get_vsid, vsid_scramble, hpte_encode_v, va_to_vpn, hash_of_vpn,
@@ -31,7 +32,7 @@ function machine(cpus = 2, tpc = 1, ptegs = 4, overrides = {}) {
   const k = makeKernel(ops, overrides) as unknown as PK;
   const m = new Machine({ cpus, threadsPerCore: tpc }, k);
   k.m = m;
-  const w = new MmWorld(m, { frames: 24, ptrsPerPte: 4, ptrsPerPmd: 2, ptrsPerPgd: 2 });
+  const w = new MmWorld(m, { layout: PPC64, frames: 24, ptrsPerPte: 4, ptrsPerPmd: 2, ptrsPerPgd: 2 });
   const hw = powerpcHash(w, { ptegs, tlbEntries: 4 });
   return { k, m, w, hw };
 }

@@ -3,13 +3,14 @@
 // ppc64_tlb_batch; flush_tlb_pending drains it from tlb_flush (tlb_finish_mmu), flush_tlb_page/mm/range,
 // set_pte_at and __switch_to: after zap_pte_range has dropped the PTE lock.
 
-import { Gen, READ, WRITE } from "../../sim/machine";
+import { Gen, WRITE } from "../../sim/machine";
 import { event } from "../../sim/event";
-import { checkTable } from "../../mm/memory";
+import { checkTable, pt_entry_announce } from "../../mm/pt_entry";
 import { mmWorld } from "../../mm/mm_types";
 import type { MmStruct, Ptep } from "../../mm/mm_types";
 import type { MmuGather } from "../../mm/mmu_gather";
-import { _PAGE_BUSY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, pte_bits } from "../../mm/pgtable";
+import { pte_bits } from "../../mm/pgtable";
+import { _PAGE_BUSY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT } from "../../powerpc/pgtable_ppc64";
 import type { PK } from "../../powerpc/kernel";
 import { Ppc64TlbBatch, thisBatch, batchId, drain, vpnOf } from "../../powerpc/tlb_batch";
 
@@ -74,15 +75,11 @@ export function* flush_tlb_page(k: PK2621, mm: MmStruct, addr: number): Gen {
 /** pte_update (v2.6.21, pgtable-ppc64.h): clear bits once _PAGE_BUSY is free; an old HPTE's flush is queued by hpte_update. */
 export function* pte_update(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
   const w = mm.w;
-  k.wait(ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
-  const c = k.m.cur;
-  c.obj2 = ptep.pt.frame.id;
-  c.kind2 = READ;
+  pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   if (!checkTable(k, ptep.pt, "pte_update")) return 0;
   const old = ptep.v;
   ptep.v = clr >= 0xffffffff ? 0 : pte_bits(old, clr, 0);
-  w.changed();
   if ((old & _PAGE_HASHPTE) !== 0) yield* k.hpte_update(mm, addr, ptep, old, huge);
   return old;
 }
@@ -97,7 +94,6 @@ export function* set_pte_at(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, p
   k.wait(ptep.id, WRITE, E_SET, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   ptep.v = pte_bits(pte, _PAGE_HPTEFLAGS, 0);
-  w.changed();
 }
 const E_SET = event("set_pte_at", "store PTE", { cost: "mem" });
 

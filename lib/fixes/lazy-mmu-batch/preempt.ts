@@ -15,7 +15,7 @@ import { mmOps, MmWorld, PAGE_SIZE } from "../../mm/index";
 import { apply_to_pte_range } from "./apply_to_page_range";
 import type { K } from "../../mm/kernel";
 import type { MmStruct, Ptep } from "../../mm/mm_types";
-import { powerpcHashOps, powerpcHash, prefault } from "../../powerpc/index";
+import { powerpcHashOps, powerpcHash, prefault, PPC64 } from "../../powerpc/index";
 import * as later from "./later";
 
 const KBASE = 0x20000000;
@@ -47,7 +47,7 @@ export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel:
   params: { kernel: true, pages: 2 },
   bounds: { preemptions: 2, maxSteps: 600 },
   setup(k, m, p) {
-    const w = new MmWorld(m, { frames: 12, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, { layout: PPC64, frames: 12, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const mm = w.mm_alloc(p.kernel ? "init_mm" : "mm");
     w.mmap_anon(mm, KBASE, p.pages);

@@ -13,7 +13,7 @@ import { simOps } from "../../sim/index";
 import type { Gen } from "../../sim/machine";
 import { mmOps, MmWorld, PAGE_SIZE } from "../../mm/index";
 import * as generic from "../../mm/memory";
-import { powerpcHashOps, powerpcHash, prefault } from "../../powerpc/index";
+import { powerpcHashOps, powerpcHash, prefault, PPC64 } from "../../powerpc/index";
 import * as era from "./era";
 import * as before from "./before";
 import * as later from "./later";
@@ -81,7 +81,7 @@ export const lazyMmuBatch = defineScenario<typeof lazyMmuOps, LazyMmuParams>({
   setup(k, m, p) {
     if (!Number.isInteger(p.pages) || p.pages < 1 || p.pages > 64) throw new Error(`pages must be 1..64 in a search, got ${p.pages}`);
     if (!Number.isInteger(p.cpus) || p.cpus < 2) throw new Error(`cpus must be at least 2 (an unmapper and a user), got ${p.cpus}`);
-    const w = new MmWorld(m, { frames: 8 + 2 * p.pages * p.cpus, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, { layout: PPC64, frames: 8 + 2 * p.pages * p.cpus, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
     powerpcHash(w, { ptegs: p.ptegs, tlbEntries: 2, batchNr: p.batchNr });
     const mm = w.mm_alloc();
     const vma = w.mmap_anon(mm, BASE, p.pages);

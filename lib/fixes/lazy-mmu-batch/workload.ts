@@ -5,7 +5,7 @@
 import { defineScenario } from "../../explore/scenario";
 import type { Gen } from "../../sim/machine";
 import { MmWorld, PAGE_SIZE } from "../../mm/index";
-import { powerpcHash, prefault } from "../../powerpc/index";
+import { powerpcHash, prefault, PPC64 } from "../../powerpc/index";
 import type { PK } from "../../powerpc/kernel";
 import type { MmStruct, Vma } from "../../mm/mm_types";
 import { lazyMmuOps, lazyMmuBefore, BASE } from "./scenario";
@@ -40,7 +40,7 @@ export const lazyMmuWorkload = defineScenario<typeof lazyMmuOps, LazyMmuWorkload
     if (!Number.isInteger(p.cpus) || p.cpus < 1 || p.cpus > 8) throw new Error(`cpus must be 1..8, got ${p.cpus}`);
     if (p.op !== "munmap" && p.op !== "aging") throw new Error(`op must be "munmap" or "aging", got ${String(p.op)}`);
     const ptePages = Math.ceil(p.pages / 512);
-    const w = new MmWorld(m, { frames: p.pages + ptePages + 16, ptrsPerPte: 512, ptrsPerPmd: 512, ptrsPerPgd: 512, gatherMax: FREE_PTE_NR });
+    const w = new MmWorld(m, { layout: PPC64, frames: p.pages + ptePages + 16, ptrsPerPte: 512, ptrsPerPmd: 512, ptrsPerPgd: 512, gatherMax: FREE_PTE_NR });
     let ptegs = 2;
     while (ptegs * 2 < p.pages) ptegs *= 2; // the kernel sizes the HPT for about 2 pages per PTEG
     powerpcHash(w, { ptegs, tlbEntries: 64, batchNr: p.batchNr });

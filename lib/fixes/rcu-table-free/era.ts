@@ -8,6 +8,7 @@
 // without PAGE_OFFSET, which does not fit a double exactly), so it is page-aligned and its low bits are free
 // for pgtable_free_tlb to pack the table's index size into.
 
+import { PPC64 } from "../../powerpc/pgtable_ppc64";
 import { Gen, READ, WRITE } from "../../sim/machine";
 import { event } from "../../sim/event";
 import type { PageFrame } from "../../sim/page_alloc";
@@ -89,7 +90,6 @@ export function* pgtable_free(k: RK, table: number, index_size: number): Gen {
   k.count("tables freed");
   yield* k.free_page(w.pa, t.frame);
   if (w.tables[t.frame.pfn] === t) w.tables[t.frame.pfn] = null;
-  w.changed();
 }
 
 /** __pte_free_tlb (powerpc pgalloc.h, v3.0): tlb_flush_pgtable (BookE only), pgtable_page_dtor, then the page. */
@@ -142,7 +142,6 @@ function* clearEntry(k: RK, t: PtPage, addr: number, ev: typeof E_PMD_CLEAR): Ge
   if (!checkTable(k, t, ev.fn)) return null;
   const child = t.w.child(t.ent[i]);
   t.ent[i] = 0;
-  t.w.changed();
   return child;
 }
 
@@ -235,7 +234,7 @@ export function* hash_page(k: RK, ea: number, write: boolean): Gen<number> {
   const ptep = yield* k.find_linux_pte_or_hugepte(mm.pgd, ea);
   if (ptep !== null) {
     const pte = yield* lockless_read_entry(k, ptep.pt, ptep.i, E_PTE, "hash_page");
-    if (pte !== undefined && pte_present(pte)) rc = yield* k.__hash_page_4K(mm, ea, write, get_vsid(mm.contextId, ea), ptep);
+    if (pte !== undefined && pte_present(pte, PPC64)) rc = yield* k.__hash_page_4K(mm, ea, write, get_vsid(mm.contextId, ea), ptep);
   }
   yield* k.local_irq_restore(flags);
   return rc;

@@ -18,6 +18,7 @@
 //    mm_users < 2 shortcut is gone.
 // The batch page allocation may fail (`allocFail`, explored both ways); `batchMax` is the batch capacity.
 
+import { PPC64 } from "../../powerpc/pgtable_ppc64";
 import { defineScenario } from "../../explore/scenario";
 import type { ScenarioInstance } from "../../explore/scenario";
 import { simOps } from "../../sim/index";
@@ -116,7 +117,7 @@ function checkParams(p: RcuTableFreeParams): void {
 function build(k: RK, m: Machine, p: RcuTableFreeParams): ScenarioInstance {
   checkParams(p);
   m.ext.rcuTableBatchMax = p.batchMax;
-  const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, allocMayFail: p.allocFail });
+  const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, allocMayFail: p.allocFail, layout: PPC64 });
   powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
   const mm = w.mm_alloc("mm");
   const vma = w.mmap_anon(mm, RCU_BASE, 1);

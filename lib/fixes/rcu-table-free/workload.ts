@@ -4,6 +4,7 @@
 // IRQ-off time is sampled). The batch page allocation fails with probability `failRate` (seeded), which sends
 // tables down the IPI fallback. Same modelled functions and variants as rcu-table-free.
 
+import { PPC64 } from "../../powerpc/pgtable_ppc64";
 import { defineScenario } from "../../explore/scenario";
 import type { Gen, Machine } from "../../sim/machine";
 import type { PageFrame } from "../../sim/page_alloc";
@@ -49,7 +50,7 @@ export const rcuTableFreeWorkload = defineScenario<typeof rcuTableFreeOps, RcuTa
     if (!(p.failRate >= 0 && p.failRate <= 1)) throw new Error(`failRate must be in [0, 1], got ${p.failRate}`);
     m.ext.rcuTableBatchMax = p.batchMax;
     const pmds = Math.ceil(p.tables / PTRS) + 1;
-    const w = new MmWorld(m, { frames: 2 * p.tables + pmds + 64 + Math.ceil(p.tables / 8), ptrsPerPte: PTRS, ptrsPerPmd: PTRS, ptrsPerPgd: 512, allocMayFail: p.failRate > 0 });
+    const w = new MmWorld(m, { frames: 2 * p.tables + pmds + 64 + Math.ceil(p.tables / 8), ptrsPerPte: PTRS, ptrsPerPmd: PTRS, ptrsPerPgd: 512, allocMayFail: p.failRate > 0, layout: PPC64 });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const mm = w.mm_alloc("mm");
     const span = PTRS * PAGE_SIZE;

@@ -38,16 +38,9 @@ import { defineScenario } from "../../explore/scenario";
 import { simOps } from "../../sim/index";
 import type { Gen, Machine } from "../../sim/machine";
 import type { ScenarioInstance } from "../../explore/scenario";
-import {
-  mmOps,
-  MmWorld,
-  PAGE_SIZE,
-  X86,
-  PPC64,
-  populate,
-  check_lost_writes,
-  mmWorld,
-} from "../../mm/index";
+import { mmOps, MmWorld, PAGE_SIZE, populate, check_lost_writes, mmWorld } from "../../mm/index";
+import { PPC64 } from "../../powerpc/pgtable_ppc64";
+import { X86 } from "../../x86/pgtable_types";
 import { TLB_W, TLB_C, X86Hw } from "../../hw/index";
 import type { K } from "../../mm/index";
 import type { MmStruct, Vma, AddressSpace } from "../../mm/mm_types";

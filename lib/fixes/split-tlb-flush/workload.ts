@@ -6,7 +6,9 @@
 
 import { defineScenario } from "../../explore/scenario";
 import type { Gen } from "../../sim/machine";
-import { MmWorld, PAGE_SIZE, X86, PPC64, populate } from "../../mm/index";
+import { MmWorld, PAGE_SIZE, populate } from "../../mm/index";
+import { PPC64 } from "../../powerpc/pgtable_ppc64";
+import { X86 } from "../../x86/pgtable_types";
 import type { K, MmStruct, Vma } from "../../mm/index";
 import { x86Mmu } from "../../x86/index";
 import { powerpcHash, prefault } from "../../powerpc/index";

@@ -1,0 +1,145 @@
+// Interrupts and IPIs: each CPU's queues of work for its interrupt context (IPI functions, RCU-sched callbacks
+// whose grace period ended), and taking and leaving an interrupt. The interrupt context may start only where the
+// task has IRQs enabled (or is idle); while it runs, the task cannot.
+
+import { EV } from "./event";
+import { RtContext, WRITE } from "./context";
+import type { Gen } from "./context";
+import type { KernelBase } from "./kernel";
+import type { Machine } from "./machine";
+
+/** Work for an interrupt context: an IPI function or an RCU callback. */
+export interface IrqWork {
+  readonly name: string;
+  readonly fn: (k: KernelBase, arg: unknown) => Gen<unknown>;
+  readonly arg: unknown;
+  /** Call-single data of a synchronous IPI: counts handlers still to run. */
+  readonly csd: Csd | null;
+  /** The sender waits for it (wait=1): a CPU with IRQs on takes it before its task's next step. */
+  readonly sync?: boolean;
+  /** Earliest virtual time the work may start (timed mode). */
+  readyAt: number;
+  /** Step that made the work runnable (queued the IPI, ended the grace period); set by the machine. */
+  readyStep?: number;
+}
+
+/** Completion counter shared by the sender of an IPI and its handlers. */
+export interface Csd {
+  readonly id: number;
+  pending: number;
+}
+
+const HARDIRQ_OFFSET = 1 << 16;
+
+export class Interrupts {
+  /** Per CPU: the object of its IPI queue and of its ready RCU callbacks (what taking an interrupt writes). */
+  readonly ipiqObj: number[] = [];
+  readonly rcuqObj: number[] = [];
+  private readonly ipiq: IrqWork[][] = [];
+  private readonly rcuReady: IrqWork[][] = [];
+  /** Virtual time from sending an IPI to its handler starting (timed mode). */
+  ipiLatency = 0;
+
+  constructor(private readonly m: Machine) {}
+
+  addCpu(cpu: number): void {
+    this.ipiqObj.push(this.m.newObj(`cpu${cpu}.ipi-queue`));
+    this.rcuqObj.push(this.m.newObj(`cpu${cpu}.rcu-callbacks`));
+    this.ipiq.push([]);
+    this.rcuReady.push([]);
+  }
+
+  /** Whether `cpu` has interrupt work waiting. */
+  hasWork(cpu: number): boolean {
+    return this.ipiq[cpu].length > 0 || this.rcuReady[cpu].length > 0;
+  }
+
+  queueIpi(cpu: number, work: IrqWork): void {
+    work.readyStep = this.m.steps - 1;
+    this.ipiq[cpu].push(work);
+  }
+
+  /** An RCU callback whose grace period just ended runs next in `cpu`'s interrupt context. */
+  queueRcu(cpu: number, work: IrqWork): void {
+    work.readyStep = this.m.steps - 1;
+    this.rcuReady[cpu].push(work);
+  }
+
+  /**
+   * A synchronous IPI has reached `cpu` (timed mode: its latency has passed). Delivery is prompt: target steps
+   * between the send and the handler commute with the send while the sender waits, so no state is lost.
+   */
+  syncIpiArrived(cpu: number): boolean {
+    const q = this.ipiq[cpu];
+    for (let i = 0; i < q.length; i++) if (q[i].sync === true && (!this.m.timed || this.m.clock[cpu] >= q[i].readyAt)) return true;
+    return false;
+  }
+
+  pendingIpis(cpu: number): number {
+    return this.ipiq[cpu].length;
+  }
+
+  readyAt(cpu: number): number {
+    const q = this.ipiq[cpu];
+    if (q.length > 0) return q[0].readyAt;
+    const r = this.rcuReady[cpu];
+    return r.length > 0 ? r[0].readyAt : Infinity;
+  }
+
+  readyStep(cpu: number): number {
+    const q = this.ipiq[cpu];
+    const w = q.length > 0 ? q[0] : this.rcuReady[cpu][0];
+    return w?.readyStep ?? -1;
+  }
+
+  /** Name of the work the interrupt context of `cpu` takes next. */
+  peekName(cpu: number): string {
+    const q = this.ipiq[cpu];
+    if (q.length > 0) return q[0].name;
+    const r = this.rcuReady[cpu];
+    return r.length > 0 ? r[0].name : `irq${cpu}`;
+  }
+
+  /** An idle interrupt context announces taking the next interrupt: it writes both queues. */
+  idle(irq: RtContext): void {
+    irq.gen = null;
+    irq.work = null;
+    irq.name = `irq${irq.cpu}`;
+    irq.ev = EV.irqEntry;
+    irq.guard = null;
+    irq.pull = null;
+    irq.aObj = this.ipiqObj[irq.cpu];
+    irq.aKind = WRITE;
+    irq.aObj2 = this.rcuqObj[irq.cpu];
+    irq.aKind2 = WRITE;
+    // Taking an interrupt may run an RCU callback, whose readiness depends on every CPU's quiescent state.
+    irq.aExtra = this.m.rcuMode ? this.m.cpuStateReads : null;
+  }
+
+  /** Take the next interrupt: IPIs first, then ready RCU callbacks. */
+  enter(irq: RtContext): void {
+    const cpu = irq.cpu;
+    const work = this.ipiq[cpu].length > 0 ? this.ipiq[cpu].shift()! : this.rcuReady[cpu].shift()!;
+    irq.work = work;
+    irq.name = work.name;
+    irq.irqsOff = true;
+    irq.preempt = HARDIRQ_OFFSET;
+    irq.locks = 0;
+    irq.gen = work.fn(this.m.k, work.arg);
+  }
+
+  /** The handler returned: balance checks, the IPI's completion, back to idle. */
+  finish(irq: RtContext): void {
+    const m = this.m;
+    const work = irq.work!;
+    if (irq.locks !== 0) m.violate("lock-held-at-irq-exit", `${irq.name} left interrupt context holding ${irq.locks} spinlock(s)`);
+    else if (!irq.irqsOff || irq.preempt !== HARDIRQ_OFFSET) {
+      m.violate("irq-state-at-irq-exit", `${irq.name} left interrupt context with unbalanced IRQ/preempt state`);
+    }
+    if (work.csd !== null) {
+      work.csd.pending--;
+      m.noteAccess(work.csd.id, WRITE);
+    }
+    this.idle(irq);
+  }
+}
