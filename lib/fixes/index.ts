@@ -1,5 +1,15 @@
 // The historical fixes, one folder each (lib/fixes/<fix-id>/): the scenarios, the versions of the functions
-// each fix swaps, its timed workloads and its exercises. Importing this module registers their scenarios.
+// each fix swaps, its timed workloads and its exercises. Each folder's `scenarios` lists its scenarios; this
+// module adds them all to the default registry (so ids such as "lazy-mmu-batch" resolve once it is imported).
 
-export * as lazyMmuBatch from "./lazy-mmu-batch/index";
-export * as splitTlbFlush from "./split-tlb-flush/index";
+import { defaultRegistry } from "../explore/registry";
+import type { AnyScenario } from "../explore/scenario";
+import * as lazyMmuBatch from "./lazy-mmu-batch/index";
+import * as splitTlbFlush from "./split-tlb-flush/index";
+
+export { lazyMmuBatch, splitTlbFlush };
+
+/** Every fix's scenarios, in fix order. */
+export const scenarios: readonly AnyScenario[] = [...lazyMmuBatch.scenarios, ...splitTlbFlush.scenarios];
+
+defaultRegistry.add(...scenarios);
