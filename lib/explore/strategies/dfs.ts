@@ -101,15 +101,15 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
   // Happens-before: a vector clock per step; per object the last write and the reads since.
   const clk = o.reduce ? new Int32Array(cap * P) : new Int32Array(0);
   let objCap = Math.max(64, probe.objectCount * 2);
-  let lastW = new Int32Array(objCap);
-  let lastR = new Int32Array(objCap);
-  let recStep = new Int32Array(1024);
-  let recPrev = new Int32Array(1024);
+  let lastW: Int32Array = new Int32Array(objCap);
+  let lastR: Int32Array = new Int32Array(objCap);
+  let recStep: Int32Array = new Int32Array(1024);
+  let recPrev: Int32Array = new Int32Array(1024);
   let nrec = 0;
   // Accesses of each step, flat: step i's pairs are accObj/accKind[accStart[i] .. accStart[i+1]).
   const accStart = new Int32Array(cap + 1);
-  let accObj = new Int32Array(4096);
-  let accKind = new Int32Array(4096);
+  let accObj: Int32Array = new Int32Array(4096);
+  let accKind: Int32Array = new Int32Array(4096);
   let nacc = 0;
   const lastStepOf = new Int32Array(P);
   const lastCpuStep = new Int32Array(P);
