@@ -10,6 +10,7 @@ import type { Strategy } from "./strategy";
 export interface ExecOutcome {
   violation: ViolationInfo | null;
   steps: number;
+  /** Preemptions after the strategy's replayed prefix (all of them, for a strategy that replays none). */
   preemptions: number;
   /** The strategy abandoned the execution (pick returned -1) before it ended. */
   abandoned: boolean;
@@ -68,13 +69,21 @@ export function runExecution(session: Session, s: Strategy, opts: ExecOptions): 
       }
     : (n) => s.choose(n);
   if (opts.trace) m.trace = [];
-  if (s.beginExecution !== undefined) s.beginExecution(m);
-  const afterStep = s.afterStep !== undefined ? s.afterStep.bind(s) : null;
+  const prefix = (s.beginExecution !== undefined ? s.beginExecution(m) : 0) || 0;
+  const hasAfterStep = s.afterStep !== undefined;
   let last = -1;
   let preemptions = 0;
   let abandoned = false;
   const stopAfter = opts.stopAfter ?? Infinity;
   const maxSteps = opts.maxSteps;
+  // A prefix the strategy has run before: its states were judged then, and its decisions are valid.
+  while (m.steps < prefix && !m.violation && m.steps < stopAfter) {
+    const p = s.pick(m, -1, last);
+    if (record) tokens.push(p * 2);
+    m.step(p);
+    if (hasAfterStep) s.afterStep!(m, p);
+    last = p;
+  }
   for (;;) {
     if (m.violation || m.steps >= stopAfter) break;
     const en = m.enabledMask();
@@ -94,24 +103,34 @@ export function runExecution(session: Session, s: Strategy, opts: ExecOptions): 
     if (last >= 0 && p !== last && (en & (1 << last)) !== 0) preemptions++;
     if (record) tokens.push(p * 2);
     m.step(p);
-    if (afterStep !== null) afterStep(m, p);
+    if (hasAfterStep) s.afterStep!(m, p);
     last = p;
   }
   if (s.endExecution !== undefined) s.endExecution(m, { violation: m.violation, steps: m.steps, abandoned });
   const observation = opts.observe !== false && !abandoned && !m.violation && session.instance.observe ? session.instance.observe() : null;
-  let decisions: Decision[] | null = null;
-  return {
-    violation: m.violation,
-    steps: m.steps,
-    preemptions,
-    abandoned,
-    get decisions(): Decision[] {
-      return (decisions ??= tokens.map((t) => ({ choice: (t & 1) === 1, value: t >> 1 })));
-    },
-    trace: m.trace,
-    observation,
-    machine: m,
-  };
+  return new Outcome(m, preemptions, abandoned, tokens, observation);
+}
+
+/** An execution's outcome; its decisions are decoded on first use (most executions never need them). */
+class Outcome implements ExecOutcome {
+  readonly violation: ViolationInfo | null;
+  readonly steps: number;
+  readonly trace: TraceStep[] | null;
+  private decoded: Decision[] | null = null;
+  constructor(
+    readonly machine: Machine,
+    readonly preemptions: number,
+    readonly abandoned: boolean,
+    private readonly tokens: readonly number[],
+    readonly observation: string | null,
+  ) {
+    this.violation = machine.violation;
+    this.steps = machine.steps;
+    this.trace = machine.trace;
+  }
+  get decisions(): Decision[] {
+    return (this.decoded ??= this.tokens.map((t) => ({ choice: (t & 1) === 1, value: t >> 1 })));
+  }
 }
 
 /** Lowest set bit's index. */

@@ -17,11 +17,16 @@ export interface ExecEnd {
 }
 
 export interface Strategy {
-  /** A fresh machine is ready; the execution starts. */
-  beginExecution?(m: Machine): void;
   /**
-   * The context to run among `enabled` (a bit mask, never 0); `last` ran the previous step (-1 at start).
-   * Return -1 to abandon the execution here (DFS: every runnable context asleep, or over the preemption bound).
+   * A fresh machine is ready; the execution starts. May return how many first steps replay decisions the
+   * strategy took in an earlier execution (DFS's prefix): the loop asks pick for those with `enabled` = -1
+   * (not computed: the step is known to be runnable) and judges nothing before the prefix ends.
+   */
+  beginExecution?(m: Machine): number | void;
+  /**
+   * The context to run among `enabled` (a bit mask, never 0; -1 inside a replayed prefix); `last` ran the
+   * previous step (-1 at start). Return -1 to abandon the execution here (DFS: every runnable context asleep,
+   * or over the preemption bound).
    */
   pick(m: Machine, enabled: number, last: number): number;
   /** The value of a choose(n) point, in [0, n). */

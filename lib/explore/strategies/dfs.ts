@@ -346,7 +346,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
 
   return {
     state,
-    beginExecution(fresh: Machine): void {
+    beginExecution(fresh: Machine): number {
       m = fresh;
       if (o.reduce) {
         if (m.objectCount > objCap) growObj(m.objectCount);
@@ -360,6 +360,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       }
       tp = 0;
       leaf = "end";
+      return branchStep + 1;
     },
 
     pick(_m: Machine, enabled: number): number {
@@ -441,6 +442,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         }
         if (o.onProgress && state.executions % 256 === 0) o.onProgress(state.executions);
       } else if (leaf === "blocked") state.sleepBlocked++;
+      m = probe; // let the finished machine die young (a scavenge copies every live one)
       // A found violation that stops the search leaves the stack as it is.
       if (o.stopOnViolation && state.violation) return;
       if (!backtrack()) state.exhausted = true;
