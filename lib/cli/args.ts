@@ -43,7 +43,8 @@ export function parseArgs(argv: string[], valued: readonly string[], booleans: r
 export function paramsFlag(p: Parsed): Record<string, unknown> | undefined {
   const items = p.lists.get("param");
   if (!items) return undefined;
-  const out: Record<string, unknown> = {};
+  // No prototype: a `--param __proto__=…` is an own key the scenario's schema then refuses, not a lost write.
+  const out: Record<string, unknown> = Object.create(null);
   for (const item of items) {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new UsageError(`--param takes name=value, got "${item}"`);
@@ -54,7 +55,9 @@ export function paramsFlag(p: Parsed): Record<string, unknown> | undefined {
     } catch {
       v = raw;
     }
-    out[item.slice(0, eq)] = v;
+    const name = item.slice(0, eq);
+    if (Object.prototype.hasOwnProperty.call(out, name)) throw new UsageError(`--param ${name} given twice`);
+    out[name] = v;
   }
   return out;
 }

@@ -4,12 +4,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as os from "os";
-import { Session, scenarios, ScenarioDef } from "../explore/scenario";
+import { Session, AnyScenario } from "../explore/scenario";
+import { scenarios, getScenario } from "../explore/registry";
 import { explore } from "../explore/explore";
-import { dfs } from "../explore/dfs";
+import { dfs, RandomPicker, STRATEGY_NAMES } from "../explore/strategies/index";
 import { runExecution } from "../explore/exec";
-import { RandomPicker } from "../explore/random";
 import { runTimed } from "../explore/timed";
+import "../examples/index"; // the scenarios measured: the default registry's
+import "../fixes/index";
 
 export interface BenchResult {
   executionsPerSecond: Record<string, number>;
@@ -19,6 +21,8 @@ export interface BenchResult {
   reductionFactor: Record<string, number>;
   reductionDetail: Record<string, { dpor: number; plain: number }>;
   timeToFirstCounterexampleMs: Record<string, number>;
+  /** Per strategy of the registry: scenario/variant → ms to the first minimised counterexample (absent: none found). */
+  timeToFirstCounterexampleByStrategyMs: Record<string, Record<string, number>>;
   timedStepsPerSecond: number;
   machine: { cpus: number; model: string; node: string };
   date: string;
@@ -37,8 +41,8 @@ function measure(fn: () => number, ms: number): { perSec: number; units: number 
 }
 
 /** Scenario/variant pairs registered for users (test scenarios excluded). */
-function pairs(): [ScenarioDef<any, any>, string][] {
-  const out: [ScenarioDef<any, any>, string][] = [];
+function pairs(): [AnyScenario, string][] {
+  const out: [AnyScenario, string][] = [];
   for (const s of scenarios()) if (!s.id.startsWith("test-")) for (const v of Object.keys(s.variants)) out.push([s, v]);
   return out;
 }
@@ -54,6 +58,7 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     reductionFactor: {},
     reductionDetail: {},
     timeToFirstCounterexampleMs: {},
+    timeToFirstCounterexampleByStrategyMs: {},
     timedStepsPerSecond: 0,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version },
     date: new Date().toISOString(),
@@ -84,7 +89,7 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     ["lazy-mmu-batch", "before", { store: false }],
   ];
   for (const [id, v, params] of opts.quick ? fixed.slice(0, 1) : fixed) {
-    const s = scenarios().find((x) => x.id === id)!;
+    const s = getScenario(id);
     const sess = new Session(s, { variant: v, params });
     const run = (reduce: boolean) => dfs(sess, { reduce, preemptionBound: Infinity, maxSteps: 1000, maxExecutions: 5_000_000, deadline: performance.now() + 120_000, stopOnViolation: false });
     const red = run(true);
@@ -96,11 +101,16 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
       log(`  ${key.padEnd(36)} ${full.executions} / ${red.executions} = ${res.reductionFactor[key]}×`);
     } else log(`  ${key}: not exhaustive within the budget`);
   }
-  log("\ntime to first minimised counterexample (dfs, default bounds):");
-  for (const [s, v] of pairs()) {
-    const r = explore(s, { variant: v, timeLimitMs: 20_000 });
-    if (r.violation) {
-      res.timeToFirstCounterexampleMs[`${s.id}/${v}`] = r.elapsedMs;
+  for (const strategy of STRATEGY_NAMES) {
+    log(`\ntime to first minimised counterexample (${strategy}, default bounds):`);
+    const times: Record<string, number> = (res.timeToFirstCounterexampleByStrategyMs[strategy] = {});
+    // The sampling strategies only where DFS found one (elsewhere they would spend their whole budget).
+    const which = strategy === STRATEGY_NAMES[0] ? pairs() : pairs().filter(([s, v]) => `${s.id}/${v}` in res.timeToFirstCounterexampleMs);
+    for (const [s, v] of which) {
+      const r = explore(s, { variant: v, strategy, timeLimitMs: 20_000 });
+      if (!r.violation) continue;
+      times[`${s.id}/${v}`] = r.elapsedMs;
+      if (strategy === STRATEGY_NAMES[0]) res.timeToFirstCounterexampleMs[`${s.id}/${v}`] = r.elapsedMs;
       log(`  ${`${s.id}/${v}`.padEnd(36)} ${r.elapsedMs} ms  (${r.violation.invariant}, ${r.violation.preemptions} preemption(s), ${r.violation.steps} steps)`);
     }
   }

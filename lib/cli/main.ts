@@ -1,26 +1,34 @@
 // The flushlab command line: list scenarios, explore one, replay a schedule string, run the benchmarks.
 // Exit codes: 0 clean and exhausted, 1 violation found, 2 bad input, 3 budget ran out without a verdict.
 
-import { explore, replay, ExploreResult, ExploreOptions } from "../explore/explore";
-import { scenarios, getScenario } from "../explore/scenario";
+import { explore, replay, ExploreResult } from "../explore/explore";
+import { scenarios, getScenario } from "../explore/registry";
+import { STRATEGIES, STRATEGY_NAMES, isStrategyName } from "../explore/strategies/index";
+import type { ExploreOptions } from "../explore/explore";
 import { ScheduleError } from "../explore/schedule";
 import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
 import { parseArgs, intFlag, strFlag, paramsFlag, UsageError } from "./args";
 import { runBench } from "./bench";
 import { runTimed } from "../explore/timed";
-import "../examples/index";
-import "../fixes/index";
+import type { AnyScenario } from "../explore/scenario";
+import type { ParamSchema } from "../explore/params";
+import "../examples/index"; // adds the example scenarios to the default registry
+import "../fixes/index"; // adds every fix's scenarios to the default registry
 
 const USAGE = `usage:
   flushlab list [--json]
-  flushlab explore <scenario> [--variant V] [--param name=value]... [--strategy dfs|pct|random]
+  flushlab explore <scenario> [--variant V] [--param name=value]... [--strategy ${STRATEGY_NAMES.join("|")}]
                    [--preemptions N|inf] [--depth D] [--max-executions N] [--time-limit S] [--seed S]
                    [--no-reduce] [--json]
   flushlab replay <scenario> [--variant V] [--param name=value]... --schedule S [--json]
   flushlab timed <scenario> [--variant V] [--param name=value]... [--json]
   flushlab bench [--json] [--quick]
-  flushlab classroom release|collect|autograde|override|return …   (flushlab classroom help)`;
+  flushlab classroom release|collect|autograde|override|return …   (flushlab classroom help)
+strategies:
+${STRATEGY_NAMES.map((n) => `  ${n.padEnd(8)} ${STRATEGIES[n].summary}`).join("\n")}
+
+\`flushlab list\` shows each scenario's parameters, their types and ranges.`;
 
 type Out = (s: string) => void;
 
@@ -91,6 +99,16 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): vo
   out(`replay:   flushlab replay ${r.scenario} --variant ${r.variant}${paramArgs(params)} --schedule ${v.schedule}`);
 }
 
+/** A scenario's declared parameters, for `list`. */
+function paramsOf(s: AnyScenario): Record<string, { type: string; default: unknown; min?: number; max?: number; values?: readonly string[]; doc?: string; describe: string }> {
+  const out: Record<string, { type: string; default: unknown; min?: number; max?: number; values?: readonly string[]; doc?: string; describe: string }> = {};
+  const schema: ParamSchema = s.params ?? {};
+  for (const [name, spec] of Object.entries(schema)) {
+    out[name] = { type: spec.type, default: spec.default, min: spec.min, max: spec.max, values: spec.values, doc: spec.doc, describe: spec.describe() };
+  }
+  return out;
+}
+
 function progressBar(err: Out, enabled: boolean): ExploreOptions["onProgress"] {
   if (!enabled) return undefined;
   return (p) => err(`\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s${p.found ? ", violation found: minimising" : ""}   `);
@@ -109,23 +127,29 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       if (p.positional.length) throw new UsageError(`list takes no arguments`);
       const rows = scenarios()
         .filter((s) => !s.id.startsWith("test-"))
-        .map((s) => ({ id: s.id, fix: s.fix ?? null, title: s.title, variants: Object.keys(s.variants), bounds: s.bounds ?? {} }));
+        .map((s) => ({ id: s.id, fix: s.fix ?? null, title: s.title, variants: Object.keys(s.variants), bounds: s.bounds ?? {}, params: paramsOf(s) }));
       if (p.flags.has("json")) out(JSON.stringify(rows, null, 2));
-      else for (const r of rows) out(`${r.id.padEnd(28)} ${(r.fix ?? "-").padEnd(18)} ${r.variants.join(", ").padEnd(28)} ${r.title}`);
+      else {
+        for (const r of rows) {
+          out(`${r.id.padEnd(28)} ${(r.fix ?? "-").padEnd(18)} ${r.variants.join(", ").padEnd(28)} ${r.title}`);
+          const ps = Object.entries(r.params).map(([n, d]) => `${n}: ${d.describe}`);
+          if (ps.length) out(`${"".padEnd(28)} params: ${ps.join("; ")}`);
+        }
+      }
       return 0;
     }
     if (cmd === "explore") {
       const p = parseArgs(rest, ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"], ["json", "no-reduce"], ["param"]);
       const params = paramsFlag(p);
       if (p.positional.length !== 1) throw new UsageError("explore needs exactly one scenario id");
-      const strategy = strFlag(p, "strategy") ?? "dfs";
-      if (!["dfs", "pct", "random"].includes(strategy)) throw new UsageError(`--strategy must be dfs, pct or random, got "${strategy}"`);
+      const strategy = strFlag(p, "strategy") ?? STRATEGY_NAMES[0];
+      if (!isStrategyName(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}, got "${strategy}"`);
       const tl = intFlag(p, "time-limit", 1);
       const json = p.flags.has("json");
       const r = explore(p.positional[0], {
         variant: strFlag(p, "variant"),
         params,
-        strategy: strategy as ExploreOptions["strategy"],
+        strategy,
         preemptions: intFlag(p, "preemptions", 0, true),
         depth: intFlag(p, "depth", 1),
         maxExecutions: intFlag(p, "max-executions", 1),

@@ -3,6 +3,7 @@
 // Not a kernel fix: the teaching scenario for the explorer itself (notebook 00).
 
 import { defineScenario } from "../explore/scenario";
+import { int } from "../explore/params";
 import { simOps } from "../sim/index";
 import type { Gen } from "../sim/machine";
 import type { KernelBase } from "../sim/kernel";
@@ -45,14 +46,19 @@ function* increments(k: KernelBase & { counter_inc: (x: Counter, l: Spinlock) =>
   for (let i = 0; i < n; i++) yield* k.counter_inc(x, lock);
 }
 
+export const lostUpdateParams = {
+  cpus: int(1, 15, 2, "CPUs, each running one incrementing thread"),
+  iterations: int(1, 10_000_000, 1, "increments per thread"),
+};
+
 export const lostUpdate = defineScenario({
   id: "lost-update",
   title: "Lost update on a shared counter",
   description: "Two CPUs each increment a counter once; the final check says an increment was lost.",
   ops: lostUpdateOps,
   variants: { racy: {}, spinlock: { counter_inc: counter_inc_locked } },
-  machine: (p: { cpus: number; iterations: number }) => ({ cpus: p.cpus }),
-  params: { cpus: 2, iterations: 1 },
+  machine: (p) => ({ cpus: p.cpus }),
+  params: lostUpdateParams,
   bounds: { preemptions: 2, depth: 2, maxSteps: 200 },
   setup(k, m, p) {
     const x: Counter = { id: m.newObj("counter"), v: 0 };

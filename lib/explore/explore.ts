@@ -5,26 +5,24 @@
 import type { Violation, TraceStep } from "../sim/trace";
 import type { Machine, ViolationInfo } from "../sim/machine";
 import { ModelError } from "../sim/machine";
-import { ScenarioDef, Session, SessionOptions, getScenario } from "./scenario";
-import { dfs, DfsResult } from "./dfs";
-import { runExecution, serialPick, Picker } from "./exec";
-import { PctPicker, pctBound } from "./pct";
-import { RandomPicker } from "./random";
-import { ReplayPicker } from "./replay";
-import { Rng } from "./rng";
+import { AnyScenario, Session, SessionOptions } from "./scenario";
+import { Registry, resolveScenario } from "./registry";
+import { runExecution } from "./exec";
+import type { Found, SearchStats } from "./strategy";
+import { STRATEGIES, STRATEGY_NAMES, StrategyName, isStrategyName } from "./strategies/index";
+import { dfs } from "./strategies/dfs";
+import { ReplayPicker } from "./strategies/replay";
 import { Decision, ScheduleError, decodeSchedule, encodeSchedule } from "./schedule";
 
-export type Strategy = "dfs" | "pct" | "random";
-
 export interface ExploreProgress {
-  strategy: Strategy | "minimise";
+  strategy: StrategyName | "minimise";
   executions: number;
   elapsedMs: number;
   found: boolean;
 }
 
-export interface ExploreOptions extends SessionOptions {
-  strategy?: Strategy;
+export interface ExploreOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {
+  strategy?: StrategyName;
   /** DFS: preemption bound (default: the scenario's); Infinity searches without one. */
   preemptions?: number;
   /** DFS: partial-order reduction on (default) or every interleaving. */
@@ -38,12 +36,14 @@ export interface ExploreOptions extends SessionOptions {
   /** Minimise a found violation (default true). */
   minimise?: boolean;
   onProgress?: (p: ExploreProgress) => void;
+  /** Where a scenario id is looked up (default: the default registry). */
+  registry?: Registry;
 }
 
 export interface ExploreResult {
   scenario: string;
   variant: string;
-  strategy: Strategy | "replay";
+  strategy: StrategyName | "replay";
   bounds: {
     preemptions: number | null;
     depth: number | null;
@@ -57,23 +57,7 @@ export interface ExploreResult {
   exhaustive: boolean;
   elapsedMs: number;
   violation: Violation | null;
-  stats: {
-    /** DFS: executions cut short because they repeated an explored ordering. */
-    sleepBlocked: number;
-    /** DFS: branches cut by the preemption bound. */
-    prunedByBound: number;
-    /** Steps in the longest execution seen. */
-    longestExecution: number;
-    /** PCT: the number of contexts n used for the guarantee. */
-    contexts?: number;
-    /** PCT: per-execution probability bound 1/(n·k^(d−1)). */
-    guarantee?: number;
-    minimiseMs?: number;
-  };
-}
-
-function resolve(s: string | ScenarioDef<any, any>): ScenarioDef<any, any> {
-  return typeof s === "string" ? getScenario(s) : s;
+  stats: SearchStats & { minimiseMs?: number };
 }
 
 function checkCount(name: string, v: number | undefined, min: number, allowInf = false): void {
@@ -107,13 +91,6 @@ function packageViolation(session: Session, v: ViolationInfo, decisions: Decisio
     functions,
     trace,
   };
-}
-
-interface Found {
-  info: ViolationInfo;
-  decisions: Decision[];
-  steps: number;
-  preemptions: number;
 }
 
 /**
@@ -157,11 +134,13 @@ export function minimise(session: Session, found: Found, maxSteps: number, budge
   return best;
 }
 
-/** Search `scenario` for a violation. */
-export function explore(scenario: string | ScenarioDef<any, any>, opts: ExploreOptions = {}): ExploreResult {
-  const def = resolve(scenario);
-  const strategy = opts.strategy ?? "dfs";
-  if (!["dfs", "pct", "random"].includes(strategy)) throw new ModelError(`unknown strategy "${strategy}" (dfs, pct, random)`);
+/** Search `scenario` (a definition, or an id in the registry) for a violation. */
+export function explore<D extends AnyScenario>(scenario: D, opts?: ExploreOptions<D>): ExploreResult;
+export function explore(scenario: string, opts?: ExploreOptions): ExploreResult;
+export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {}): ExploreResult {
+  const def = resolveScenario(scenario, opts.registry);
+  const strategy = opts.strategy ?? STRATEGY_NAMES[0];
+  if (!isStrategyName(strategy)) throw new ModelError(`unknown strategy "${String(strategy)}" (${STRATEGY_NAMES.join(", ")})`);
   checkCount("preemptions", opts.preemptions, 0, true);
   checkCount("depth", opts.depth, 1);
   checkCount("maxExecutions", opts.maxExecutions, 1, true);
@@ -171,75 +150,25 @@ export function explore(scenario: string | ScenarioDef<any, any>, opts: ExploreO
   const session = new Session(def, opts);
   const maxSteps = opts.maxSteps ?? session.bounds.maxSteps;
   const timeLimitMs = opts.timeLimitMs ?? 60_000;
-  const seed = opts.seed ?? 1;
   const t0 = performance.now();
-  const deadline = t0 + timeLimitMs;
   const progress = (executions: number, found = false, s: ExploreProgress["strategy"] = strategy) =>
     opts.onProgress?.({ strategy: s, executions, elapsedMs: performance.now() - t0, found });
 
-  let found: Found | null = null;
-  let executions = 0;
-  let exhaustive = false;
-  const stats: ExploreResult["stats"] = { sleepBlocked: 0, prunedByBound: 0, longestExecution: 0 };
-  let preemptions: number | null = null;
-  let depth: number | null = null;
-  let maxExecutions: number | null = null;
-
-  if (strategy === "dfs") {
-    preemptions = opts.preemptions ?? session.bounds.preemptions;
-    maxExecutions = opts.maxExecutions ?? Infinity;
-    const r: DfsResult = dfs(session, {
-      reduce: opts.reduce ?? true,
-      preemptionBound: preemptions,
-      maxSteps,
-      maxExecutions,
-      deadline,
-      stopOnViolation: true,
-      onProgress: (n) => progress(n),
-    });
-    executions = r.executions;
-    exhaustive = r.exhaustive;
-    stats.sleepBlocked = r.sleepBlocked;
-    stats.prunedByBound = r.pruned;
-    stats.longestExecution = r.maxSteps;
-    if (r.violation) found = r.violation;
-  } else {
-    maxExecutions = opts.maxExecutions ?? 10_000;
-    // The first execution is serial; it also measures k (steps) and n (contexts) for PCT.
-    let k = 0;
-    let n = 0;
-    const serial: Picker = { pick: (_m, en, last) => serialPick(en, last), choose: () => 0 };
-    const first = runExecution(session, serial, { maxSteps });
-    executions = 1;
-    k = first.steps;
-    n = countContexts(first.machine, first.decisions);
-    if (first.violation) found = { info: first.violation, decisions: first.decisions, steps: first.steps, preemptions: first.preemptions };
-    depth = strategy === "pct" ? opts.depth ?? session.bounds.depth : null;
-    let lastReport = performance.now();
-    // Each execution gets its own seed drawn from the user's, so runs with different seeds are independent.
-    const seeds = new Rng(seed);
-    while (!found && executions < maxExecutions && performance.now() < deadline) {
-      const s = seeds.next();
-      const picker: Picker = strategy === "pct" ? new PctPicker(s, first.machine.ctxs.length, k, depth!) : new RandomPicker(s);
-      const out = runExecution(session, picker, { maxSteps });
-      executions++;
-      if (out.steps > k) k = out.steps;
-      if (out.violation) found = { info: out.violation, decisions: out.decisions, steps: out.steps, preemptions: out.preemptions };
-      if (performance.now() - lastReport > 100) {
-        lastReport = performance.now();
-        progress(executions);
-      }
-    }
-    stats.longestExecution = k;
-    if (strategy === "pct") {
-      stats.contexts = n;
-      stats.guarantee = pctBound(n, k, depth!);
-    }
-  }
-
+  const out = STRATEGIES[strategy].search(session, {
+    preemptions: opts.preemptions ?? session.bounds.preemptions,
+    reduce: opts.reduce ?? true,
+    depth: opts.depth ?? session.bounds.depth,
+    maxSteps,
+    maxExecutions: opts.maxExecutions,
+    deadline: t0 + timeLimitMs,
+    seed: opts.seed ?? 1,
+    onProgress: (n) => progress(n),
+  });
+  const found = out.found;
+  const stats: ExploreResult["stats"] = out.stats;
   let violation: Violation | null = null;
   if (found) {
-    progress(executions, true);
+    progress(out.executions, true);
     const tm = performance.now();
     const best = opts.minimise === false ? found : minimise(session, found, maxSteps, Math.max(200, Math.min(5000, timeLimitMs / 4)));
     stats.minimiseMs = Math.round(performance.now() - tm);
@@ -250,27 +179,22 @@ export function explore(scenario: string | ScenarioDef<any, any>, opts: ExploreO
     scenario: def.id,
     variant: session.variant,
     strategy,
-    bounds: { preemptions, depth, maxSteps, maxExecutions: maxExecutions === Infinity ? null : maxExecutions, timeLimitMs, seed: strategy === "dfs" ? null : seed },
-    executions,
-    exhaustive: found ? false : exhaustive,
+    bounds: { ...out.bounds, maxSteps, timeLimitMs },
+    executions: out.executions,
+    exhaustive: found ? false : out.exhaustive,
     elapsedMs: Math.round(performance.now() - t0),
     violation,
     stats,
   };
 }
 
-/** Contexts that took at least one step (PCT's n). */
-function countContexts(_m: Machine, decisions: readonly Decision[]): number {
-  const seen = new Set<number>();
-  for (const d of decisions) if (!d.choice) seen.add(d.value);
-  return Math.max(1, seen.size);
-}
-
-export interface ReplayOptions extends SessionOptions {
+export interface ReplayOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {
   schedule: string;
   maxSteps?: number;
   /** Stop after this many steps and hand back the machine there (for inspection beside the timeline). */
   stopAt?: number;
+  /** Where a scenario id is looked up (default: the default registry). */
+  registry?: Registry;
 }
 
 export interface ReplayResult extends ExploreResult {
@@ -282,8 +206,10 @@ export interface ReplayResult extends ExploreResult {
 }
 
 /** Replay a schedule string on a fresh machine. */
-export function replay(scenario: string | ScenarioDef<any, any>, opts: ReplayOptions): ReplayResult {
-  const def = resolve(scenario);
+export function replay<D extends AnyScenario>(scenario: D, opts: ReplayOptions<D>): ReplayResult;
+export function replay(scenario: string, opts: ReplayOptions): ReplayResult;
+export function replay(scenario: AnyScenario | string, opts: ReplayOptions): ReplayResult {
+  const def = resolveScenario(scenario, opts.registry);
   const { header, decisions } = decodeSchedule(opts.schedule);
   if (header.scenario !== def.id) throw new ScheduleError(`schedule is for scenario "${header.scenario}", not "${def.id}"`);
   const variant = opts.variant ?? header.variant;

@@ -1,16 +1,19 @@
-// The explorer: scenarios, search strategies, minimisation, schedule strings, replay.
+// The explorer: scenarios and their parameters, the registry, search strategies, minimisation, schedule
+// strings, replay, outcomes, timed mode.
 
-export { defineScenario, scenarios, getScenario, Session, DEFAULT_BOUNDS } from "./scenario";
-export type { ScenarioDef, ScenarioInstance, Bounds, Overrides, SessionOptions } from "./scenario";
+export { defineScenario, Session, DEFAULT_BOUNDS } from "./scenario";
+export type { ScenarioDef, AnyScenario, ScenarioInstance, Bounds, Overrides, Kernel, SessionOptions, OpsOf, SchemaOf, ParamsOfDef, VariantOf } from "./scenario";
+export { int, real, bool, oneOf, defaultParams, resolveParams } from "./params";
+export type { ParamSpec, ParamSchema, ParamsOf } from "./params";
+export { createRegistry, defaultRegistry, scenarios, getScenario, resolveScenario } from "./registry";
+export type { Registry } from "./registry";
 export { explore, replay, minimise, buildViolation, traceHash } from "./explore";
-export type { Strategy, ExploreOptions, ExploreResult, ExploreProgress, ReplayOptions, ReplayResult } from "./explore";
-export { dfs } from "./dfs";
-export type { DfsOptions, DfsResult, DfsLeaf } from "./dfs";
-export { runExecution, serialPick } from "./exec";
-export type { Picker, ExecOutcome, ExecOptions } from "./exec";
-export { PctPicker, pctBound } from "./pct";
-export { RandomPicker } from "./random";
-export { ReplayPicker } from "./replay";
+export type { ExploreOptions, ExploreResult, ExploreProgress, ReplayOptions, ReplayResult } from "./explore";
+export { runExecution, serial, serialPick, judgeEnd, deadlock, livelock } from "./exec";
+export type { ExecOutcome, ExecOptions } from "./exec";
+export type { Strategy, Picker, ExecEnd, SearchStrategy, SearchOptions, SearchOutcome, SearchStats, Found } from "./strategy";
+export { STRATEGIES, STRATEGY_NAMES, isStrategyName, dfs, dfsStrategy, PctPicker, pctBound, RandomPicker, ReplayPicker } from "./strategies/index";
+export type { StrategyName, DfsOptions, DfsResult, DfsLeaf, DfsState } from "./strategies/index";
 export { Rng } from "./rng";
 export { encodeSchedule, decodeSchedule, ScheduleError, SCHEDULE_VERSION } from "./schedule";
 export type { Decision, ScheduleHeader } from "./schedule";

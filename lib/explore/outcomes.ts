@@ -1,15 +1,18 @@
 // Every final state of a scenario, counted: run the whole (optionally reduced) search and tally each
 // execution's observation, or its invariant when it broke one. What "how many interleavings lose?" needs.
 
-import { dfs } from "./dfs";
-import { ScenarioDef, Session, SessionOptions, getScenario } from "./scenario";
+import { dfs } from "./strategies/dfs";
+import { AnyScenario, Session, SessionOptions } from "./scenario";
+import { Registry, resolveScenario } from "./registry";
 
-export interface OutcomeOptions extends SessionOptions {
+export interface OutcomeOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {
   /** Partial-order reduction (default false: every interleaving, so the counts are interleaving counts). */
   reduce?: boolean;
   /** Preemption bound (default none). */
   preemptions?: number;
   maxExecutions?: number;
+  /** Where a scenario id is looked up (default: the default registry). */
+  registry?: Registry;
 }
 
 export interface Outcomes {
@@ -19,8 +22,10 @@ export interface Outcomes {
   counts: Record<string, number>;
 }
 
-export function outcomes(scenario: string | ScenarioDef<any, any>, opts: OutcomeOptions = {}): Outcomes {
-  const def = typeof scenario === "string" ? getScenario(scenario) : scenario;
+export function outcomes<D extends AnyScenario>(scenario: D, opts?: OutcomeOptions<D>): Outcomes;
+export function outcomes(scenario: string, opts?: OutcomeOptions): Outcomes;
+export function outcomes(scenario: AnyScenario | string, opts: OutcomeOptions = {}): Outcomes {
+  const def = resolveScenario(scenario, opts.registry);
   const session = new Session(def, opts);
   const counts: Record<string, number> = {};
   const r = dfs(session, {

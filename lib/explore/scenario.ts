@@ -1,10 +1,13 @@
 // Scenarios: threads and what each does, never a schedule. A scenario builds a fresh machine for every
-// execution (cheap: a handful of objects), names its variants as sets of replaced kernel functions, and states
-// which final check (if any) applies once every thread has returned.
+// execution (cheap: a handful of objects), names its variants as sets of replaced kernel functions, declares
+// its parameters (type, range, default), and states which final check (if any) applies once every thread has
+// returned. The definition's types carry through: a misspelt variant, a parameter of the wrong type or an
+// override of the wrong signature does not compile.
 
 import { Machine, MachineConfig, ModelError } from "../sim/machine";
 import { KernelBase, Bound, KernelFn, OpTable, makeKernel, fingerprint } from "../sim/kernel";
 import { modelText, recordDefinition, scenarioDigest } from "./model_text";
+import { ParamSchema, ParamsOf, resolveParams } from "./params";
 
 /** What `setup` may hand back: a check at the end of a complete execution, and an observation for tests. */
 export interface ScenarioInstance {
@@ -23,9 +26,19 @@ export interface Bounds {
   maxSteps: number;
 }
 
-export type Overrides<O extends OpTable> = Partial<Record<keyof O, KernelFn>>;
+/** The kernel object `setup` and thread bodies see: the runtime plus the scenario's ops, bound. */
+export type Kernel<O extends OpTable> = KernelBase & Bound<O>;
 
-export interface ScenarioDef<O extends OpTable = OpTable, P extends object = Record<string, unknown>> {
+/** A function's parameters after `k`. */
+type ArgsAfterK<F> = F extends (k: never, ...a: infer A) => unknown ? A : never;
+
+/**
+ * Functions replaced by name. Each takes what the function it replaces takes and returns what it returns; its
+ * `k` may be typed as any kernel the scenario's table provides (a v2.6.21 version calls v2.6.21 names).
+ */
+export type Overrides<O extends OpTable> = { [N in keyof O]?: (k: Kernel<O>, ...a: ArgsAfterK<O[N]>) => ReturnType<O[N]> };
+
+export interface ScenarioDef<O extends OpTable = OpTable, S extends ParamSchema = ParamSchema, V extends string = string> {
   /** Scenario id used by the CLI and schedule strings, e.g. `lazy-mmu-batch`. */
   id: string;
   /** Fix id from shared/seeds, if the scenario belongs to one. */
@@ -35,86 +48,90 @@ export interface ScenarioDef<O extends OpTable = OpTable, P extends object = Rec
   /** The modelled functions, before any variant. */
   ops: O;
   /** Variant name → functions it replaces. The first variant is the default. */
-  variants: Record<string, Overrides<O>>;
+  variants: { readonly [N in V]: Overrides<O> };
   /** Machine shape; may depend on params. */
-  machine: MachineConfig | ((params: P) => MachineConfig);
-  /** Default parameters. */
-  params?: P;
+  machine: MachineConfig | ((params: ParamsOf<S>) => MachineConfig);
+  /** Every parameter, declared (params.ts: int, bool, oneOf); the defaults come from here. */
+  params?: S;
   /** Default exploration bounds. */
   bounds?: Partial<Bounds>;
   /** Build the state of one execution on `m` and spawn its threads. */
-  setup(k: KernelBase & Bound<O>, m: Machine, params: P): ScenarioInstance | void;
+  setup(k: Kernel<O>, m: Machine, params: ParamsOf<S>): ScenarioInstance | void;
 }
+
+/** Any scenario definition (registries, the CLI): the type parameters erased. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyScenario = ScenarioDef<any, any, string>;
+
+/** The op table, parameter values and variant names of a scenario definition. */
+export type OpsOf<D> = D extends { ops: infer O extends OpTable } ? O : OpTable;
+export type SchemaOf<D> = D extends { params?: infer S } ? (S extends ParamSchema ? S : ParamSchema) : ParamSchema;
+export type ParamsOfDef<D> = ParamsOf<SchemaOf<D>>;
+export type VariantOf<D> = D extends { variants: infer R } ? Extract<keyof R, string> : string;
 
 export const DEFAULT_BOUNDS: Bounds = { preemptions: 2, depth: 3, maxSteps: 5000 };
 
-const registry = new Map<string, ScenarioDef<any, any>>();
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-/** Define (and register) a scenario. Re-defining an id replaces it, so notebook cells can be re-run. */
-export function defineScenario<O extends OpTable, P extends object = Record<string, unknown>>(def: ScenarioDef<O, P>): ScenarioDef<O, P> {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(def.id)) throw new ModelError(`scenario id "${def.id}": use lower-case letters, digits and dashes`);
+/** Check a scenario definition and return it (typed). Registering it is separate: see registry.ts. */
+export function defineScenario<O extends OpTable, S extends ParamSchema = {}, V extends string = string>(def: ScenarioDef<O, S, V>): ScenarioDef<O, S, V> {
+  if (!NAME.test(def.id)) throw new ModelError(`scenario id "${def.id}": use lower-case letters, digits and dashes`);
   const names = Object.keys(def.variants);
   if (names.length === 0) throw new ModelError(`scenario ${def.id}: needs at least one variant`);
   for (const v of names) {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(v)) throw new ModelError(`scenario ${def.id}: variant "${v}": use lower-case letters, digits and dashes`);
-    for (const fn of Object.keys(def.variants[v])) {
+    if (!NAME.test(v)) throw new ModelError(`scenario ${def.id}: variant "${v}": use lower-case letters, digits and dashes`);
+    for (const fn of Object.keys(def.variants[v as V])) {
       if (!(fn in def.ops)) throw new ModelError(`scenario ${def.id}, variant ${v}: replaces "${fn}", which is not a modelled function`);
     }
   }
-  registry.set(def.id, def);
   recordDefinition(def);
+  for (const [name, spec] of Object.entries(def.params ?? {})) {
+    if (typeof spec !== "object" || spec === null || typeof spec.check !== "function") {
+      throw new ModelError(`scenario ${def.id}: parameter ${name}: declare it with int(min, max, default), bool(default) or oneOf(values, default)`);
+    }
+  }
   return def;
 }
 
-export function scenarios(): ScenarioDef<any, any>[] {
-  return [...registry.values()];
-}
-
-export function getScenario(id: string): ScenarioDef<any, any> {
-  const s = registry.get(id);
-  if (!s) {
-    const known = [...registry.keys()].sort().join(", ") || "(none)";
-    throw new ModelError(`unknown scenario "${id}" (known: ${known})`);
-  }
-  return s;
-}
-
-export interface SessionOptions<O extends OpTable = OpTable> {
-  variant?: string;
+export interface SessionOptions<D extends AnyScenario = AnyScenario> {
+  variant?: VariantOf<D>;
   /** Functions replaced for this session only, on top of the variant (a student's version, a mutation). */
-  overrides?: Overrides<O>;
-  /** Parameters, merged over the scenario's defaults. */
-  params?: Record<string, unknown>;
+  overrides?: Overrides<OpsOf<D>>;
+  /** Parameters, merged over the scenario's defaults (each checked against its declaration). */
+  params?: Partial<ParamsOfDef<D>>;
+}
+
+/** Replacement functions by name, as the runtime installs them (makeKernel checks each is a function). */
+function byName(o: object | undefined): Record<string, KernelFn> {
+  const out: Record<string, KernelFn> = {};
+  if (o !== undefined) for (const [name, fn] of Object.entries(o)) out[name] = fn;
+  return out;
 }
 
 /** A scenario bound to one variant, overrides and params: builds fresh machines for executions. */
-export class Session {
-  readonly variant: string;
-  readonly k: KernelBase;
+export class Session<D extends AnyScenario = AnyScenario> {
+  readonly variant: VariantOf<D>;
+  readonly k: Kernel<OpsOf<D>>;
   readonly fingerprint: string;
-  readonly params: Record<string, unknown>;
+  readonly params: ParamsOfDef<D>;
   readonly bounds: Bounds;
   private readonly cfg: MachineConfig;
   instance: ScenarioInstance = {};
 
-  constructor(readonly def: ScenarioDef<any, any>, opts: SessionOptions = {}) {
+  constructor(readonly def: D, opts: SessionOptions<D> = {}) {
     const variants = Object.keys(def.variants);
-    this.variant = opts.variant ?? variants[0];
-    if (!(this.variant in def.variants)) {
-      throw new ModelError(`scenario ${def.id} has no variant "${this.variant}" (variants: ${variants.join(", ")})`);
+    const variant: string = opts.variant ?? variants[0];
+    if (!Object.prototype.hasOwnProperty.call(def.variants, variant)) {
+      throw new ModelError(`scenario ${def.id} has no variant "${variant}" (variants: ${variants.join(", ")})`);
     }
-    this.params = { ...(def.params ?? {}), ...(opts.params ?? {}) };
-    for (const key of Object.keys(opts.params ?? {})) {
-      if (def.params && !(key in def.params)) {
-        throw new ModelError(`scenario ${def.id} has no parameter "${key}" (parameters: ${Object.keys(def.params).join(", ") || "none"})`);
-      }
-    }
+    this.variant = variant as VariantOf<D>;
+    this.params = resolveParams(def.id, def.params ?? {}, opts.params);
     this.cfg = typeof def.machine === "function" ? def.machine(this.params) : def.machine;
     this.bounds = { ...DEFAULT_BOUNDS, ...(def.bounds ?? {}) };
-    this.k = makeKernel(def.ops, { ...def.variants[this.variant], ...(opts.overrides ?? {}) });
+    this.k = makeKernel(def.ops, { ...byName(def.variants[variant]), ...byName(opts.overrides) });
     // The model's TS (comments and white space out), so tsc, vitest and tslab agree on one string.
     this.fingerprint = fingerprint(this.k, `${def.id}/${this.variant}/${JSON.stringify(this.params)}/${JSON.stringify(this.cfg)}/${scenarioDigest(def)}`, modelText);
-    // Build one machine now: bad parameters are reported here, clearly, not from inside a search.
+    // Build one machine now: a machine the parameters cannot build is reported here, clearly, not from a search.
     try {
       this.spare = this.fresh();
     } catch (e) {
@@ -136,7 +153,10 @@ export class Session {
     }
     const m = new Machine(this.cfg, this.k);
     this.k.m = m;
-    this.instance = this.def.setup(this.k as any, m, this.params) ?? {};
+    this.instance = this.def.setup(this.k, m, this.params) ?? {};
     return m;
   }
 }
+
+// The default registry's lookups, where older callers import them from.
+export { scenarios, getScenario } from "./registry";

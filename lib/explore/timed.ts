@@ -6,13 +6,16 @@
 import type { Machine } from "../sim/machine";
 import { CostModel, costModel } from "../sim/cost";
 import { allEvents } from "../sim/event";
-import { ScenarioDef, Session, SessionOptions, getScenario } from "./scenario";
+import { AnyScenario, Session, SessionOptions } from "./scenario";
+import { Registry, resolveScenario } from "./registry";
 import { judgeEnd, livelock } from "./exec";
 import type { ViolationInfo } from "../sim/machine";
 
-export interface TimedOptions extends SessionOptions {
+export interface TimedOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {
   costs?: Partial<CostModel>;
   maxSteps?: number;
+  /** Where a scenario id is looked up (default: the default registry). */
+  registry?: Registry;
 }
 
 export interface SampleStats {
@@ -49,8 +52,10 @@ function stats(values: number[]): SampleStats {
 }
 
 /** Run one execution of a scenario in virtual time. */
-export function runTimed(scenario: string | ScenarioDef<any, any>, opts: TimedOptions = {}): TimedResult {
-  const def = typeof scenario === "string" ? getScenario(scenario) : scenario;
+export function runTimed<D extends AnyScenario>(scenario: D, opts?: TimedOptions<D>): TimedResult;
+export function runTimed(scenario: string, opts?: TimedOptions): TimedResult;
+export function runTimed(scenario: AnyScenario | string, opts: TimedOptions = {}): TimedResult {
+  const def = resolveScenario(scenario, opts.registry);
   const session = new Session(def, opts);
   const costs = costModel(opts.costs);
   const maxSteps = opts.maxSteps ?? 50_000_000;

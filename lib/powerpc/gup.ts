@@ -12,7 +12,7 @@ import { mmWorld, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../mm/mm_types";
 import type { PtPage } from "../mm/mm_types";
 import { PAGE_SIZE, pte_pfn } from "../mm/pgtable";
 import { PPC64, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER } from "./pgtable_ppc64";
-import type { PK } from "./kernel";
+import type { PKL } from "./kernel";
 
 const E_PGD = event("get_user_pages_fast", "pgd_t pgd = *pgdp", { cost: "mem" });
 const E_PMD = event("gup_pmd_range", "pmd_t pmd = *pmdp", { cost: "mem" });
@@ -23,7 +23,7 @@ const E_RECHECK = event("gup_pte_range", "recheck pte_val(*ptep)", { cost: "mem"
 export const EFAULT = -14;
 
 /** gup_pte_range: pages of [addr, end) under one PTE table; 0 sends the caller to the slow path. */
-export function* gup_pte_range(k: PK, pt: PtPage, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* gup_pte_range(k: PKL, pt: PtPage, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
   const w = pt.w;
   const result = _PAGE_PRESENT | _PAGE_USER | (write ? _PAGE_RW : 0);
   const mask = result; // | _PAGE_SPECIAL: no special PTEs in this model
@@ -45,7 +45,7 @@ export function* gup_pte_range(k: PK, pt: PtPage, addr: number, end: number, wri
 }
 
 /** gup_pmd_range: each pmd entry of [addr, end), read once; pmd_none sends the caller to the slow path. */
-export function* gup_pmd_range(k: PK, pmdt: PtPage, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* gup_pmd_range(k: PKL, pmdt: PtPage, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
   const w = pmdt.w;
   do {
     const pmd = yield* lockless_read_entry(k, pmdt, w.index(PMD_LEVEL, addr), E_PMD, "gup_pmd_range");
@@ -58,7 +58,7 @@ export function* gup_pmd_range(k: PK, pmdt: PtPage, addr: number, end: number, w
 }
 
 /** gup_pud_range: the pud level is folded into the pgd here, so the one "pud" is the pgd entry already read. */
-export function* gup_pud_range(k: PK, pgd: number, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* gup_pud_range(k: PKL, pgd: number, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
   return yield* k.gup_pmd_range(mmWorld(k.m).child(pgd)!, addr, end, write, pages);
 }
 
@@ -68,7 +68,7 @@ export function* gup_pud_range(k: PK, pgd: number, addr: number, end: number, wr
  * or table that is gone, which here means munmap holds mmap_sem for write, so the slow path would wait for it
  * and then find no vma (-EFAULT, or the pages pinned so far).
  */
-export function* get_user_pages_fast(k: PK, start: number, nr_pages: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* get_user_pages_fast(k: PKL, start: number, nr_pages: number, write: boolean, pages: PageFrame[]): Gen<number> {
   const w = mmWorld(k.m);
   const mm = w.current_mm[k.cpu()];
   if (mm === null) return EFAULT;

@@ -9,7 +9,7 @@ import { event } from "../sim/event";
 import { lockless_read_entry } from "../mm/walk";
 import type { PtPage, Ptep } from "../mm/mm_types";
 import { PMD_LEVEL, PTE_LEVEL } from "../mm/mm_types";
-import type { PK } from "./kernel";
+import type { PKL } from "./kernel";
 
 const E_PGD = event("find_linux_pte_or_hugepte", "read pgd entry (pgdir + pgd_index)", { cost: "mem" });
 const E_PMD = event("pmd_offset", "read pmd entry (find_linux_pte_or_hugepte)", { cost: "mem" });
@@ -19,7 +19,7 @@ const E_PMD = event("pmd_offset", "read pmd entry (find_linux_pte_or_hugepte)", 
  * The pud level is folded into the pgd in this model (pud_offset reads nothing); the returned pointer's table
  * is read by the caller (`*ptep`), one more lockless step.
  */
-export function* find_linux_pte_or_hugepte(k: PK, pgdir: PtPage, ea: number): Gen<Ptep | null> {
+export function* find_linux_pte_or_hugepte(k: PKL, pgdir: PtPage, ea: number): Gen<Ptep | null> {
   const w = pgdir.w;
   const pg = yield* lockless_read_entry(k, pgdir, w.index(pgdir.level, ea), E_PGD, "find_linux_pte_or_hugepte");
   if (pg === undefined || pg === 0) return null; // pgd_none

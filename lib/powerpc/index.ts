@@ -49,7 +49,7 @@ export const powerpcLocklessOps = {
   gup_pmd_range: gup.gup_pmd_range,
   gup_pte_range: gup.gup_pte_range,
 };
-export type { PK } from "./kernel";
+export type { PK, PKL } from "./kernel";
 export * from "./mmu_hash64";
 export { ppcHw, powerpcHash } from "./fault";
 export type { PowerpcHashConfig } from "./fault";

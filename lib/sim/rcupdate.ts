@@ -14,11 +14,11 @@ const E_SYNC = event("synchronize_sched", "start grace period", { cost: "call_rc
 const E_SYNC_WAIT = event("synchronize_sched", "wait for grace period", { cost: "none" });
 
 /** call_rcu_sched: run `fn(arg)` after a grace period. */
-export function* call_rcu_sched(k: KernelBase, name: string, fn: SmpCallFunc, arg: unknown): Gen {
+export function* call_rcu_sched<A>(k: KernelBase, name: string, fn: SmpCallFunc<A>, arg: A): Gen {
   const m = k.m;
   k.multi([m.rcuqObj[m.cur.cpu], WRITE, ...m.cpuStateReads], E_CALL);
   yield;
-  m.rcuQueue(m.cur.cpu, { name, fn, arg, csd: null, readyAt: k.now() });
+  m.rcuQueue(m.cur.cpu, { name, fn: (kk: KernelBase) => fn(kk, arg), arg, csd: null, readyAt: k.now() });
 }
 
 /** synchronize_sched: block until a grace period has elapsed. May sleep: call it preemptible. */

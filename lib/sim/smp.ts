@@ -7,8 +7,11 @@ import { Gen, Csd, READ, WRITE } from "./machine";
 import { KernelBase } from "./kernel";
 import { event } from "./event";
 
-/** An IPI handler: runs in the target CPU's interrupt context. */
-export type SmpCallFunc = (k: KernelBase, arg: unknown) => Gen<unknown>;
+/**
+ * An IPI handler: runs in the target CPU's interrupt context with the sender's `k` and `arg`. A method type,
+ * so a handler typed for the scenario's kernel (K, PK) or that returns nothing (`function* (k) {}`) fits.
+ */
+export type SmpCallFunc<A = unknown> = { handler(k: KernelBase, arg: A): Gen<unknown> }["handler"];
 
 const E_SEND = event("smp_call_function", "send IPIs", { cost: "ipi_send", counter: "IPI rounds" });
 const E_SEND_MORE = event("smp_call_function", "send one more IPI", { cost: "ipi_send" });
@@ -29,7 +32,7 @@ function* generic_smp_call_function_single_interrupt(k: KernelBase, data: unknow
   yield; // the machine counts the handler done when it returns, within this step
 }
 
-function* callFunctionMany(k: KernelBase, targets: number[], name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+function* callFunctionMany<A>(k: KernelBase, targets: number[], name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
   const m = k.m;
   const me = m.cur;
   if (me.irqsOff || me.irq) {
@@ -60,19 +63,19 @@ function* callFunctionMany(k: KernelBase, targets: number[], name: string, fn: S
 }
 
 /** smp_call_function: run `fn(arg)` on every other online CPU. */
-export function* smp_call_function(k: KernelBase, name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+export function* smp_call_function<A>(k: KernelBase, name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
   const targets: number[] = [];
   for (let c = 0; c < k.m.ncpu; c++) if (c !== k.m.cur.cpu) targets.push(c);
   yield* callFunctionMany(k, targets, name, fn, arg, wait);
 }
 
 /** smp_call_function_single: run `fn(arg)` on `cpu` (not the caller's). */
-export function* smp_call_function_single(k: KernelBase, cpu: number, name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+export function* smp_call_function_single<A>(k: KernelBase, cpu: number, name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
   yield* callFunctionMany(k, cpu === k.m.cur.cpu ? [] : [cpu], name, fn, arg, wait);
 }
 
 /** smp_call_function_many: run `fn(arg)` on the CPUs in `mask` except the caller. */
-export function* smp_call_function_many(k: KernelBase, mask: number, name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
+export function* smp_call_function_many<A>(k: KernelBase, mask: number, name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
   const targets: number[] = [];
   for (let c = 0; c < k.m.ncpu; c++) if (c !== k.m.cur.cpu && (mask & (1 << c)) !== 0) targets.push(c);
   yield* callFunctionMany(k, targets, name, fn, arg, wait);

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { lostUpdate, counter_inc, counter_inc_locked } from "../../lib/examples/lost_update";
 import "../../lib/fixes/index";
+import "../../lib/examples/index";
 import { replay, explore } from "../../lib/explore/explore";
 import { scenarios, Session } from "../../lib/explore/scenario";
 import { declarationOf, definitionFile, modelText, normalise, normalisedDeclaration } from "../../lib/explore/model_text";
@@ -28,7 +29,7 @@ function node(root: string, code: string): any {
 }
 
 const ALL_FINGERPRINTS = `const out = {};
-for (const s of fl.scenarios()) for (const v of Object.keys(s.variants)) out[s.id + "/" + v] = new fl.Session(s, { variant: v }).fingerprint;
+for (const s of fl.explorer.scenarios()) for (const v of Object.keys(s.variants)) out[s.id + "/" + v] = new fl.Session(s, { variant: v }).fingerprint;
 console.log(JSON.stringify(out));`;
 
 function here(): Record<string, string> {

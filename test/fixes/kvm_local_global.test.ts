@@ -47,7 +47,7 @@ describe("kvm-local-global", () => {
   }, 60_000);
 
   it("every serial schedule is clean, in every variant", () => {
-    for (const variant of ["before", "after", "2019"]) {
+    for (const variant of ["before", "after", "2019"] as const) {
       const r = explore(kvmLocalGlobal, { variant, preemptions: 0 });
       expect(r.violation, variant).toBeNull();
       expect(r.exhaustive, variant).toBe(true);

@@ -39,7 +39,7 @@ describe("lazy-mmu-batch", () => {
   });
 
   it("every serial schedule is clean, in both variants", () => {
-    for (const variant of ["before", "after"]) {
+    for (const variant of ["before", "after"] as const) {
       const r = explore(lazyMmuBatch, { variant, preemptions: 0 });
       expect(r.violation, variant).toBeNull();
       expect(r.exhaustive, variant).toBe(true);

@@ -16,7 +16,7 @@ import type { Gen } from "../../lib/sim/machine";
 
 const IRQ_OFF_WALKERS = ["hash_page", "gup_fast"] as const;
 
-function search(variant: string, params: Partial<RcuTableFreeParams>, extra: Record<string, unknown> = {}) {
+function search(variant: keyof typeof rcuTableFree.variants, params: Partial<RcuTableFreeParams>, extra: Record<string, unknown> = {}) {
   return explore(rcuTableFree, { variant, params, timeLimitMs: 60_000, ...extra });
 }
 
@@ -38,7 +38,7 @@ describe("rcu-table-free: naive (tables freed at once)", () => {
 });
 
 describe("rcu-table-free: before and after hold for IRQ-off walkers of the mm's own threads", () => {
-  for (const variant of ["before", "after"]) {
+  for (const variant of ["before", "after"] as const) {
     for (const walker of IRQ_OFF_WALKERS) {
       for (const allocFail of [true, false]) {
         it(`${variant}, ${walker}, batch page allocation ${allocFail ? "failing or not (explored)" : "succeeding"}: exhausted, clean`, () => {
@@ -70,7 +70,7 @@ describe("rcu-table-free: before and after hold for IRQ-off walkers of the mm's 
 
 describe("rcu-table-free: the rcu_read_lock_sched walker", () => {
   it("is safe while tables go through a grace period (allocation never fails)", () => {
-    for (const variant of ["before", "after"]) {
+    for (const variant of ["before", "after"] as const) {
       const r = search(variant, { walker: "rcu_sched", allocFail: false });
       expect(r.violation, variant).toBeNull();
       expect(r.exhaustive, variant).toBe(true);
@@ -113,7 +113,7 @@ describe("rcu-table-free: a kernel thread that use_mm()s the mm (finding)", () =
 
 describe("rcu-table-free: serial schedules and invariants", () => {
   it("every serial schedule is clean, in every variant, walker and user", () => {
-    for (const variant of Object.keys(rcuTableFree.variants)) {
+    for (const variant of Object.keys(rcuTableFree.variants) as (keyof typeof rcuTableFree.variants)[]) {
       for (const walker of ["hash_page", "gup_fast", "rcu_sched"] as const) {
         for (const user of ["thread", "kthread"] as const) {
           const r = search(variant, { walker, user, batchMax: 1 }, { preemptions: 0 });
@@ -170,7 +170,7 @@ describe("rcu-table-free: CLI", () => {
     const out: string[] = [];
     expect(run(["explore", "rcu-table-free", "--variant", "naive", "--json"], (s) => out.push(s), () => {})).toBe(1);
     expect(JSON.parse(out.join("\n")).violation.invariant).toBe("use-after-free");
-    for (const variant of ["before", "after"]) {
+    for (const variant of ["before", "after"] as const) {
       const o: string[] = [];
       expect(run(["explore", "rcu-table-free", "--variant", variant, "--json"], (s) => o.push(s), () => {}), variant).toBe(0);
       expect(JSON.parse(o.join("\n")).exhaustive).toBe(true);

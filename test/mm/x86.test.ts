@@ -2,6 +2,7 @@ import { describe, it, expect } from "vitest";
 import { simOps } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
 import { defineScenario } from "../../lib/explore/scenario";
+import { bool } from "../../lib/explore/params";
 import { explore } from "../../lib/explore/explore";
 import { mmOps, MmWorld, PAGE_SIZE, populate, check_lost_writes } from "../../lib/mm/index";
 import { X86 } from "../../lib/x86/index";
@@ -34,7 +35,7 @@ const s = defineScenario({
   ops,
   variants: { v314: {} },
   machine: { cpus: 3 },
-  params: { writeback: true },
+  params: { writeback: bool(true) },
   bounds: { preemptions: 2, maxSteps: 400 },
   setup: (k, m, p: { writeback: boolean }) => build(k, m, p.writeback),
 });

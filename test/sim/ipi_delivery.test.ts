@@ -6,6 +6,7 @@ import { describe, it, expect } from "vitest";
 import { simOps, event } from "../../lib/sim/index";
 import type { Gen, KernelBase } from "../../lib/sim/index";
 import { defineScenario, outcomes } from "../../lib/explore/index";
+import { bool } from "../../lib/explore/params";
 
 const E = event("test", "step");
 const log: string[] = [];
@@ -34,8 +35,8 @@ const s = defineScenario({
   ops: simOps,
   variants: { base: {} },
   machine: { cpus: 2 },
-  params: { wait: true },
-  setup(k, m, p: { wait: boolean }) {
+  params: { wait: bool(true) },
+  setup(k, m, p) {
     log.length = 0;
     m.spawn(0, "sender", sender(k as never, p.wait));
     m.spawn(1, "target", target(k, 2));

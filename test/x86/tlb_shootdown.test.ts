@@ -7,6 +7,7 @@ import { describe, it, expect } from "vitest";
 import { simOps, event, READ } from "../../lib/sim/index";
 import type { Gen, Machine } from "../../lib/sim/index";
 import { defineScenario, explore, outcomes, runTimed } from "../../lib/explore/index";
+import { int } from "../../lib/explore/params";
 import { mmOps, MmWorld, PAGE_SIZE, populate, checkTable, pte_present, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../../lib/mm/index";
 import type { MmStruct, PtPage } from "../../lib/mm/index";
 import { WRITE } from "../../lib/sim/index";
@@ -141,8 +142,8 @@ describe("flush_tlb_mm_range (v3.14): INVLPG per page up to the tlb_flushall_shi
     title: "x86: one flush_tlb_mm_range of N pages, mm on `cpus` CPUs",
     ops,
     variants: { v314: {} },
-    machine: (p: { pages: number; cpus: number }) => ({ cpus: Math.max(p.cpus, 1) }),
-    params: { pages: 1, cpus: 2 },
+    machine: (p) => ({ cpus: Math.max(p.cpus, 1) }),
+    params: { pages: int(-1, 512, 1, "pages to flush; -1: TLB_FLUSH_ALL"), cpus: int(1, 8, 2) },
     setup(k, m, p) {
       const w = new MmWorld(m, { frames: 64, ptrsPerPte: 512, ptrsPerPmd: 2, ptrsPerPgd: 2, layout: X86 });
       x86Mmu(w, { tlbEntries: 4 });

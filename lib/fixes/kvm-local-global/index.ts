@@ -7,3 +7,8 @@ export type { KvmLocalGlobalParams } from "./scenario";
 export * as before from "./before";
 export * as after from "./after";
 export * as later from "./later";
+
+import { kvmLocalGlobal } from "./scenario";
+
+/** This fix's scenarios, for a registry. */
+export const scenarios = [kvmLocalGlobal] as const;

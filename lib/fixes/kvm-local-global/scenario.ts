@@ -8,6 +8,8 @@
 // Machine: POWER7 cores of `threads` hardware threads (4); cores 0 and 1 run vcores (their primary threads run
 // the host scheduler loop), core 2's primary thread is qemu and the host's reclaim.
 
+import { int, bool, oneOf } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { Gen, Machine } from "../../sim/machine";
 import { defineSources } from "../../sim/sources";
@@ -85,18 +87,16 @@ export function bootedVm(w: KvmWorld, id: number): Kvm {
   return kvm;
 }
 
-export interface KvmLocalGlobalParams {
-  /** Hardware threads per POWER7 core. */
-  threads: number;
-  /** The remover's H_REMOVE flags: "local" (H_LOCAL|H_AVPN) or "global" (H_AVPN). */
-  flags: "local" | "global";
-  /** Guest accesses by the other vcpu (the first fills its core's TLB). */
-  accesses: number;
-  /** Whether the host hands the freed page to another tenant at once. */
-  reuse: boolean;
-}
+export const kvmLocalGlobalParams = {
+  threads: int(1, 4, 4, "hardware threads per POWER7 core"),
+  flags: oneOf(["local", "global"] as const, "local", "the remover's H_REMOVE flags: local (H_LOCAL|H_AVPN) or global (H_AVPN)"),
+  accesses: int(1, 4, 2, "guest accesses by the other vcpu (the first fills its core's TLB)"),
+  reuse: bool(false, "whether the host hands the freed page to another tenant at once"),
+};
 
-export const kvmLocalGlobal = defineScenario<typeof kvmLocalGlobalOps, KvmLocalGlobalParams>({
+export type KvmLocalGlobalParams = ParamsOf<typeof kvmLocalGlobalParams>;
+
+export const kvmLocalGlobal = defineScenario({
   id: "kvm-local-global",
   fix: "kvm-local-global",
   title: "HV KVM: H_REMOVE with H_LOCAL leaves another core's TLB mapping a page the host then frees",
@@ -106,11 +106,9 @@ export const kvmLocalGlobal = defineScenario<typeof kvmLocalGlobalOps, KvmLocalG
   ops: kvmLocalGlobalOps,
   variants: { before: {}, after: kvmLocalGlobalAfter, "2019": kvmLocalGlobal2019 },
   machine: (p) => ({ cpus: 3 * p.threads, threadsPerCore: p.threads }),
-  params: { threads: 4, flags: "local", accesses: 2, reuse: false },
+  params: kvmLocalGlobalParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 3000 },
   setup(k, m, p) {
-    if (!Number.isInteger(p.threads) || p.threads < 1 || p.threads > 4) throw new Error(`threads must be 1..4, got ${p.threads}`);
-    if (!Number.isInteger(p.accesses) || p.accesses < 1 || p.accesses > 4) throw new Error(`accesses must be 1..4, got ${p.accesses}`);
     const w = new KvmWorld(m, { frames: 3, tlbEntries: 2 });
     const kvm = bootedVm(w, 1);
     const kk = k as unknown as KK;

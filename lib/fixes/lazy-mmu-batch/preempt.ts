@@ -9,6 +9,7 @@
 // checked, so the report comes from the first per-CPU access of the section.
 
 import { defineScenario } from "../../explore/scenario";
+import { int, bool } from "../../explore/params";
 import { simOps } from "../../sim/index";
 import type { Gen } from "../../sim/machine";
 import { mmOps, MmWorld, PAGE_SIZE } from "../../mm/index";
@@ -32,7 +33,7 @@ function* apply_clear(k: K, mm: MmStruct, kernel: boolean, start: number, end: n
   yield* (k as K & { apply_to_pte_range: (...a: unknown[]) => Gen }).apply_to_pte_range(mm, kernel, start, end, clear_pte);
 }
 
-export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel: boolean; pages: number }>({
+export const lazyMmuPreempt = defineScenario({
   id: "lazy-mmu-preempt",
   fix: "lazy-mmu-batch",
   title: "Later history: a preemptible lazy-MMU section (apply_to_page_range on kernel mappings, 2020–2022)",
@@ -44,7 +45,7 @@ export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel:
     "2022": { arch_enter_lazy_mmu_mode: later.arch_enter_lazy_mmu_mode, arch_leave_lazy_mmu_mode: later.arch_leave_lazy_mmu_mode },
   },
   machine: { cpus: 2 },
-  params: { kernel: true, pages: 2 },
+  params: { kernel: bool(true, "a kernel mapping (init_mm, no PTE lock) or a user one"), pages: int(1, 64, 2, "pages cleared") },
   bounds: { preemptions: 2, maxSteps: 600 },
   setup(k, m, p) {
     const w = new MmWorld(m, { layout: PPC64, frames: 12, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
@@ -52,6 +53,6 @@ export const lazyMmuPreempt = defineScenario<typeof lazyMmuPreemptOps, { kernel:
     const mm = w.mm_alloc(p.kernel ? "init_mm" : "mm");
     w.mmap_anon(mm, KBASE, p.pages);
     for (let i = 0; i < p.pages; i++) prefault(mm, KBASE + i * PAGE_SIZE, { write: true, tlbCores: [0, 1] });
-    m.spawn(0, p.kernel ? "vunmap" : "apply", apply_clear(k as unknown as K, mm, p.kernel, KBASE, KBASE + p.pages * PAGE_SIZE));
+    m.spawn(0, p.kernel ? "vunmap" : "apply", apply_clear(k, mm, p.kernel, KBASE, KBASE + p.pages * PAGE_SIZE));
   },
 });

@@ -9,6 +9,8 @@
 // PTE lock, gather, unlock, flush and free at tlb_finish_mmu.
 
 import { defineScenario } from "../../explore/scenario";
+import { int, bool } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import { simOps } from "../../sim/index";
 import type { Gen } from "../../sim/machine";
 import { mmOps, MmWorld, PAGE_SIZE } from "../../mm/index";
@@ -53,20 +55,17 @@ export const lazyMmuBefore = {
   arch_leave_lazy_mmu_mode: generic.arch_leave_lazy_mmu_mode,
 };
 
-export interface LazyMmuParams {
-  /** CPUs; CPU 0 unmaps, every other CPU runs a user thread of the same mm. */
-  cpus: number;
-  /** Pages mapped, hashed and unmapped. */
-  pages: number;
-  /** PPC64_TLB_BATCH_NR (192 in the kernel). */
-  batchNr: number;
-  /** PTEGs in the HPT. */
-  ptegs: number;
-  /** Whether the user threads store after reading (false: reads only, a smaller space for benchmarks). */
-  store: boolean;
-}
+export const lazyMmuParams = {
+  cpus: int(2, 15, 2, "CPUs; CPU 0 unmaps, every other CPU runs a user thread of the same mm"),
+  pages: int(1, 64, 1, "pages mapped, hashed and unmapped"),
+  batchNr: int(1, 192, 192, "PPC64_TLB_BATCH_NR (192 in the kernel)"),
+  ptegs: int(1, 1024, 2, "PTEGs in the HPT"),
+  store: bool(true, "whether the user threads store after reading (false: reads only, a smaller space for benchmarks)"),
+};
 
-export const lazyMmuBatch = defineScenario<typeof lazyMmuOps, LazyMmuParams>({
+export type LazyMmuParams = ParamsOf<typeof lazyMmuParams>;
+
+export const lazyMmuBatch = defineScenario({
   id: "lazy-mmu-batch",
   fix: "lazy-mmu-batch",
   title: "ppc64 hash flush batch drained after the PTE lock is dropped",
@@ -76,11 +75,9 @@ export const lazyMmuBatch = defineScenario<typeof lazyMmuOps, LazyMmuParams>({
   ops: lazyMmuOps,
   variants: { before: lazyMmuBefore, after: {} },
   machine: (p) => ({ cpus: p.cpus }),
-  params: { cpus: 2, pages: 1, batchNr: 192, ptegs: 2, store: true },
+  params: lazyMmuParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 1000 },
   setup(k, m, p) {
-    if (!Number.isInteger(p.pages) || p.pages < 1 || p.pages > 64) throw new Error(`pages must be 1..64 in a search, got ${p.pages}`);
-    if (!Number.isInteger(p.cpus) || p.cpus < 2) throw new Error(`cpus must be at least 2 (an unmapper and a user), got ${p.cpus}`);
     const w = new MmWorld(m, { layout: PPC64, frames: 8 + 2 * p.pages * p.cpus, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
     powerpcHash(w, { ptegs: p.ptegs, tlbEntries: 2, batchNr: p.batchNr });
     const mm = w.mm_alloc();
@@ -89,9 +86,8 @@ export const lazyMmuBatch = defineScenario<typeof lazyMmuOps, LazyMmuParams>({
     for (let c = 1; c < p.cpus; c++) users.push(m.coreOf(c));
     // Every page was read by the user threads: clean (so its HPTE is read-only), hashed, in their TLBs.
     for (let i = 0; i < p.pages; i++) prefault(mm, BASE + i * PAGE_SIZE, { write: false, tlbCores: users });
-    const kk = k as unknown as PK;
-    m.spawn(0, "madvise", madvise_dontneed(kk, mm, vma, BASE, p.pages * PAGE_SIZE));
-    for (let c = 1; c < p.cpus; c++) m.spawn(c, `user${c}`, read_then_store(kk, mm, BASE, p.pages, p.store));
+    m.spawn(0, "madvise", madvise_dontneed(k, mm, vma, BASE, p.pages * PAGE_SIZE));
+    for (let c = 1; c < p.cpus; c++) m.spawn(c, `user${c}`, read_then_store(k, mm, BASE, p.pages, p.store));
   },
 });
 

@@ -3,6 +3,8 @@
 // PTE updates outside any lazy-MMU section). Same modelled functions and variants as lazy-mmu-batch.
 
 import { defineScenario } from "../../explore/scenario";
+import { int, oneOf, defaultParams } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import type { Gen } from "../../sim/machine";
 import { MmWorld, PAGE_SIZE } from "../../mm/index";
 import { powerpcHash, prefault, PPC64 } from "../../powerpc/index";
@@ -17,28 +19,25 @@ export const FREE_PTE_NR = 506;
 /** Largest munmap the workload models (4 GiB of 4K pages; memory, not PTE width, is the limit). */
 export const MAX_WORKLOAD_PAGES = 1_048_576;
 
-export interface LazyMmuWorkloadParams {
-  pages: number;
-  cpus: number;
-  op: "munmap" | "aging";
-  batchNr: number;
-}
+export const lazyMmuWorkloadParams = {
+  pages: int(1, MAX_WORKLOAD_PAGES, 1024, "pages unmapped or aged"),
+  cpus: int(1, 8, 2, "CPUs that ran the mm (global tlbie unless 1)"),
+  op: oneOf(["munmap", "aging"], "munmap", "munmap the range, or age every page (page_referenced_one)"),
+  batchNr: int(1, 192, 192, "PPC64_TLB_BATCH_NR"),
+};
 
-export const lazyMmuWorkload = defineScenario<typeof lazyMmuOps, LazyMmuWorkloadParams>({
+export type LazyMmuWorkloadParams = ParamsOf<typeof lazyMmuWorkloadParams>;
+
+export const lazyMmuWorkload = defineScenario({
   id: "lazy-mmu-workload",
   fix: "lazy-mmu-batch",
   title: "munmap / page aging of N hashed pages, before and after the lazy-MMU batch (timed mode)",
   ops: lazyMmuOps,
   variants: { before: lazyMmuBefore, after: {} },
   machine: (p) => ({ cpus: p.cpus }),
-  params: { pages: 1024, cpus: 2, op: "munmap", batchNr: 192 },
+  params: lazyMmuWorkloadParams,
   bounds: { maxSteps: 100_000_000 },
   setup(k, m, p) {
-    if (!Number.isInteger(p.pages) || p.pages < 1 || p.pages > MAX_WORKLOAD_PAGES) {
-      throw new Error(`pages must be 1..${MAX_WORKLOAD_PAGES}, got ${p.pages}`);
-    }
-    if (!Number.isInteger(p.cpus) || p.cpus < 1 || p.cpus > 8) throw new Error(`cpus must be 1..8, got ${p.cpus}`);
-    if (p.op !== "munmap" && p.op !== "aging") throw new Error(`op must be "munmap" or "aging", got ${String(p.op)}`);
     const ptePages = Math.ceil(p.pages / 512);
     const w = new MmWorld(m, { layout: PPC64, frames: p.pages + ptePages + 16, ptrsPerPte: 512, ptrsPerPmd: 512, ptrsPerPgd: 512, gatherMax: FREE_PTE_NR });
     let ptegs = 2;
@@ -49,9 +48,8 @@ export const lazyMmuWorkload = defineScenario<typeof lazyMmuOps, LazyMmuWorkload
     const pfns: number[] = [];
     for (let i = 0; i < p.pages; i++) pfns.push(prefault(mm, BASE + i * PAGE_SIZE, { write: true }));
     mm.cpu_vm_mask = (1 << p.cpus) - 1; // every CPU ran a thread of this mm
-    const kk = k as unknown as PK;
     const end = BASE + p.pages * PAGE_SIZE;
-    m.spawn(0, p.op, p.op === "munmap" ? timed_munmap(kk, mm, vma, BASE, end) : timed_aging(kk, mm, vma, BASE, pfns));
+    m.spawn(0, p.op, p.op === "munmap" ? timed_munmap(k, mm, vma, BASE, end) : timed_aging(k, mm, vma, BASE, pfns));
   },
 });
 
@@ -93,9 +91,9 @@ export interface LazyMmuCost {
 
 /** Run one workload in virtual time and summarise it for plots. */
 export function lazyMmuCost(variant: "before" | "after", params: Partial<LazyMmuWorkloadParams>): LazyMmuCost {
-  const r: TimedResult = runTimed(lazyMmuWorkload, { variant, params: params as Record<string, unknown> });
+  const r: TimedResult = runTimed(lazyMmuWorkload, { variant, params });
   if (r.violation) throw new Error(`workload hit ${r.violation.invariant}: ${r.violation.message}`);
-  const p = { ...lazyMmuWorkload.params!, ...params };
+  const p = { ...defaultParams(lazyMmuWorkloadParams), ...params };
   const c = r.counters;
   const hold = r.samples["lock hold: ptl"];
   const batch = r.samples["batch size at flush"];

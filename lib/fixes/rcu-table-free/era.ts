@@ -18,11 +18,11 @@ import type { MmuGather } from "../../mm/mmu_gather";
 import { checkTable } from "../../mm/memory";
 import { lockless_read_entry } from "../../mm/walk";
 import { PAGE_SIZE, pte_present } from "../../mm/pgtable";
-import type { PK } from "../../powerpc/kernel";
+import type { PKL } from "../../powerpc/kernel";
 import { get_vsid } from "../../powerpc/mmu_hash64";
 
 /** The kernel seen by this fix's code: the base kernel plus the v3.0 names both sides call through `k`. */
-export interface RK extends PK {
+export interface RK extends PKL {
   free_pgd_range(tlb: MmuGather, addr: number, end: number, floor: number, ceiling: number): Gen;
   free_pud_range(tlb: MmuGather, pgd: PtPage, addr: number, end: number, floor: number, ceiling: number): Gen;
   free_pmd_range(tlb: MmuGather, pgd: PtPage, addr: number, end: number, floor: number, ceiling: number): Gen;

@@ -35,7 +35,7 @@ export function checkUnprotectedWalker(answer: { walk: KernelFn } | undefined): 
   return checkExercise("exercise 2 (a walker the IPI fallback does not protect)", answer, (a) => {
     if (typeof a.walk !== "function") return { ok: false, message: "walk must be a generator function: function* (k, mm, ea) { … }" };
     const overrides = { rcu_sched_walk: a.walk };
-    const params = { walker: "rcu_sched" };
+    const params = { walker: "rcu_sched" as const };
     const rcu = explore(rcuTableFree, { variant: "after", overrides, params: { ...params, allocFail: false }, timeLimitMs: 20_000 });
     if (rcu.violation) return { ok: false, message: `even with every batch page allocated the explorer finds ${rcu.violation.invariant}: your walker is not covered by the grace period either (is it in an RCU-sched read-side section for the whole walk?)` };
     if (!rcu.exhaustive) return { ok: false, message: "the search did not finish in time: keep the walker to one walk of pgd → pmd → pte" };

@@ -13,3 +13,9 @@ export * as after from "./after";
 export * as naive from "./naive";
 export * as later from "./later";
 export * as exercises from "./exercises";
+
+import { rcuTableFree } from "./scenario";
+import { rcuTableFreeWorkload } from "./workload";
+
+/** This fix's scenarios, for a registry. */
+export const scenarios = [rcuTableFree, rcuTableFreeWorkload] as const;

@@ -19,6 +19,8 @@
 // The batch page allocation may fail (`allocFail`, explored both ways); `batchMax` is the batch capacity.
 
 import { PPC64 } from "../../powerpc/pgtable_ppc64";
+import { int, bool, oneOf } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { ScenarioInstance } from "../../explore/scenario";
 import { simOps } from "../../sim/index";
@@ -97,25 +99,16 @@ export const rcuTableFreeVariants = {
 
 export type Walker = "hash_page" | "gup_fast" | "rcu_sched";
 
-export interface RcuTableFreeParams {
-  /** The lockless walker on CPU 1. */
-  walker: Walker;
-  /** Whose walk: another thread of the mm, or an aio-style kernel thread that use_mm()s it. */
-  user: "thread" | "kthread";
-  /** Whether the batch page allocation (GFP_ATOMIC / GFP_NOWAIT) may fail: explored both ways. */
-  allocFail: boolean;
-  /** Batch capacity (PTE_FREELIST_SIZE / MAX_TABLE_BATCH: 509 on 4K pages). */
-  batchMax: number;
-}
+export const rcuTableFreeParams = {
+  walker: oneOf(["hash_page", "gup_fast", "rcu_sched"] as const, "hash_page", "the lockless walker on CPU 1"),
+  user: oneOf(["thread", "kthread"] as const, "thread", "whose walk: another thread of the mm, or an aio-style kernel thread that use_mm()s it"),
+  allocFail: bool(true, "whether the batch page allocation (GFP_ATOMIC / GFP_NOWAIT) may fail: explored both ways"),
+  batchMax: int(1, 509, 509, "batch capacity (PTE_FREELIST_SIZE / MAX_TABLE_BATCH: 509 on 4K pages)"),
+};
 
-function checkParams(p: RcuTableFreeParams): void {
-  if (!["hash_page", "gup_fast", "rcu_sched"].includes(p.walker)) throw new Error(`walker must be hash_page, gup_fast or rcu_sched, got ${String(p.walker)}`);
-  if (p.user !== "thread" && p.user !== "kthread") throw new Error(`user must be "thread" or "kthread", got ${String(p.user)}`);
-  if (!Number.isInteger(p.batchMax) || p.batchMax < 1) throw new Error(`batchMax must be a positive integer, got ${p.batchMax}`);
-}
+export type RcuTableFreeParams = ParamsOf<typeof rcuTableFreeParams>;
 
 function build(k: RK, m: Machine, p: RcuTableFreeParams): ScenarioInstance {
-  checkParams(p);
   m.ext.rcuTableBatchMax = p.batchMax;
   const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, allocMayFail: p.allocFail, layout: PPC64 });
   powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
@@ -187,9 +180,7 @@ export function check_tables_freed(k: RK, w: MmWorld): void {
   }
 }
 
-const DEFAULTS: RcuTableFreeParams = { walker: "hash_page", user: "thread", allocFail: true, batchMax: 509 };
-
-export const rcuTableFree = defineScenario<typeof rcuTableFreeOps, RcuTableFreeParams>({
+export const rcuTableFree = defineScenario({
   id: "rcu-table-free",
   fix: "rcu-table-free",
   title: "a PTE page and a pmd table freed under a lockless walker",
@@ -200,7 +191,7 @@ export const rcuTableFree = defineScenario<typeof rcuTableFreeOps, RcuTableFreeP
   ops: rcuTableFreeOps,
   variants: rcuTableFreeVariants,
   machine: { cpus: 2, rcu: true },
-  params: DEFAULTS,
+  params: rcuTableFreeParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 2000 },
-  setup: (k, m, p) => build(k as unknown as RK, m, p),
+  setup: (k, m, p) => build(k, m, p),
 });

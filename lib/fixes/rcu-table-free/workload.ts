@@ -5,6 +5,8 @@
 // tables down the IPI fallback. Same modelled functions and variants as rcu-table-free.
 
 import { PPC64 } from "../../powerpc/pgtable_ppc64";
+import { int, real, oneOf, defaultParams } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { Gen, Machine } from "../../sim/machine";
 import type { PageFrame } from "../../sim/page_alloc";
@@ -22,32 +24,28 @@ const PTRS = 512;
 const WBASE = 2 ** 30; // pgd entry 1 (a pgd entry spans 512 × 512 × 4K): the walkers' page stays in entry 0
 const WALK_ADDR = 0x1000;
 
-export interface RcuTableFreeWorkloadParams {
-  tables: number;
-  cpus: number;
-  op: "munmap" | "exit";
-  /** Probability that a batch-page allocation fails (memory pressure). */
-  failRate: number;
-  seed: number;
-  /** get_user_pages_fast calls per walker CPU. */
-  walks: number;
-  batchMax: number;
-}
+export const rcuTableFreeWorkloadParams = {
+  tables: int(1, MAX_WORKLOAD_TABLES, 64, "PTE tables of the mm"),
+  cpus: int(1, 8, 2, "CPUs; CPU 0 unmaps or exits, the others walk with get_user_pages_fast"),
+  op: oneOf(["munmap", "exit"] as const, "munmap", "what CPU 0 does"),
+  failRate: real(0, 1, 0, "probability that a batch-page allocation fails (memory pressure)"),
+  seed: int(0, 2 ** 31 - 1, 1, "seed of the allocation failures"),
+  walks: int(0, 1_000_000, 4, "get_user_pages_fast calls per walker CPU"),
+  batchMax: int(1, 509, 509, "batch capacity"),
+};
 
-export const rcuTableFreeWorkload = defineScenario<typeof rcuTableFreeOps, RcuTableFreeWorkloadParams>({
+export type RcuTableFreeWorkloadParams = ParamsOf<typeof rcuTableFreeWorkloadParams>;
+
+export const rcuTableFreeWorkload = defineScenario({
   id: "rcu-table-free-workload",
   fix: "rcu-table-free",
   title: "munmap / exit of an mm with N page tables: grace periods, batches, IPIs, memory held back (timed mode)",
   ops: rcuTableFreeOps,
   variants: rcuTableFreeVariants,
   machine: (p) => ({ cpus: p.cpus, rcu: true }),
-  params: { tables: 64, cpus: 2, op: "munmap", failRate: 0, seed: 1, walks: 4, batchMax: 509 },
+  params: rcuTableFreeWorkloadParams,
   bounds: { maxSteps: 200_000_000 },
   setup(k, m, p) {
-    if (!Number.isInteger(p.tables) || p.tables < 1 || p.tables > MAX_WORKLOAD_TABLES) throw new Error(`tables must be 1..${MAX_WORKLOAD_TABLES}, got ${p.tables}`);
-    if (!Number.isInteger(p.cpus) || p.cpus < 1 || p.cpus > 8) throw new Error(`cpus must be 1..8, got ${p.cpus}`);
-    if (p.op !== "munmap" && p.op !== "exit") throw new Error(`op must be "munmap" or "exit", got ${String(p.op)}`);
-    if (!(p.failRate >= 0 && p.failRate <= 1)) throw new Error(`failRate must be in [0, 1], got ${p.failRate}`);
     m.ext.rcuTableBatchMax = p.batchMax;
     const pmds = Math.ceil(p.tables / PTRS) + 1;
     const w = new MmWorld(m, { frames: 2 * p.tables + pmds + 64 + Math.ceil(p.tables / 8), ptrsPerPte: PTRS, ptrsPerPmd: PTRS, ptrsPerPgd: 512, allocMayFail: p.failRate > 0, layout: PPC64 });
@@ -142,9 +140,9 @@ export interface RcuTableFreeCost {
 
 /** Run one workload in virtual time and summarise it for plots. */
 export function rcuTableFreeCost(variant: keyof typeof rcuTableFreeVariants, params: Partial<RcuTableFreeWorkloadParams>): RcuTableFreeCost {
-  const r = runTimed(rcuTableFreeWorkload, { variant, params: params as Record<string, unknown> });
+  const r = runTimed(rcuTableFreeWorkload, { variant, params });
   if (r.violation) throw new Error(`workload hit ${r.violation.invariant}: ${r.violation.message}`);
-  const p = { ...rcuTableFreeWorkload.params!, ...params };
+  const p = { ...defaultParams(rcuTableFreeWorkloadParams), ...params };
   const c = r.counters;
   return {
     variant,

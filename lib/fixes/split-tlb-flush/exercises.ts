@@ -7,11 +7,12 @@ import { event } from "../../sim/event";
 import type { PageFrame } from "../../sim/page_alloc";
 import { explore } from "../../explore/explore";
 import type { ExploreResult } from "../../explore/explore";
+import type { Overrides } from "../../explore/scenario";
 import { mmWorld, PAGE_SIZE, pte_str, pte_present, pte_pfn } from "../../mm/index";
 import { TLB_W, TLB_C, X86Hw } from "../../hw/index";
 import type { K } from "../../mm/index";
 import { hashMmuState } from "../../powerpc/index";
-import { splitTlbFlush, splitTlbFlushLastMap, SPLIT_BASE, OTHER_BASE } from "./scenario";
+import { splitTlbFlush, splitTlbFlushLastMap, splitTlbFlushOps, SPLIT_BASE, OTHER_BASE } from "./scenario";
 import type { SplitArch } from "./scenario";
 import { splitTlbFlushCost } from "./workload";
 import { defineSources } from "../../sim/sources";
@@ -111,14 +112,14 @@ function inconclusive(r: ExploreResult, what: string): void {
 }
 
 /** Search one setup with the scenario's default bounds (DFS, minimised counterexample). */
-export function verdict(scenario: SplitScenarioId, arch: SplitArch, variant: SplitVariant, overrides: Record<string, KernelFn> = {}): Verdict {
+export function verdict(scenario: SplitScenarioId, arch: SplitArch, variant: SplitVariant, overrides: Overrides<typeof splitTlbFlushOps> = {}): Verdict {
   const r = explore(scenarioOf(scenario), { variant, params: { arch }, overrides, minimise: false, timeLimitMs: 120_000 });
   inconclusive(r, `${scenario} ${variant} on ${arch}`);
   return verdictOf(scenario, arch, variant, r);
 }
 
 /** Variants that lose the write in one setup, decided by search. */
-export function losingVariants(scenario: SplitScenarioId, arch: SplitArch, overrides: Record<string, KernelFn> = {}): SplitVariant[] {
+export function losingVariants(scenario: SplitScenarioId, arch: SplitArch, overrides: Overrides<typeof splitTlbFlushOps> = {}): SplitVariant[] {
   return SPLIT_VARIANTS.filter((v) => verdict(scenario, arch, v, overrides).violation !== null);
 }
 
@@ -166,7 +167,7 @@ export function checkAlwaysWalk(answer: VariantsByArch | undefined): ExerciseRes
       const bad = a[arch].filter((v) => !SPLIT_VARIANTS.includes(v));
       if (bad.length) return { ok: false, message: `unknown variant(s) ${bad.join(", ")}: use "before", "after", "later"` };
     }
-    const overrides = { page_mkclean: page_mkclean_always_walk as unknown as KernelFn };
+    const overrides = { page_mkclean: page_mkclean_always_walk };
     const truth = { x86: losingVariants(EXERCISE1.scenario, "x86", overrides), hash: losingVariants(EXERCISE1.scenario, "hash", overrides) };
     const wrong = SPLIT_ARCHES.filter((arch) => !sameSet(a[arch], truth[arch]));
     if (wrong.length === 0) {

@@ -35,6 +35,8 @@
 //    nothing, so the v2.6.22 versions are used in every variant.
 
 import { defineScenario } from "../../explore/scenario";
+import { oneOf } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import { simOps } from "../../sim/index";
 import type { Gen, Machine } from "../../sim/machine";
 import type { ScenarioInstance } from "../../explore/scenario";
@@ -60,7 +62,8 @@ export const SPLIT_BASE = 0x10000000;
 /** Where the other process maps the same file page (split-tlb-flush only). */
 export const OTHER_BASE = 0x20000000;
 
-export type SplitArch = "x86" | "hash";
+export const SPLIT_ARCHES = ["x86", "hash"] as const;
+export type SplitArch = (typeof SPLIT_ARCHES)[number];
 
 /** The machine an execution runs on: true for the x86-like MMU (the scenario's `arch` param). */
 function onX86(k: K): boolean {
@@ -122,14 +125,11 @@ export const splitTlbFlushLater = {
 
 export const splitTlbFlushVariants = { before: splitTlbFlushBefore, after: {}, later: splitTlbFlushLater };
 
-export interface SplitTlbFlushParams {
-  /** The MMU: the x86-like TLB (default) or the ppc64 hash MMU with the lazy-MMU batch. */
-  arch: SplitArch;
-}
+export const splitTlbFlushParams = {
+  arch: oneOf(SPLIT_ARCHES, "x86", "the MMU: the x86-like TLB, or the ppc64 hash MMU with the lazy-MMU batch"),
+};
 
-function checkArch(p: SplitTlbFlushParams): void {
-  if (p.arch !== "x86" && p.arch !== "hash") throw new Error(`arch must be "x86" or "hash", got ${String(p.arch)}`);
-}
+export type SplitTlbFlushParams = ParamsOf<typeof splitTlbFlushParams>;
 
 /**
  * The initial state and threads of both scenarios. The page holds store v5 (disk: v0), its PTE in mm "a" is
@@ -137,7 +137,6 @@ function checkArch(p: SplitTlbFlushParams): void {
  * the page read-only (clean), and its vma comes after the zapped one in i_mmap.
  */
 function build(k: K, m: Machine, p: SplitTlbFlushParams, otherMapping: boolean): ScenarioInstance {
-  checkArch(p);
   const x86 = p.arch === "x86";
   const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, layout: x86 ? X86 : PPC64 });
   const file = w.newFile("f", 1);
@@ -186,7 +185,7 @@ function* writeback_thread(k: K, page: PageFrame, file: AddressSpace): Gen {
   yield* k.shrink_page(file, 0); // a clean, unmapped page is dropped from the page cache
 }
 
-export const splitTlbFlush = defineScenario<typeof splitTlbFlushOps, SplitTlbFlushParams>({
+export const splitTlbFlush = defineScenario({
   id: "split-tlb-flush",
   fix: "split-tlb-flush",
   title: "dirty shared page zapped while writeback cleans it; another process keeps it mapped",
@@ -197,12 +196,12 @@ export const splitTlbFlush = defineScenario<typeof splitTlbFlushOps, SplitTlbFlu
   ops: splitTlbFlushOps,
   variants: splitTlbFlushVariants,
   machine: { cpus: 3 },
-  params: { arch: "x86" },
+  params: splitTlbFlushParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 1000 },
-  setup: (k, m, p) => build(k as unknown as K, m, p, true),
+  setup: (k, m, p) => build(k, m, p, true),
 });
 
-export const splitTlbFlushLastMap = defineScenario<typeof splitTlbFlushOps, SplitTlbFlushParams>({
+export const splitTlbFlushLastMap = defineScenario({
   id: "split-tlb-flush-last-map",
   fix: "split-tlb-flush",
   title: "dirty shared page zapped while writeback cleans it; the zapped mapping is the last",
@@ -213,7 +212,7 @@ export const splitTlbFlushLastMap = defineScenario<typeof splitTlbFlushOps, Spli
   ops: splitTlbFlushOps,
   variants: splitTlbFlushVariants,
   machine: { cpus: 3 },
-  params: { arch: "x86" },
+  params: splitTlbFlushParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 1000 },
-  setup: (k, m, p) => build(k as unknown as K, m, p, false),
+  setup: (k, m, p) => build(k, m, p, false),
 });

@@ -5,6 +5,8 @@
 // as split-tlb-flush.
 
 import { defineScenario } from "../../explore/scenario";
+import { int, oneOf, defaultParams } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import type { Gen } from "../../sim/machine";
 import { MmWorld, PAGE_SIZE, populate } from "../../mm/index";
 import { PPC64 } from "../../powerpc/pgtable_ppc64";
@@ -14,37 +16,35 @@ import { x86Mmu } from "../../x86/index";
 import { powerpcHash, prefault } from "../../powerpc/index";
 import { runTimed, TimedResult } from "../../explore/timed";
 import { splitTlbFlushOps, splitTlbFlushVariants, SPLIT_BASE } from "./scenario";
+import { SPLIT_ARCHES } from "./scenario";
 import type { SplitArch } from "./scenario";
 
 /** Pages a v3.14 mmu_gather holds before it must flush: MAX_GATHER_BATCH_COUNT batches, "about 10k pages". */
 export const GATHER_PAGES_V314 = 10_000;
 
-export type SplitWorkloadKind = "dirty-shared" | "clean-shared" | "anon";
+export const SPLIT_WORKLOAD_KINDS = ["dirty-shared", "clean-shared", "anon"] as const;
+export type SplitWorkloadKind = (typeof SPLIT_WORKLOAD_KINDS)[number];
 
-export interface SplitTlbFlushWorkloadParams {
-  pages: number;
-  cpus: number;
-  kind: SplitWorkloadKind;
-  arch: SplitArch;
-  /** PTRS_PER_PTE: pages per PTE table (512 on x86-64 and ppc64 4K). */
-  ptrsPerPte: number;
-}
+export const splitTlbFlushWorkloadParams = {
+  pages: int(1, 8192, 1024, "pages unmapped"),
+  cpus: int(1, 8, 2, "CPUs that ran the mm (an IPI shootdown on x86 unless 1)"),
+  kind: oneOf(SPLIT_WORKLOAD_KINDS, "dirty-shared", "dirty MAP_SHARED file pages, clean shared ones, or anonymous pages"),
+  arch: oneOf(SPLIT_ARCHES, "x86", "the x86-like TLB or the ppc64 hash MMU"),
+  ptrsPerPte: int(2, 512, 512, "PTRS_PER_PTE: pages per PTE table (512 on x86-64 and ppc64 4K)"),
+};
 
-export const splitTlbFlushWorkload = defineScenario<typeof splitTlbFlushOps, SplitTlbFlushWorkloadParams>({
+export type SplitTlbFlushWorkloadParams = ParamsOf<typeof splitTlbFlushWorkloadParams>;
+
+export const splitTlbFlushWorkload = defineScenario({
   id: "split-tlb-flush-workload",
   fix: "split-tlb-flush",
   title: "munmap of N dirty shared, clean shared or anonymous pages, v3.14 / 1cf35d47 / v6.2 (timed mode)",
   ops: splitTlbFlushOps,
   variants: splitTlbFlushVariants,
   machine: (p) => ({ cpus: p.cpus }),
-  params: { pages: 1024, cpus: 2, kind: "dirty-shared", arch: "x86", ptrsPerPte: 512 },
+  params: splitTlbFlushWorkloadParams,
   bounds: { maxSteps: 100_000_000 },
   setup(k, m, p) {
-    if (!Number.isInteger(p.pages) || p.pages < 1 || p.pages > 8192) throw new Error(`pages must be 1..8192, got ${p.pages}`);
-    if (!Number.isInteger(p.cpus) || p.cpus < 1 || p.cpus > 8) throw new Error(`cpus must be 1..8, got ${p.cpus}`);
-    if (p.kind !== "dirty-shared" && p.kind !== "clean-shared" && p.kind !== "anon") throw new Error(`kind must be dirty-shared, clean-shared or anon, got ${String(p.kind)}`);
-    if (p.arch !== "x86" && p.arch !== "hash") throw new Error(`arch must be "x86" or "hash", got ${String(p.arch)}`);
-    if (!Number.isInteger(p.ptrsPerPte) || p.ptrsPerPte < 2 || p.ptrsPerPte > 512) throw new Error(`ptrsPerPte must be 2..512, got ${p.ptrsPerPte}`);
     const x86 = p.arch === "x86";
     const ptePages = Math.ceil(p.pages / p.ptrsPerPte);
     const w = new MmWorld(m, {
@@ -71,8 +71,7 @@ export const splitTlbFlushWorkload = defineScenario<typeof splitTlbFlushOps, Spl
       else prefault(mm, ea, { write });
     }
     mm.cpu_vm_mask = (1 << p.cpus) - 1; // every CPU ran a thread of this mm
-    const kk = k as unknown as K;
-    m.spawn(0, "munmap", timed_munmap(kk, mm, vma, SPLIT_BASE, end));
+    m.spawn(0, "munmap", timed_munmap(k, mm, vma, SPLIT_BASE, end));
   },
 });
 
@@ -103,9 +102,9 @@ export interface SplitTlbFlushCost {
 
 /** Run one munmap in virtual time and summarise it for plots. */
 export function splitTlbFlushCost(variant: "before" | "after" | "later", params: Partial<SplitTlbFlushWorkloadParams> = {}): SplitTlbFlushCost {
-  const r: TimedResult = runTimed(splitTlbFlushWorkload, { variant, params: params as Record<string, unknown> });
+  const r: TimedResult = runTimed(splitTlbFlushWorkload, { variant, params });
   if (r.violation) throw new Error(`workload hit ${r.violation.invariant}: ${r.violation.message}`);
-  const p = { ...splitTlbFlushWorkload.params!, ...params };
+  const p = { ...defaultParams(splitTlbFlushWorkloadParams), ...params };
   const c = r.counters;
   const hold = r.samples["lock hold: ptl"];
   const shootdowns = c["tlb shootdowns"] ?? 0;

@@ -3,11 +3,14 @@
 // highest-priority runnable context. A bug of depth d is found by one execution with probability at least
 // 1/(n·k^(d−1)).
 
-import type { Machine } from "../sim/machine";
-import type { Picker } from "./exec";
-import { Rng } from "./rng";
+import type { Machine } from "../../sim/machine";
+import type { SearchOptions, SearchOutcome, SearchStrategy, Strategy } from "../strategy";
+import type { Session } from "../scenario";
+import { Rng } from "../rng";
+import { sample, SAMPLE_EXECUTIONS } from "./sample";
 
-export class PctPicker implements Picker {
+/** One PCT execution: priorities and change points drawn from `seed`. */
+export class PctPicker implements Strategy {
   private readonly prio: number[] = [];
   private readonly change: number[] = [];
   private readonly rng: Rng;
@@ -56,3 +59,19 @@ export class PctPicker implements Picker {
 export function pctBound(n: number, k: number, d: number): number {
   return 1 / (n * Math.pow(Math.max(1, k), d - 1));
 }
+
+/** `--strategy pct`: PCT executions of depth d, each with its own priorities, until a violation or the budget. */
+export const pctSearch: SearchStrategy = {
+  name: "pct",
+  summary: "probabilistic concurrency testing: random priorities and d-1 change points, with a per-execution guarantee",
+  search(session: Session, o: SearchOptions): SearchOutcome {
+    const r = sample(session, o, (seed, first, k) => new PctPicker(seed, first.ctxs.length, k, o.depth));
+    return {
+      found: r.found,
+      executions: r.executions,
+      exhaustive: false,
+      stats: { sleepBlocked: 0, prunedByBound: 0, longestExecution: r.longest, contexts: r.contexts, guarantee: pctBound(r.contexts, r.longest, o.depth) },
+      bounds: { preemptions: null, depth: o.depth, maxExecutions: o.maxExecutions ?? SAMPLE_EXECUTIONS, seed: o.seed },
+    };
+  },
+};

@@ -1,11 +1,13 @@
 // Replay: re-execute a decision list on a fresh machine. Past the end of the list the serial policy runs on
 // (the last context continues while it can), so a prefix is a complete schedule.
 
-import type { Machine } from "../sim/machine";
-import { Picker, serialPick } from "./exec";
-import { Decision, ScheduleError } from "./schedule";
+import type { Machine } from "../../sim/machine";
+import type { Strategy } from "../strategy";
+import { serialPick } from "../exec";
+import { Decision, ScheduleError } from "../schedule";
 
-export class ReplayPicker implements Picker {
+/** Replays `d`, checking that each decision fits the model; serial past its end. */
+export class ReplayPicker implements Strategy {
   private i = 0;
   constructor(private readonly d: readonly Decision[]) {}
 

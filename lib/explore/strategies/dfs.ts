@@ -1,7 +1,8 @@
-// Exhaustive search: stateless DFS over schedules and choose() values, with dynamic partial-order reduction
-// (Flanagan & Godefroid, POPL 2005: vector clocks find the last step each pending step races with, and a
-// backtrack point is added before it) and sleep sets (Godefroid 1996). Each execution replays the decision
-// prefix on a fresh machine, then runs on; the deepest unexplored alternative picks the next prefix.
+// DFS with dynamic partial-order reduction, as a strategy: stateless search over schedules and choose()
+// values with source-set DPOR (Abdulla, Aronis, Jonsson & Sagonas, POPL 2014: vector clocks find the steps each
+// pending step races with, and one initial of the reversing sequence is added to the backtrack set before it)
+// and sleep sets (Godefroid 1996). Each execution replays the decision prefix on a fresh machine, then runs on;
+// the deepest unexplored alternative picks the next prefix.
 //
 // A preemption bound (Musuvathi & Qadeer, PLDI 2007) cuts schedules with more than N switches away from a
 // context that could have continued. Bounding and DPOR do not compose for free: a reversal DPOR asks for may
@@ -9,10 +10,11 @@
 // bounded POR (Coons, Musuvathi & McKinley, OOPSLA 2013) we also add each backtrack point at the start of the
 // run of steps it falls in, and sleep sets are used only when there is no bound.
 
-import { Machine, READ, WRITE, LOCAL, ViolationInfo } from "../sim/machine";
-import type { Session } from "./scenario";
-import type { Decision } from "./schedule";
-import { judgeEnd, livelock, lowestBit } from "./exec";
+import { Machine, READ, WRITE, LOCAL, ViolationInfo } from "../../sim/machine";
+import type { Session } from "../scenario";
+import type { Decision } from "../schedule";
+import type { ExecEnd, Strategy, SearchStrategy, SearchOptions, SearchOutcome } from "../strategy";
+import { lowestBit, runExecution } from "../exec";
 
 export interface DfsOptions {
   /** DPOR + sleep sets (true) or every interleaving (false). */
@@ -64,7 +66,19 @@ function doubled(a: Int32Array): Int32Array {
   return b;
 }
 
-export function dfs(session: Session, o: DfsOptions): DfsResult {
+/** The DFS strategy's state between executions, read by the search driver. */
+export interface DfsState {
+  executions: number;
+  sleepBlocked: number;
+  pruned: number;
+  maxSeen: number;
+  /** No unexplored alternative is left: the bounded, reduced space is exhausted. */
+  exhausted: boolean;
+  violation: DfsResult["violation"];
+}
+
+/** The DFS+DPOR strategy for `session` (one search: create a new one to search again). */
+export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { readonly state: DfsState } {
   const probe = session.fresh();
   const P = probe.ctxs.length;
   const useSleep = o.reduce && o.preemptionBound === Infinity;
@@ -87,23 +101,20 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   // Happens-before: a vector clock per step; per object the last write and the reads since.
   const clk = o.reduce ? new Int32Array(cap * P) : new Int32Array(0);
   let objCap = Math.max(64, probe.objectCount * 2);
-  let lastW = new Int32Array(objCap);
-  let lastR = new Int32Array(objCap);
-  let recStep = new Int32Array(1024);
-  let recPrev = new Int32Array(1024);
+  let lastW: Int32Array = new Int32Array(objCap);
+  let lastR: Int32Array = new Int32Array(objCap);
+  let recStep: Int32Array = new Int32Array(1024);
+  let recPrev: Int32Array = new Int32Array(1024);
   let nrec = 0;
   // Accesses of each step, flat: step i's pairs are accObj/accKind[accStart[i] .. accStart[i+1]).
   const accStart = new Int32Array(cap + 1);
-  let accObj = new Int32Array(4096);
-  let accKind = new Int32Array(4096);
+  let accObj: Int32Array = new Int32Array(4096);
+  let accKind: Int32Array = new Int32Array(4096);
   let nacc = 0;
   const lastStepOf = new Int32Array(P);
   const lastCpuStep = new Int32Array(P);
 
-  let executions = 0;
-  let sleepBlocked = 0;
   let pruned = 0;
-  let maxSeen = 0;
   let branchStep = -1;
 
   const join = (dst: number, src: number): void => {
@@ -296,116 +307,21 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     return true;
   };
 
-  let violation: DfsResult["violation"] = null;
+  const state: DfsState = { executions: 0, sleepBlocked: 0, pruned: 0, maxSeen: 0, exhausted: false, violation: null };
   const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
+  let m = probe;
+  let tp = 0;
+  let leaf: "end" | "blocked" | "pruned" = "end";
 
-  for (;;) {
-    // ---- one execution ----
-    const m = session.fresh();
-    if (o.reduce) {
-      if (m.objectCount > objCap) growObj(m.objectCount);
-      lastW.fill(-1);
-      lastR.fill(-1);
-      nrec = 0;
-      lastStepOf.fill(-1);
-      lastCpuStep.fill(-1);
-    }
-    let tp = 0;
-    m.chooser = (n) => {
-      if (tp < tType.length) {
-        if (tType[tp] !== CHOICE) throw new Error("internal: replay diverged (choice expected)");
-        return tVal[tp++];
-      }
-      tType.push(CHOICE);
-      tVal.push(0);
-      tN.push(n);
-      tStep.push(m.steps - 1);
-      tp++;
-      return 0;
-    };
-    let leaf: "end" | "blocked" | "pruned" = "end";
-    for (;;) {
-      const i = m.steps;
-      if (m.violation) break;
-      let p: number;
-      if (i > branchStep) {
-        const enabled = m.enabledMask();
-        en[i] = enabled;
-        if (o.reduce) raceAnalysis(m, i);
-        if (enabled === 0) {
-          judgeEnd(m, session);
-          break;
-        }
-        if (i >= o.maxSteps) {
-          livelock(m, o.maxSteps);
-          break;
-        }
-        if (!useSleep) sl[i] = 0;
-        const cand = enabled & ~sl[i];
-        if (cand === 0) {
-          leaf = "blocked";
-          break;
-        }
-        const last = i > 0 ? pr[i - 1] : -1;
-        p = last >= 0 && (cand & (1 << last)) !== 0 ? last : lowestBit(cand);
-        const pre = last >= 0 && p !== last && (enabled & (1 << last)) !== 0 ? 1 : 0;
-        const before = i > 0 ? pc[i - 1] : 0;
-        if (before + pre > bound) {
-          pruned++;
-          leaf = "pruned";
-          break;
-        }
-        pc[i] = before + pre;
-        pr[i] = p;
-        runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
-        bt[i] = o.reduce ? 1 << p : enabled;
-        dn[i] = 1 << p;
-        tType.push(SCHED);
-        tVal.push(p);
-        tN.push(0);
-        tStep.push(i);
-        tp++;
-      } else {
-        if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
-        p = tVal[tp++];
-      }
-      m.step(p);
-      if (o.reduce) updateClock(m, i, p);
-      if (useSleep && i >= branchStep) {
-        let s = sl[i] | (dn[i] & ~(1 << p));
-        if (s !== 0) {
-          const cpu = m.ctxs[p].cpu;
-          for (let q = 0; q < P; q++) if ((s & (1 << q)) !== 0 && !independent(m, q, cpu)) s &= ~(1 << q);
-        }
-        sl[i + 1] = s;
-      }
-    }
-    const steps = m.steps;
-    if (steps > maxSeen) maxSeen = steps;
-    if (leaf === "blocked") sleepBlocked++;
-    else if (leaf === "end") {
-      executions++;
-      const lastPc = steps > 0 ? pc[steps - 1] : 0;
-      if (o.onExecution) {
-        const obs = !m.violation && session.instance.observe ? session.instance.observe() : null;
-        o.onExecution({ violation: m.violation, observation: obs, decisions: decisionsNow, steps, preemptions: lastPc });
-      }
-      if (m.violation && !violation && (o.target === undefined || m.violation.invariant === o.target)) {
-        violation = { info: m.violation, decisions: decisionsNow(), steps, preemptions: lastPc };
-        if (o.stopOnViolation) return { executions, sleepBlocked, pruned, exhaustive: false, violation, maxSteps: maxSeen };
-      }
-      if (o.onProgress && executions % 256 === 0) o.onProgress(executions);
-    }
-
-    // ---- backtrack: the deepest decision with an unexplored alternative ----
-    let found = false;
-    for (let t = tType.length - 1; t >= 0 && !found; t--) {
+  /** The deepest decision with an unexplored alternative becomes the next prefix; false if there is none. */
+  const backtrack = (): boolean => {
+    for (let t = tType.length - 1; t >= 0; t--) {
       if (tType[t] === CHOICE) {
         if (tVal[t] + 1 < tN[t]) {
           tVal[t]++;
           tType.length = tVal.length = tN.length = tStep.length = t + 1;
           branchStep = tStep[t];
-          found = true;
+          return true;
         }
         continue;
       }
@@ -428,14 +344,160 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
         runStart[i] = i > 0 && pr[i - 1] === q ? runStart[i - 1] : i;
         tType.length = tVal.length = tN.length = tStep.length = t + 1;
         branchStep = i;
-        found = true;
-        break;
+        return true;
       }
     }
-    if (!found) return { executions, sleepBlocked, pruned, exhaustive: true, violation, maxSteps: maxSeen };
-    if (executions + sleepBlocked >= o.maxExecutions || performance.now() > o.deadline) {
-      return { executions, sleepBlocked, pruned, exhaustive: false, violation, maxSteps: maxSeen };
-    }
+    return false;
+  };
+
+  return {
+    state,
+    beginExecution(fresh: Machine): number {
+      m = fresh;
+      if (o.reduce) {
+        if (m.objectCount > objCap) growObj(m.objectCount);
+        lastW.fill(-1);
+        lastR.fill(-1);
+        nrec = 0;
+        nacc = 0; // every step's accesses are recorded again, prefix included
+        lastStepOf.fill(-1);
+        lastCpuStep.fill(-1);
+        if (branchStep < 0) raceAnalysis(m, 0);
+      }
+      tp = 0;
+      leaf = "end";
+      return branchStep + 1;
+    },
+
+    pick(_m: Machine, enabled: number): number {
+      const i = m.steps;
+      if (i <= branchStep) {
+        // replaying the prefix
+        if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
+        return tVal[tp++];
+      }
+      en[i] = enabled;
+      if (!useSleep) sl[i] = 0;
+      const cand = enabled & ~sl[i];
+      if (cand === 0) {
+        leaf = "blocked";
+        return -1;
+      }
+      const last = i > 0 ? pr[i - 1] : -1;
+      const p = last >= 0 && (cand & (1 << last)) !== 0 ? last : lowestBit(cand);
+      const pre = last >= 0 && p !== last && (enabled & (1 << last)) !== 0 ? 1 : 0;
+      const before = i > 0 ? pc[i - 1] : 0;
+      if (before + pre > bound) {
+        pruned++;
+        leaf = "pruned";
+        return -1;
+      }
+      pc[i] = before + pre;
+      pr[i] = p;
+      runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
+      bt[i] = o.reduce ? 1 << p : enabled;
+      dn[i] = 1 << p;
+      tType.push(SCHED);
+      tVal.push(p);
+      tN.push(0);
+      tStep.push(i);
+      tp++;
+      return p;
+    },
+
+    choose(n: number): number {
+      if (tp < tType.length) {
+        if (tType[tp] !== CHOICE) throw new Error("internal: replay diverged (choice expected)");
+        return tVal[tp++];
+      }
+      tType.push(CHOICE);
+      tVal.push(0);
+      tN.push(n);
+      tStep.push(m.steps - 1);
+      tp++;
+      return 0;
+    },
+
+    afterStep(_m: Machine, p: number): void {
+      const i = m.steps - 1;
+      if (o.reduce) updateClock(m, i, p);
+      if (useSleep && i >= branchStep) {
+        let s = sl[i] | (dn[i] & ~(1 << p));
+        if (s !== 0) {
+          const cpu = m.ctxs[p].cpu;
+          for (let q = 0; q < P; q++) if ((s & (1 << q)) !== 0 && !independent(m, q, cpu)) s &= ~(1 << q);
+        }
+        sl[i + 1] = s;
+      }
+      // The next state's races, before anything decides whether it is the last (as for every new state).
+      if (o.reduce && i + 1 > branchStep && !m.violation) raceAnalysis(m, i + 1);
+    },
+
+    endExecution(_m: Machine, end: ExecEnd): void {
+      const steps = end.steps;
+      if (steps > state.maxSeen) state.maxSeen = steps;
+      if (!end.abandoned) {
+        state.executions++;
+        const lastPc = steps > 0 ? pc[steps - 1] : 0;
+        if (o.onExecution) {
+          const obs = !m.violation && session.instance.observe ? session.instance.observe() : null;
+          o.onExecution({ violation: m.violation, observation: obs, decisions: decisionsNow, steps, preemptions: lastPc });
+        }
+        if (m.violation && !state.violation && (o.target === undefined || m.violation.invariant === o.target)) {
+          state.violation = { info: m.violation, decisions: decisionsNow(), steps, preemptions: lastPc };
+        }
+        if (o.onProgress && state.executions % 256 === 0) o.onProgress(state.executions);
+      } else if (leaf === "blocked") state.sleepBlocked++;
+      m = probe; // let the finished machine die young (a scavenge copies every live one)
+      // A found violation that stops the search leaves the stack as it is.
+      if (o.stopOnViolation && state.violation) return;
+      if (!backtrack()) state.exhausted = true;
+      state.pruned = pruned;
+    },
+  };
+}
+
+/** Search `session` exhaustively (within the bounds) with DFS+DPOR. */
+export function dfs(session: Session, o: DfsOptions): DfsResult {
+  const s = dfsStrategy(session, o);
+  const st = s.state;
+  const result = (exhaustive: boolean): DfsResult => ({
+    executions: st.executions,
+    sleepBlocked: st.sleepBlocked,
+    pruned: st.pruned,
+    exhaustive,
+    violation: st.violation,
+    maxSteps: st.maxSeen,
+  });
+  for (;;) {
+    runExecution(session, s, { maxSteps: o.maxSteps, record: false, observe: false });
+    if (o.stopOnViolation && st.violation) return result(false);
+    if (st.exhausted) return result(true);
+    if (st.executions + st.sleepBlocked >= o.maxExecutions || performance.now() > o.deadline) return result(false);
   }
 }
 
+/** `--strategy dfs`: the bounded space, exhaustively, with DPOR. */
+export const dfsSearch: SearchStrategy = {
+  name: "dfs",
+  summary: "exhaustive DFS with partial-order reduction (DPOR, sleep sets) under a preemption bound",
+  search(session: Session, o: SearchOptions): SearchOutcome {
+    const maxExecutions = o.maxExecutions ?? Infinity;
+    const r = dfs(session, {
+      reduce: o.reduce,
+      preemptionBound: o.preemptions,
+      maxSteps: o.maxSteps,
+      maxExecutions,
+      deadline: o.deadline,
+      stopOnViolation: true,
+      onProgress: o.onProgress,
+    });
+    return {
+      found: r.violation,
+      executions: r.executions,
+      exhaustive: r.exhaustive,
+      stats: { sleepBlocked: r.sleepBlocked, prunedByBound: r.pruned, longestExecution: r.maxSteps },
+      bounds: { preemptions: o.preemptions, depth: null, maxExecutions: maxExecutions === Infinity ? null : maxExecutions, seed: null },
+    };
+  },
+};
