@@ -7,3 +7,8 @@ export type { KvmLocalGlobalParams } from "./scenario";
 export * as before from "./before";
 export * as after from "./after";
 export * as later from "./later";
+export { kvmOneVcore, bulkRemoveRequest, spawnGuestCores } from "./one_vcore";
+export type { KvmOneVcoreParams } from "./one_vcore";
+export * as broken from "./broken";
+export { kvmLpidReuse, qemu_two_vms } from "./lpid_reuse";
+export type { KvmLpidReuseParams } from "./lpid_reuse";
