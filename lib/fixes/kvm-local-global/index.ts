@@ -12,3 +12,6 @@ export type { KvmOneVcoreParams } from "./one_vcore";
 export * as broken from "./broken";
 export { kvmLpidReuse, qemu_two_vms } from "./lpid_reuse";
 export type { KvmLpidReuseParams } from "./lpid_reuse";
+export { kvmLocalGlobalWorkload, kvmWorkloadCost, bootedVmPages, pageEa } from "./workload";
+export type { KvmWorkloadParams, KvmWorkloadCost } from "./workload";
+export * as exercises from "./exercises";
