@@ -12,3 +12,4 @@ export * as mm from "./mm/index";
 export * as powerpc from "./powerpc/index";
 export * as x86 from "./x86/index";
 export * as hw from "./hw/index";
+export * as kvm from "./kvm/index";
