@@ -48,6 +48,8 @@ export interface RunOptions {
   cellTimeoutMs?: number;
   kernelName?: string;
   onEvent?: (e: RunEvent) => void;
+  /** Hook for the classroom grader: run this notebook instead of reading `file` (which still names the session). */
+  notebook?: Notebook;
 }
 
 export interface NotebookRun {
@@ -78,7 +80,7 @@ export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
   const base: NotebookRun = { file: opts.file, notebook: null, ok: false, warnings: [], kernelName: opts.kernelName ?? "tslab", cells: [], injectedAt: -1, kernelStartMs: 0, runMs: 0, records: {} };
   let source: Notebook;
   try {
-    source = readNotebook(opts.file);
+    source = opts.notebook ?? readNotebook(opts.file);
   } catch (e) {
     return { ...base, error: `not run: ${(e as Error).message}` };
   }

@@ -64,9 +64,10 @@ export function freePort(preferred = 0): Promise<number> {
 }
 
 /** The argv that runs jupyter-server from the chosen Python. */
-export function serverArgv(tc: Toolchain, port: number, token: string, rootDir: string): string[] {
+export function serverArgv(tc: Toolchain, port: number, rootDir: string): string[] {
+  // The token goes in the environment (JUPYTER_TOKEN): /proc/PID/cmdline is world-readable, environ is not.
   const argv = [tc.python, "-m", "jupyter_server", "--no-browser", `--port=${port}`, "--ServerApp.port_retries=0",
-    "--ServerApp.ip=127.0.0.1", `--ServerApp.token=${token}`, `--ServerApp.root_dir=${rootDir}`];
+    "--ServerApp.ip=127.0.0.1", `--ServerApp.root_dir=${rootDir}`];
   // jupyter-server refuses to run as root without it.
   if (process.getuid?.() === 0) argv.push("--allow-root");
   return argv;
@@ -82,9 +83,9 @@ export async function startJupyterServer(opts: ServerOptions): Promise<JupyterSe
   const runtimeDir = path.join(baseRuntime, `server-${process.pid}-${randomBytes(4).toString("hex")}`);
   fs.mkdirSync(runtimeDir, { recursive: true });
   const log = fs.openSync(logFile, "w");
-  const [cmd, ...args] = serverArgv(tc, port, token, opts.rootDir);
+  const [cmd, ...args] = serverArgv(tc, port, opts.rootDir);
   // cwd = root: kernels started without a session path inherit the server's cwd. detached: own process group.
-  const child: ChildProcess = spawn(cmd, args, { cwd: opts.rootDir, env: { ...jupyterEnv(tc), JUPYTER_RUNTIME_DIR: runtimeDir }, stdio: ["ignore", log, log], detached: true });
+  const child: ChildProcess = spawn(cmd, args, { cwd: opts.rootDir, env: { ...jupyterEnv(tc), JUPYTER_RUNTIME_DIR: runtimeDir, JUPYTER_TOKEN: token }, stdio: ["ignore", log, log], detached: true });
   fs.closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
   const pid = child.pid!;

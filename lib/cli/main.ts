@@ -19,7 +19,8 @@ const USAGE = `usage:
                    [--no-reduce] [--json]
   flushlab replay <scenario> [--variant V] [--param name=value]... --schedule S [--json]
   flushlab timed <scenario> [--variant V] [--param name=value]... [--json]
-  flushlab bench [--json] [--quick]`;
+  flushlab bench [--json] [--quick]
+  flushlab classroom release|collect|autograde|override|return …   (flushlab classroom help)`;
 
 type Out = (s: string) => void;
 
@@ -188,6 +189,13 @@ export function main(argv: string[]): void {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw e;
   });
+  // The classroom commands are async (they drive Jupyter): their parser and logic live in kernel/classroom.
+  if (argv[0] === "classroom") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { classroom } = require("../../kernel/classroom/cli") as typeof import("../../kernel/classroom/cli");
+    void classroom(argv.slice(1), (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s)).then((c) => (process.exitCode = c));
+    return;
+  }
   const code = run(argv, (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s), process.stderr.isTTY === true);
   process.exitCode = code;
 }

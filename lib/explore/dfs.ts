@@ -9,7 +9,7 @@
 // bounded POR (Coons, Musuvathi & McKinley, OOPSLA 2013) we also add each backtrack point at the start of the
 // run of steps it falls in, and sleep sets are used only when there is no bound.
 
-import { Machine, WRITE, LOCAL, ViolationInfo } from "../sim/machine";
+import { Machine, READ, WRITE, LOCAL, ViolationInfo } from "../sim/machine";
 import type { Session } from "./scenario";
 import type { Decision } from "./schedule";
 import { judgeEnd, livelock, lowestBit } from "./exec";
@@ -164,6 +164,7 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     const ex = m.eExtra;
     if (ex !== null) for (let a = 0; a < ex.length; a += 2) recordAccess(i, ex[a], ex[a + 1]);
     for (let a = 0; a < m.xn; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
+    if (!m.ctxs[p].irq) recordAccess(i, m.ipiqObj[cpu], READ); // as in conflictsWithNext
     accStart[i + 1] = nacc;
     clk[base + p] = i + 1;
     lastStepOf[p] = i;
@@ -190,6 +191,8 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
       if (x === c.obj2 && c.kind2 !== LOCAL && (kx === WRITE || c.kind2 === WRITE)) return true;
       const ex = c.extra;
       if (ex !== null) for (let b = 0; b < ex.length; b += 2) if (x === ex[b] && (kx === WRITE || ex[b + 1] === WRITE)) return true;
+      // a task's next step reads its CPU's IPI queue: a synchronous IPI queued there disables it until taken
+      if (!c.irq && x === m.ipiqObj[c.cpu] && kx === WRITE) return true;
     }
     return false;
   };
@@ -267,6 +270,7 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
       if (c.obj2 >= 0) scan(c.obj2, c.kind2);
       const ex = c.extra;
       if (ex !== null) for (let a = 0; a < ex.length; a += 2) scan(ex[a], ex[a + 1]);
+      if (!c.irq) scan(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
     }
   };
 
@@ -281,9 +285,11 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     if (m.eObj2 >= 0) ex.push(m.eObj2, m.eKind2);
     if (m.eExtra !== null) ex.push(...m.eExtra);
     for (let a = 0; a < m.xn; a++) ex.push(m.xObj[a], m.xKind[a]);
+    if (!m.cur.irq) ex.push(m.ipiqObj[cpu], READ); // as in conflictsWithNext
     const pend: number[] = [c.obj, c.kind];
     if (c.obj2 >= 0) pend.push(c.obj2, c.kind2);
     if (c.extra !== null) pend.push(...c.extra);
+    if (!c.irq) pend.push(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
     for (let a = 0; a < ex.length; a += 2) {
       for (let b = 0; b < pend.length; b += 2) if (conflicts(ex[a], ex[a + 1], pend[b], pend[b + 1])) return false;
     }

@@ -4,6 +4,7 @@
 
 import { Machine, MachineConfig, ModelError } from "../sim/machine";
 import { KernelBase, Bound, KernelFn, OpTable, makeKernel, fingerprint } from "../sim/kernel";
+import { modelText, recordDefinition, scenarioDigest } from "./model_text";
 
 /** What `setup` may hand back: a check at the end of a complete execution, and an observation for tests. */
 export interface ScenarioInstance {
@@ -61,6 +62,7 @@ export function defineScenario<O extends OpTable, P extends object = Record<stri
     }
   }
   registry.set(def.id, def);
+  recordDefinition(def);
   return def;
 }
 
@@ -110,8 +112,8 @@ export class Session {
     this.cfg = typeof def.machine === "function" ? def.machine(this.params) : def.machine;
     this.bounds = { ...DEFAULT_BOUNDS, ...(def.bounds ?? {}) };
     this.k = makeKernel(def.ops, { ...def.variants[this.variant], ...(opts.overrides ?? {}) });
-    const setupSrc = def.setup.toString();
-    this.fingerprint = fingerprint(this.k, `${def.id}/${this.variant}/${JSON.stringify(this.params)}/${JSON.stringify(this.cfg)}/${setupSrc}`);
+    // The model's TS (comments and white space out), so tsc, vitest and tslab agree on one string.
+    this.fingerprint = fingerprint(this.k, `${def.id}/${this.variant}/${JSON.stringify(this.params)}/${JSON.stringify(this.cfg)}/${scenarioDigest(def)}`, modelText);
     // Build one machine now: bad parameters are reported here, clearly, not from inside a search.
     try {
       this.spare = this.fresh();

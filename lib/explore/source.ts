@@ -1,72 +1,11 @@
 // The model's own source, for notebooks and write-ups: a modelled function as written in lib/ (with its doc
 // comment), and a fix as a diff of the model — the functions two variants install differently, line by line.
 
-import * as fs from "fs";
-import * as path from "path";
 import type { KernelFn } from "../sim/kernel";
-import { sourceFileOf } from "../sim/sources";
+import { FunctionSource, declarationOf, extract, libFiles } from "./model_text";
 import { ScenarioDef, Session } from "./scenario";
 
-export interface FunctionSource {
-  name: string;
-  /** Path relative to the project root, e.g. `lib/powerpc/tlb_batch.ts`; "" for a function defined elsewhere. */
-  file: string;
-  line: number;
-  text: string;
-}
-
-let libDir: string | null | undefined;
-let files: { rel: string; text: string }[] | null = null;
-
-function findLib(): string | null {
-  if (libDir !== undefined) return libDir;
-  for (const c of [path.resolve(__dirname, ".."), path.resolve(__dirname, "..", "..", "..", "lib")]) {
-    if (fs.existsSync(path.join(c, "sim", "machine.ts"))) return (libDir = c);
-  }
-  return (libDir = null);
-}
-
-function sources(): { rel: string; text: string }[] {
-  if (files) return files;
-  files = [];
-  const lib = findLib();
-  if (!lib) return files;
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) files!.push({ rel: path.relative(path.dirname(lib), p).split(path.sep).join("/"), text: fs.readFileSync(p, "utf8") });
-    }
-  };
-  walk(lib);
-  return files;
-}
-
-/** A registered file (absolute, under lib/ or dist/lib/) as a path relative to the project root: `lib/…`. */
-function relFile(abs: string): string {
-  const parts = abs.split(path.sep).join("/").split("/");
-  const i = parts.lastIndexOf("lib");
-  return parts.slice(i).join("/");
-}
-
-/** The declaration of `name` in one source file, with its doc comment, or null. */
-function extract(f: { rel: string; text: string }, name: string): FunctionSource | null {
-  const re = new RegExp(`^export function\\*? ${name.replace(/\$/g, "\\$")}\\(`, "m");
-  const m = re.exec(f.text);
-  if (!m) return null;
-  const lines = f.text.split("\n");
-  let start = f.text.slice(0, m.index).split("\n").length - 1;
-  const declLine = start;
-  // Take the doc comment directly above.
-  if (start > 0 && lines[start - 1].trim().endsWith("*/")) {
-    let j = start - 1;
-    while (j > 0 && !lines[j].trim().startsWith("/**") && !lines[j].trim().startsWith("//")) j--;
-    start = j;
-  } else while (start > 0 && lines[start - 1].trim().startsWith("//")) start--;
-  let end = declLine;
-  while (end < lines.length && lines[end] !== "}") end++;
-  return { name, file: f.rel, line: declLine + 1, text: lines.slice(start, end + 1).join("\n") };
-}
+export type { FunctionSource } from "./model_text";
 
 /**
  * The source of a modelled function. Given the function, the file it was registered from (by identity, so
@@ -76,20 +15,12 @@ function extract(f: { rel: string; text: string }, name: string): FunctionSource
  */
 export function functionSource(fn: KernelFn | string): FunctionSource {
   if (typeof fn === "string") {
-    const hits = sources().map((f) => extract(f, fn)).filter((x): x is FunctionSource => x !== null);
+    const hits = libFiles().map((f) => extract(f, fn)).filter((x): x is FunctionSource => x !== null);
     if (hits.length === 1) return hits[0];
     if (hits.length === 0) throw new Error(`no modelled function named "${fn}" in lib/`);
     throw new Error(`"${fn}" is defined in ${hits.map((h) => h.file).join(", ")}: pass the function itself to say which`);
   }
-  const name = fn.name;
-  const abs = sourceFileOf(fn);
-  if (abs !== null) {
-    const rel = relFile(abs);
-    const f = sources().find((x) => x.rel === rel);
-    const hit = f ? extract(f, name) : null;
-    if (hit) return hit;
-  }
-  return { name, file: "", line: 0, text: fn.toString() };
+  return declarationOf(fn) ?? { name: fn.name, file: "", line: 0, text: fn.toString() };
 }
 
 /** A line diff of two texts, unified style (+ added, - removed, two spaces unchanged). */

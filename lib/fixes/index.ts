@@ -3,4 +3,5 @@
 
 export * as lazyMmuBatch from "./lazy-mmu-batch/index";
 export * as splitTlbFlush from "./split-tlb-flush/index";
+export * as rcuTableFree from "./rcu-table-free/index";
 export * as kvmLocalGlobal from "./kvm-local-global/index";

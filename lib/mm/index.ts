@@ -8,9 +8,13 @@ import * as filemap from "./filemap";
 import * as wb from "./page_writeback";
 import * as vmscan from "./vmscan";
 import * as mmap from "./mmap";
+import * as fork from "./fork";
+import * as mmuContext from "./mmu_context";
+import * as pagemap from "./pagemap";
+import * as walk from "./walk";
 import { defineSources } from "../sim/sources";
 
-defineSources(__dirname, { memory, mmu_gather: gather, rmap, filemap, page_writeback: wb, vmscan, mmap });
+defineSources(__dirname, { memory, mmu_gather: gather, rmap, filemap, page_writeback: wb, vmscan, mmap, fork, mmu_context: mmuContext, pagemap, walk });
 
 export const mmOps = {
   switch_mm: memory.switch_mm,
@@ -29,6 +33,16 @@ export const mmOps = {
   zap_page_range: memory.zap_page_range,
   free_pgtables: memory.free_pgtables,
   unmap_region: mmap.unmap_region,
+  exit_mmap: mmap.exit_mmap,
+  get_task_mm: fork.get_task_mm,
+  mmput: fork.mmput,
+  mmgrab: fork.mmgrab,
+  mmdrop: fork.mmdrop,
+  __mmdrop: fork.__mmdrop,
+  context_switch: mmuContext.context_switch,
+  use_mm: mmuContext.use_mm,
+  unuse_mm: mmuContext.unuse_mm,
+  page_cache_get_speculative: pagemap.page_cache_get_speculative,
   ptep_clear_flush: memory.ptep_clear_flush,
   arch_enter_lazy_mmu_mode: memory.arch_enter_lazy_mmu_mode,
   arch_leave_lazy_mmu_mode: memory.arch_leave_lazy_mmu_mode,
@@ -62,4 +76,6 @@ export type { EncodedPage } from "./mmu_gather";
 export { VM_FAULT_OK, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, checkTable } from "./memory";
 export { check_lost_writes } from "./vmscan";
 export { populate } from "./prefault";
+export { lockless_read_entry } from "./walk";
+export { FIRST_USER_ADDRESS, USER_PGTABLES_CEILING } from "./mmap";
 export type { PrefaultOptions } from "./prefault";

@@ -174,6 +174,8 @@ export class MmWorld {
   readonly tables: (PtPage | null)[] = [];
   /** mm running on each CPU (current->active_mm), or null. */
   readonly current: (MmStruct | null)[];
+  /** current->mm of each CPU's task: null for a kernel thread (which borrows active_mm lazily, or use_mm's one). */
+  readonly current_mm: (MmStruct | null)[];
   readonly mms: MmStruct[] = [];
   readonly files: AddressSpace[] = [];
   /** Version counter for user stores (each store writes a fresh version into the frame). */
@@ -194,6 +196,7 @@ export class MmWorld {
       this.tables.push(null);
     }
     this.current = new Array(m.ncpu).fill(null);
+    this.current_mm = new Array(m.ncpu).fill(null);
     m.ext.mmWorld = this;
   }
 

@@ -5,9 +5,11 @@ import * as hash from "./hash";
 import * as pgtable from "./pgtable";
 import * as fault from "./fault";
 import * as batch from "./tlb_batch";
+import * as hugetlbpage from "./hugetlbpage";
+import * as gup from "./gup";
 import { defineSources } from "../sim/sources";
 
-defineSources(__dirname, { hash, pgtable, fault, tlb_batch: batch });
+defineSources(__dirname, { hash, pgtable, fault, tlb_batch: batch, hugetlbpage, gup });
 
 export const powerpcHashOps = {
   find_linux_pte: hash.find_linux_pte,
@@ -37,6 +39,15 @@ export const powerpcHashOps = {
 };
 
 export type PowerpcHashOps = typeof powerpcHashOps;
+
+/** The lockless walkers of the v3.0 kernel (find_linux_pte_or_hugepte, gup_fast): each file's header gives its era. */
+export const powerpcLocklessOps = {
+  find_linux_pte_or_hugepte: hugetlbpage.find_linux_pte_or_hugepte,
+  get_user_pages_fast: gup.get_user_pages_fast,
+  gup_pud_range: gup.gup_pud_range,
+  gup_pmd_range: gup.gup_pmd_range,
+  gup_pte_range: gup.gup_pte_range,
+};
 export type { PK } from "./kernel";
 export * from "./mmu_hash64";
 export { ppcHw, powerpcHash } from "./fault";

@@ -2,6 +2,6 @@
 
 import type { Bound } from "../sim/kernel";
 import type { K } from "../mm/kernel";
-import type { powerpcHashOps } from "./index";
+import type { powerpcHashOps, powerpcLocklessOps } from "./index";
 
-export interface PK extends K, Bound<typeof powerpcHashOps> {}
+export interface PK extends K, Bound<typeof powerpcHashOps>, Bound<typeof powerpcLocklessOps> {}

@@ -59,6 +59,8 @@ export const DEFAULT_COSTS: Readonly<CostModel> = Object.freeze({
   tlb_shootdown: 2500,
   /** x86 INVLPG, per page: "about 100 ns" [35]. */
   invlpg: 100,
+  /** x86 full TLB flush (CR3 reload), with the refills it causes: ≈ 33 INVLPGs ≈ 3 µs, §2.3 of the cost model. (E) */
+  cr3_flush: 3300,
   /** KVM HV real-mode hcall round trip: 509 cycles [15]. */
   hcall: 150,
   /** Full LPID flush on POWER7: 128 sets × 13 ns + ptesync [10][1]. */

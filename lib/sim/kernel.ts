@@ -142,19 +142,32 @@ export function makeKernel<T extends OpTable>(ops: T, overrides: Partial<Record<
   return k as KernelBase & Bound<T>;
 }
 
-/** FNV-1a over the source of every installed function: a model fingerprint for schedule strings. */
-export function fingerprint(k: KernelBase, extra: string): string {
-  let h = 0x811c9dc5;
-  const feed = (s: string) => {
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-  };
-  feed(extra);
+/** FNV-1a, 32 bits, continuing from `h`. */
+export function fnv1a(s: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+const compiledText = (fn: KernelFn): string => fn.toString();
+const digests = new WeakMap<(fn: KernelFn) => string, WeakMap<KernelFn, number>>();
+
+/**
+ * A model fingerprint for schedule strings: FNV-1a over `extra` and, for every installed function, its name and
+ * `textOf(fn)` (the explorer passes the function's normalised TS; the default is the compiled text). Each
+ * function's text is hashed once per `textOf`, since sessions are built often.
+ */
+export function fingerprint(k: KernelBase, extra: string, textOf: (fn: KernelFn) => string = compiledText): string {
+  let cache = digests.get(textOf);
+  if (cache === undefined) digests.set(textOf, (cache = new WeakMap()));
+  let h = fnv1a(extra);
   for (const name of Object.keys(k.installed).sort()) {
-    feed(name);
-    feed(k.installed[name].toString());
+    const fn = k.installed[name];
+    let d = cache.get(fn);
+    if (d === undefined) cache.set(fn, (d = fnv1a(textOf(fn))));
+    h = fnv1a(`${name}:${d.toString(16)};`, h);
   }
   return h.toString(16).padStart(8, "0");
 }

@@ -25,6 +25,8 @@ export interface IrqWork {
   readonly arg: unknown;
   /** Call-single data of a synchronous IPI: counts handlers still to run. */
   readonly csd: Csd | null;
+  /** The sender waits for it (wait=1): a CPU with IRQs on takes it before its task's next step. */
+  readonly sync?: boolean;
   /** Earliest virtual time the work may start (timed mode). */
   readyAt: number;
   /** Step that made the work runnable (queued the IPI, ended the grace period); set by the machine. */
@@ -291,6 +293,7 @@ export class Machine {
     const c = this.ctxs[p];
     if (!c.irq) {
       if (c.done || this.ctxs[p + 1].gen !== null) return false;
+      if (!c.irqsOff && this.syncIpiArrived(c.cpu)) return false;
       return c.guard === null || c.guard();
     }
     if (c.gen !== null) return c.guard === null || c.guard();
@@ -485,6 +488,16 @@ export class Machine {
   queueIpi(cpu: number, work: IrqWork): void {
     work.readyStep = this.steps - 1;
     this.ipiq[cpu].push(work);
+  }
+
+  /**
+   * A synchronous IPI has reached `cpu` (timed mode: its latency has passed). Delivery is prompt: target steps
+   * between the send and the handler commute with the send while the sender waits, so no state is lost.
+   */
+  private syncIpiArrived(cpu: number): boolean {
+    const q = this.ipiq[cpu];
+    for (let i = 0; i < q.length; i++) if (q[i].sync === true && (!this.timed || this.clock[cpu] >= q[i].readyAt)) return true;
+    return false;
   }
 
   pendingIpis(cpu: number): number {

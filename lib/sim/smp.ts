@@ -1,6 +1,7 @@
 // Cross-CPU function calls (kernel/smp.c). The sender queues the function on each target's IPI queue; a
 // target runs it in interrupt context only where it has IRQs enabled. With wait=1 the sender is not runnable
-// until every handler has run, so an IRQ-off CPU holds it off, as on real hardware.
+// until every handler has run, so an IRQ-off CPU holds it off, as on real hardware; and such an IPI is taken by
+// a CPU with IRQs on before its task's next step (the machine's prompt delivery).
 
 import { Gen, Csd, READ, WRITE } from "./machine";
 import { KernelBase } from "./kernel";
@@ -10,7 +11,23 @@ import { event } from "./event";
 export type SmpCallFunc = (k: KernelBase, arg: unknown) => Gen<unknown>;
 
 const E_SEND = event("smp_call_function", "send IPIs", { cost: "ipi_send", counter: "IPI rounds" });
+const E_SEND_MORE = event("smp_call_function", "send one more IPI", { cost: "ipi_send" });
 const E_WAIT = event("smp_call_function", "wait for handlers", { cost: "ipi_wait" });
+const E_UNLOCK = event("generic_smp_call_function_single_interrupt", "csd_unlock: the sender may go on", { cost: "mem" });
+
+interface CallSingleData {
+  readonly fn: SmpCallFunc;
+  readonly info: unknown;
+  readonly csd: Csd;
+}
+
+/** The IPI handler proper: csd->func(csd->info), then csd_unlock as its own step (the handler's completion). */
+function* generic_smp_call_function_single_interrupt(k: KernelBase, data: unknown): Gen {
+  const d = data as CallSingleData;
+  yield* d.fn(k, d.info);
+  k.W(d.csd.id, E_UNLOCK);
+  yield; // the machine counts the handler done when it returns, within this step
+}
 
 function* callFunctionMany(k: KernelBase, targets: number[], name: string, fn: SmpCallFunc, arg: unknown, wait: boolean): Gen {
   const m = k.m;
@@ -27,9 +44,15 @@ function* callFunctionMany(k: KernelBase, targets: number[], name: string, fn: S
   k.multi(pairs, E_SEND);
   yield;
   const readyAt = k.now() + m.ipiLatency;
-  for (const t of targets) m.queueIpi(t, { name, fn, arg, csd, readyAt });
+  const data: CallSingleData = { fn, info: arg, csd };
+  for (const t of targets) m.queueIpi(t, { name, fn: generic_smp_call_function_single_interrupt, arg: data, csd, readyAt, sync: wait });
   csd.pending = targets.length;
   k.count("IPIs", targets.length);
+  // the APIC send loop costs the sender once per target (x2APIC: one ICR write each)
+  for (let i = 1; i < targets.length; i++) {
+    k.local(E_SEND_MORE);
+    yield;
+  }
   if (wait) {
     k.wait(csd.id, READ, E_WAIT, () => csd.pending === 0);
     yield;

@@ -22,3 +22,15 @@ export function defineSources(dir: string, modules: Record<string, object>): voi
 export function sourceFileOf(fn: object): string | null {
   return fileOf.get(fn) ?? null;
 }
+
+const partsOf = new WeakMap<object, readonly object[]>();
+
+/** Record that `fn` is written as `parts` (a wrapper that picks one of them at run time, like an arch hook). */
+export function defineParts(fn: object, parts: readonly object[]): void {
+  partsOf.set(fn, parts);
+}
+
+/** The functions `fn` was recorded as written from, or null. */
+export function sourcePartsOf(fn: object): readonly object[] | null {
+  return partsOf.get(fn) ?? null;
+}

@@ -29,7 +29,7 @@ describe("notebook 02 exercises", () => {
   // With page_mkclean walking i_mmap even for an unmapped page, it takes the zapped PTE's lock. x86 v3.14 still
   // flushes after pte_unmap_unlock: lost. 1cf35d47 and v6.2 flush before the unlock: safe. On hash the lazy-MMU
   // leave flushes (tlbie) under the lock in every variant: safe in all three.
-  it("exercise 1: x86 loses it only before 1cf35d47; hash never", { timeout: 30_000 }, () => {
+  it("exercise 1: x86 loses it only before 1cf35d47; hash never", { timeout: 240_000 }, () => {
     expect(ex.checkAlwaysWalk({ x86: ["before"], hash: [] }).status).toBe("correct");
     expect(ex.checkAlwaysWalk({ x86: ["before", "after"], hash: [] }).status).toBe("incorrect");
     expect(ex.checkAlwaysWalk({ x86: ["before"], hash: ["before", "after"] }).status).toBe("incorrect");
@@ -42,7 +42,7 @@ describe("notebook 02 exercises", () => {
 
   // Dropping the rmap before the flush is exactly 1cf35d47's order: for the last mapping page_mkclean returns at
   // once (lost write); with another mapping the page stays mapped, the walk takes the zapped PTE's lock and waits.
-  it("exercise 2: rmaps before the flush breaks the last mapping only, as lost-write", { timeout: 30_000 }, () => {
+  it("exercise 2: rmaps before the flush breaks the last mapping only, as lost-write", { timeout: 240_000 }, () => {
     expect(ex.checkRmapsFirst({ tlbonly: rmapsFirst as never, invariant: "lost-write", scenarios: ["split-tlb-flush-last-map"] }).status).toBe("correct");
     expect(ex.checkRmapsFirst({ tlbonly: rmapsFirst as never, invariant: "lost-write", scenarios: ["split-tlb-flush", "split-tlb-flush-last-map"] }).status).toBe("incorrect");
     expect(ex.checkRmapsFirst({ tlbonly: rmapsFirst as never, invariant: "stale-translation", scenarios: ["split-tlb-flush-last-map"] }).status).toBe("incorrect");
@@ -62,7 +62,7 @@ describe("notebook 02 exercises", () => {
     expect(ex.checkShootdowns(undefined).status).toBe("not attempted");
   });
 
-  it("verdict and losingVariants agree with the explorer (x86, the first scenario: before only)", () => {
+  it("verdict and losingVariants agree with the explorer (x86, the first scenario: before only)", { timeout: 240_000 }, () => {
     expect(ex.losingVariants("split-tlb-flush", "x86")).toEqual(["before"]);
   });
 

@@ -66,9 +66,11 @@ describe("split-tlb-flush", () => {
     }
   });
 
-  // About 20 s; the other clean cases also exhaust unbounded (checked by hand: 130k-200k executions each).
-  it("1cf35d47 holds on x86 without a preemption bound (DPOR exhausts the space)", { timeout: 60_000 }, () => {
-    const r = explore(splitTlbFlush, { variant: "after", params: { arch: "x86" }, preemptions: Infinity, timeLimitMs: 50_000 });
+  // About 16 s (150k executions). On x86 the shootdown became an IPI (issue 9): the unbounded x86 space no
+  // longer exhausts in minutes (> 668k executions in 300 s; 437k at 3 preemptions, 36 s), so it waits for the
+  // state caching of the scale issue; x86 is covered at the default bound above.
+  it("1cf35d47 holds on hash without a preemption bound (DPOR exhausts the space)", { timeout: 120_000 }, () => {
+    const r = explore(splitTlbFlush, { variant: "after", params: { arch: "hash" }, preemptions: Infinity, timeLimitMs: 110_000 });
     expect(r.violation).toBeNull();
     expect(r.exhaustive).toBe(true);
   });

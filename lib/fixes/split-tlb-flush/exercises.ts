@@ -105,9 +105,15 @@ function verdictOf(scenario: SplitScenarioId, arch: SplitArch, variant: SplitVar
   };
 }
 
+/** A checker never decides from a search that neither found a violation nor finished: it says so instead. */
+function inconclusive(r: ExploreResult, what: string): void {
+  if (!r.violation && !r.exhaustive) throw new Error(`the search of ${what} ran out of time after ${r.executions} executions without a verdict: try again on a less busy machine`);
+}
+
 /** Search one setup with the scenario's default bounds (DFS, minimised counterexample). */
 export function verdict(scenario: SplitScenarioId, arch: SplitArch, variant: SplitVariant, overrides: Record<string, KernelFn> = {}): Verdict {
-  const r = explore(scenarioOf(scenario), { variant, params: { arch }, overrides, minimise: false, timeLimitMs: 30_000 });
+  const r = explore(scenarioOf(scenario), { variant, params: { arch }, overrides, minimise: false, timeLimitMs: 120_000 });
+  inconclusive(r, `${scenario} ${variant} on ${arch}`);
   return verdictOf(scenario, arch, variant, r);
 }
 
@@ -187,7 +193,8 @@ export function checkRmapsFirst(answer: { tlbonly: KernelFn; invariant: string; 
     const broken: SplitScenarioId[] = [];
     let invariant: string | null = null;
     for (const s of SPLIT_SCENARIOS) {
-      const r = explore(scenarioOf(s), { variant: "later", params: { arch: "x86" }, overrides: { tlb_flush_mmu_tlbonly: a.tlbonly }, minimise: false, timeLimitMs: 30_000 });
+      const r = explore(scenarioOf(s), { variant: "later", params: { arch: "x86" }, overrides: { tlb_flush_mmu_tlbonly: a.tlbonly }, minimise: false, timeLimitMs: 120_000 });
+      inconclusive(r, `${s} later on x86 with your tlb_flush_mmu_tlbonly`);
       if (r.violation) {
         broken.push(s);
         invariant = invariant ?? r.violation.invariant;

@@ -56,10 +56,10 @@ import * as generic from "../../mm/memory";
 import * as gather from "../../mm/mmu_gather";
 import * as after from "./after";
 import * as later from "./later";
-import { defineSources } from "../../sim/sources";
+import { defineParts, defineSources } from "../../sim/sources";
 
 defineSources(__dirname, { after, later });
-import { x86Ops, x86Mmu } from "../../x86/index";
+import { x86Ops, x86FlushOps, x86Mmu } from "../../x86/index";
 import { powerpcHashOps, powerpcHash, prefault } from "../../powerpc/index";
 import type { KernelFn } from "../../sim/kernel";
 
@@ -83,6 +83,7 @@ function perArch(x86: KernelFn, hash: KernelFn): KernelFn {
     return yield* (onX86(k) ? x86 : hash)(k, ...a);
   };
   fn.toString = () => `perArch(${x86.toString()}, ${hash.toString()})`;
+  defineParts(fn, [x86, hash]);
   return fn;
 }
 
@@ -91,6 +92,7 @@ export const splitTlbFlushOps = {
   ...simOps,
   ...mmOps,
   ...powerpcHashOps,
+  ...x86FlushOps, // the shootdown path x86's tlb_flush and flush_tlb_page call (no hash counterpart)
   user_access: perArch(x86Ops.user_access, powerpcHashOps.user_access) as typeof x86Ops.user_access,
   ptep_get_and_clear: perArch(x86Ops.ptep_get_and_clear, powerpcHashOps.ptep_get_and_clear) as typeof x86Ops.ptep_get_and_clear,
   set_pte_at: perArch(x86Ops.set_pte_at, powerpcHashOps.set_pte_at) as typeof x86Ops.set_pte_at,

@@ -1,0 +1,15 @@
+// Fix 001, rcu-table-free: 267239116987 "mm, powerpc: move the RCU page-table freeing into generic code"
+// (v3.0-rc1). Read it like a patch: before.ts (its parent, after d6bf29b44ddf) against after.ts; era.ts (the
+// v3.0 table-freeing walk and hash_page both sides run); naive.ts; later.ts; the scenario.
+
+export { rcuTableFree, rcuTableFreeOps, rcuTableFreeBefore, rcuTableFreeVariants, RCU_BASE, check_tables_freed } from "./scenario";
+export { rcu_sched_walk } from "./walker";
+export type { RcuTableFreeParams, Walker } from "./scenario";
+export { rcuTableFreeWorkload, rcuTableFreeCost, MAX_WORKLOAD_TABLES } from "./workload";
+export type { RcuTableFreeCost, RcuTableFreeWorkloadParams } from "./workload";
+export * as era from "./era";
+export * as before from "./before";
+export * as after from "./after";
+export * as naive from "./naive";
+export * as later from "./later";
+export * as exercises from "./exercises";
