@@ -19,6 +19,9 @@ import type { GuestOp, KK, Kvm } from "../../kvm/index";
 import { kvmLocalGlobalOps, kvmLocalGlobalAfter, kvmLocalGlobal2019, bootedVm, guestPteIndex, reclaim_guest_page, GUEST_EA, GUEST_GFN, GUEST_AVPN } from "./scenario";
 import * as later from "./later";
 import * as broken from "./broken";
+import { defineSources } from "../../sim/sources";
+
+defineSources(__dirname, { broken });
 
 export interface KvmOneVcoreParams {
   /** Hardware threads per POWER7 core (v3.7's entry check assumes 4). */
