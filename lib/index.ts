@@ -36,5 +36,6 @@ export * as mm from "./mm/index";
 export * as powerpc from "./powerpc/index";
 export * as x86 from "./x86/index";
 export * as hw from "./hw/index";
+export * as kvm from "./kvm/index";
 export * as fixes from "./fixes/index";
 export * as examples from "./examples/index";

@@ -3,7 +3,7 @@
 
 export { defineScenario, Session, DEFAULT_BOUNDS } from "./scenario";
 export type { ScenarioDef, AnyScenario, ScenarioInstance, Bounds, Overrides, Kernel, SessionOptions, OpsOf, SchemaOf, ParamsOfDef, VariantOf } from "./scenario";
-export { int, real, bool, oneOf, defaultParams, resolveParams } from "./params";
+export { int, real, intList, bool, oneOf, defaultParams, resolveParams } from "./params";
 export type { ParamSpec, ParamSchema, ParamsOf } from "./params";
 export { createRegistry, defaultRegistry, scenarios, getScenario, resolveScenario } from "./registry";
 export type { Registry } from "./registry";

@@ -6,7 +6,7 @@ import { ModelError } from "../sim/machine";
 
 /** One declared parameter: its default, a check, and a description for usage text and docs. */
 export interface ParamSpec<T> {
-  readonly type: "int" | "real" | "bool" | "oneOf";
+  readonly type: "int" | "real" | "intList" | "bool" | "oneOf";
   readonly default: T;
   /** int: the inclusive range. */
   readonly min?: number;
@@ -55,6 +55,25 @@ export function real(min: number, max: number, dflt: number, doc?: string): Para
     describe: () => `real ${min}..${max} (default ${dflt})`,
   };
   if (!spec.check(dflt).ok) throw new ModelError(`real(${min}, ${max}, ${dflt}): the default is outside the range`);
+  return spec;
+}
+
+/** A list of up to `maxLen` integers, each in [min, max] (a placement, a sequence of choices). */
+export function intList(min: number, max: number, maxLen: number, dflt: readonly number[], doc?: string): ParamSpec<number[]> {
+  const expected = `a list of 1 to ${maxLen} integers from ${min} to ${max}`;
+  const spec: ParamSpec<number[]> = {
+    type: "intList",
+    default: [...dflt],
+    min,
+    max,
+    doc,
+    check: (v) =>
+      Array.isArray(v) && v.length >= 1 && v.length <= maxLen && v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= min && x <= max)
+        ? { ok: true, value: [...(v as number[])] }
+        : { ok: false, expected },
+    describe: () => `int list ${min}..${max}, 1..${maxLen} long (default ${JSON.stringify(dflt)})`,
+  };
+  if (!spec.check(spec.default).ok) throw new ModelError(`intList(${min}, ${max}, ${maxLen}): the default is not allowed`);
   return spec;
 }
 

@@ -4,6 +4,7 @@
 // guest chose. A guest is not trusted: nothing stops it using H_LOCAL or touching a page it removed.
 
 import type { Gen } from "../sim/machine";
+import { event } from "../sim/event";
 import { GUEST_OK, GUEST_HDSI_NOHPTE, guest_vpn } from "../hw/power7";
 import { BOOK3S_INTERRUPT_H_DATA_STORAGE, kvmWorld } from "./kvm_host";
 import type { KvmVcpu } from "./kvm_host";
@@ -12,10 +13,16 @@ import type { KK } from "./kernel";
 /** The VSID of the guest kernel's segment (from its SLB); every guest in the model uses the same one. */
 export const GUEST_VSID = 0x2a5;
 
+const E_HCALL = event("guest_run", "sc 1: into the real-mode hcall handler (and hrfid back)", { cost: "hcall", counter: "hcalls" });
+
 /** Run the vcpu's next guest operation; advances its program unless the access must be retried. */
 export function* guest_run(k: KK, vcpu: KvmVcpu): Gen {
   const op = vcpu.ops[vcpu.pc];
   if (op === undefined) return;
+  if (op.op !== "load" && op.op !== "store") {
+    k.local(E_HCALL); // the round trip's cost in timed mode; touches nothing shared
+    yield;
+  }
   switch (op.op) {
     case "load":
     case "store": {

@@ -7,8 +7,20 @@ export type { KvmLocalGlobalParams } from "./scenario";
 export * as before from "./before";
 export * as after from "./after";
 export * as later from "./later";
+export { kvmOneVcore, bulkRemoveRequest, spawnGuestCores } from "./one_vcore";
+export type { KvmOneVcoreParams } from "./one_vcore";
+export * as broken from "./broken";
+export { kvmLpidReuse, qemu_two_vms } from "./lpid_reuse";
+export type { KvmLpidReuseParams } from "./lpid_reuse";
+export { kvmLocalGlobalWorkload, kvmWorkloadCost, bootedVmPages, pageEa } from "./workload";
+export type { KvmWorkloadParams, KvmWorkloadCost } from "./workload";
+export * as exercises from "./exercises";
 
 import { kvmLocalGlobal } from "./scenario";
+import { kvmOneVcore } from "./one_vcore";
+import { kvmLpidReuse } from "./lpid_reuse";
+import { kvmLocalGlobalWorkload } from "./workload";
+import { kvmPlacement } from "./exercises";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [kvmLocalGlobal] as const;
+export const scenarios = [kvmLocalGlobal, kvmOneVcore, kvmLpidReuse, kvmLocalGlobalWorkload, kvmPlacement] as const;

@@ -111,7 +111,7 @@ export const kvmLocalGlobal = defineScenario({
   setup(k, m, p) {
     const w = new KvmWorld(m, { frames: 3, tlbEntries: 2 });
     const kvm = bootedVm(w, 1);
-    const kk = k as unknown as KK;
+    const kk: KK = k;
     const flags = (p.flags === "local" ? H_LOCAL : 0n) | H_AVPN;
     const remover: GuestOp[] = [{ op: "h_remove", flags, pte_index: guestPteIndex(kvm), avpn: GUEST_AVPN }];
     const reader: GuestOp[] = [];

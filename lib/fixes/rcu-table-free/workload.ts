@@ -57,7 +57,7 @@ export const rcuTableFreeWorkload = defineScenario({
     w.mmap_anon(mm, WALK_ADDR, 1);
     populate(mm, WALK_ADDR, { write: true });
     installFailures(m, p.failRate, p.seed);
-    const kk = k as unknown as RK;
+    const kk: RK = k;
     if (p.op === "exit") {
       mm.mm_users = 1;
       w.current_mm[0] = mm;

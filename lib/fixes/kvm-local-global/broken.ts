@@ -1,0 +1,55 @@
+// Fix 003, kvm-local-global: deliberately broken versions of the fix (no kernel ever shipped them), for the
+// scenarios to catch. Each keeps 1b400ba0's code but for one line: global_invalidates without marking the other
+// cores, the entry check that clears its core's bit but skips the flush, VM creation that marks no core.
+
+import { READ, WRITE } from "../../sim/machine";
+import type { Gen } from "../../sim/machine";
+import { event } from "../../sim/event";
+import { kvmWorld } from "../../kvm/kvm_host";
+import { H_LOCAL } from "../../kvm/hvcall";
+import type { Kvm, KvmVcpu } from "../../kvm/kvm_host";
+import type { KK } from "../../kvm/kernel";
+
+const E_GLOBAL = event("global_invalidates", "online_vcores == 1 && this CPU runs it? (other cores NOT marked)", { cost: "mem" });
+const E_TEST = event("kvmppc_hv_entry", "test_bit(cpu, need_tlb_flush)", { cost: "mem" });
+const E_CLEAR = event("kvmppc_hv_entry", "ldarx/andc/stdcx.: clear our bit (and no flush)", { cost: "atomic" });
+const E_INIT = event("kvmppc_core_init_vm", "kvm->arch.lpid = lpid (need_tlb_flush left empty)", { cost: "mem" });
+
+/** global_invalidates as 1b400ba0 has it, minus cpumask_setall: tlbiel for a running one-vcore VM, nobody told. */
+export function* global_invalidates_no_setall(k: KK, kvm: Kvm, flags: bigint): Gen<boolean> {
+  const hs = kvmWorld(k.m).hstate[k.cpu()];
+  k.multi([kvm.onlineObj, READ, kvm.needFlushObj, WRITE], E_GLOBAL);
+  yield;
+  if (kvm.arch.online_vcores === 1 && hs.kvm_vcore !== null) return false;
+  return kvm.arch.using_mmu_notifiers ? true : (flags & H_LOCAL) === 0n;
+}
+
+/** kvmppc_hv_entry of 1b400ba0 with the 128 tlbiels dropped: the bit is consumed, the stale entries stay. */
+export function* kvmppc_hv_entry_clear_no_flush(k: KK, vcpu: KvmVcpu): Gen<boolean> {
+  if (!(yield* k.kvmppc_hv_entry_count(vcpu))) return false;
+  if (vcpu.arch.ptid === 0) {
+    yield* k.kvmppc_partition_switch(vcpu);
+    const kvm = vcpu.kvm;
+    const bit = 1 << k.cpu();
+    k.R(kvm.needFlushObj, E_TEST);
+    yield;
+    if ((kvm.arch.need_tlb_flush & bit) !== 0) {
+      k.W(kvm.needFlushObj, E_CLEAR);
+      yield;
+      kvm.arch.need_tlb_flush &= ~bit;
+    }
+  }
+  yield* k.kvmppc_in_guest(vcpu);
+  return true;
+}
+
+/** kvmppc_core_init_vm of 1b400ba0 without cpumask_setall: a reused LPID finds the old VM's entries. */
+export function* kvmppc_core_init_vm_no_setall(k: KK, kvm: Kvm): Gen<number> {
+  const lpid = yield* k.kvmppc_alloc_lpid();
+  if (lpid < 0) return -12; // -ENOMEM
+  k.W(kvm.needFlushObj, E_INIT);
+  yield;
+  kvm.arch.lpid = lpid;
+  kvm.partition.lpid = lpid;
+  return 0;
+}
