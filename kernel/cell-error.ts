@@ -24,13 +24,23 @@ export function cellErrorSummary(stderr: string, source: string): string {
   }
   rest = rest.filter((l, i) => !(i === 0 && l.trim() === ""));
   const firstFrame = rest.findIndex((l) => FRAME.test(l));
-  const message = (firstFrame < 0 ? rest : rest.slice(0, firstFrame)).map((l) => l.trim()).filter(Boolean).join(" ");
+  const message = (firstFrame < 0 ? rest : rest.slice(0, firstFrame))
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(" ");
   if (!message) return stderr.trim().split("\n")[0] ?? "";
-  const frames = (firstFrame < 0 ? [] : rest.slice(firstFrame)).map((l) => FRAME.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const frames = (firstFrame < 0 ? [] : rest.slice(firstFrame))
+    .map((l) => FRAME.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null);
   return clip(message) + where(frames, thrownFile, thrownCode, source);
 }
 
-function where(frames: RegExpExecArray[], thrownFile: string | null, thrownCode: string | null, source: string): string {
+function where(
+  frames: RegExpExecArray[],
+  thrownFile: string | null,
+  thrownCode: string | null,
+  source: string,
+): string {
   const src = source.split("\n");
   const lineOf = (text: string) => {
     const hits = src.map((l, i) => (l.includes(text) ? i + 1 : 0)).filter((n) => n > 0);
@@ -46,7 +56,11 @@ function where(frames: RegExpExecArray[], thrownFile: string | null, thrownCode:
   if (inCell <= 0) return "";
   const origin = frames[0];
   const lib = tsPath(origin[2]);
-  const callee = (frames[inCell - 1][1] ?? "").replace(/^(new |Object\.|async )/, "").split(".").pop() ?? "";
+  const callee =
+    (frames[inCell - 1][1] ?? "")
+      .replace(/^(new |Object\.|async )/, "")
+      .split(".")
+      .pop() ?? "";
   const n = callee ? lineOf(callee + "(") : 0;
   const at = n ? `; cell line ${n}: ${clip(src[n - 1].trim(), 80)}` : "";
   return ` (thrown in ${origin[1] ? origin[1] + " in " : ""}${lib}${at})`;

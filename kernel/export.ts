@@ -70,15 +70,24 @@ export interface ExportItem {
 }
 
 /** Validates, signs and converts each notebook; returns per notebook null (done) or the one-line reason it failed. */
-export function exportNotebooks(tc: Toolchain, items: ExportItem[], plotlySrc = "_static/plotly.js"): Map<string, string | null> {
+export function exportNotebooks(
+  tc: Toolchain,
+  items: ExportItem[],
+  plotlySrc = "_static/plotly.js",
+): Map<string, string | null> {
   const result = new Map<string, string | null>();
   if (items.length === 0) return result;
   const job = { templates: path.join(tc.root, "kernel", "nbconvert"), plotly: plotlySrc, items };
-  const stdout = execFileSync(tc.python, ["-c", EXPORT_PY], { env: jupyterEnv(tc), input: JSON.stringify(job), stdio: ["pipe", "pipe", "pipe"], maxBuffer: 16 << 20 }).toString();
+  const stdout = execFileSync(tc.python, ["-c", EXPORT_PY], {
+    env: jupyterEnv(tc),
+    input: JSON.stringify(job),
+    stdio: ["pipe", "pipe", "pipe"],
+    maxBuffer: 16 << 20,
+  }).toString();
   for (const line of stdout.split("\n")) {
     if (!line.startsWith("{")) continue;
     const r = JSON.parse(line) as { ipynb: string; ok: boolean; error?: string };
-    result.set(r.ipynb, r.ok ? null : r.error ?? "failed");
+    result.set(r.ipynb, r.ok ? null : (r.error ?? "failed"));
   }
   for (const it of items) if (!result.has(it.ipynb)) result.set(it.ipynb, "the exporter stopped before this notebook");
   return result;

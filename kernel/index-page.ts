@@ -4,9 +4,23 @@
 import { escapeHtml as e } from "./display/escape";
 import type { Manifest, NotebookEntry } from "./manifest";
 
-const STATUS: Record<NotebookEntry["status"], string> = { ok: "ran cleanly", failed: "cells failed", dead: "kernel died", stopped: "not run to the end" };
+const STATUS: Record<NotebookEntry["status"], string> = {
+  ok: "ran cleanly",
+  failed: "cells failed",
+  dead: "kernel died",
+  stopped: "not run to the end",
+};
 
-interface Verdict { key: string; name: string; scenario: string; variant: string; invariant: string; steps?: number; preemptions?: number; schedule: string }
+interface Verdict {
+  key: string;
+  name: string;
+  scenario: string;
+  variant: string;
+  invariant: string;
+  steps?: number;
+  preemptions?: number;
+  schedule: string;
+}
 
 /** A recorded counterexample: `timeline(v, { record })` stores invariant + schedule; the schedule names scenario and variant. */
 function verdicts(records: Record<string, unknown>): Verdict[] {
@@ -15,23 +29,37 @@ function verdicts(records: Record<string, unknown>): Verdict[] {
     const r = v as { invariant?: unknown; schedule?: unknown; steps?: unknown; preemptions?: unknown } | null;
     if (!r || typeof r !== "object" || typeof r.schedule !== "string" || typeof r.invariant !== "string") continue;
     const [, scenario = "?", variant = "?"] = r.schedule.split(".");
-    out.push({ key: name, name: name.replace(/:?\s*counterexample$/, ""), scenario, variant, invariant: r.invariant, schedule: r.schedule,
-      steps: typeof r.steps === "number" ? r.steps : undefined, preemptions: typeof r.preemptions === "number" ? r.preemptions : undefined });
+    out.push({
+      key: name,
+      name: name.replace(/:?\s*counterexample$/, ""),
+      scenario,
+      variant,
+      invariant: r.invariant,
+      schedule: r.schedule,
+      steps: typeof r.steps === "number" ? r.steps : undefined,
+      preemptions: typeof r.preemptions === "number" ? r.preemptions : undefined,
+    });
   }
   return out;
 }
 
 /** "cpus 2 · seed 1" for a flat object of scalars; null for anything bigger. */
 function inline(v: unknown): string | null {
-  if (v === null || ["string", "number", "boolean"].includes(typeof v)) return String(v).length <= 48 ? String(v) : null;
+  if (v === null || ["string", "number", "boolean"].includes(typeof v))
+    return String(v).length <= 48 ? String(v) : null;
   if (typeof v !== "object" || Array.isArray(v)) return null;
-  const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) => (x === null || typeof x !== "object" ? `${k} ${String(x)}` : null));
+  const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) =>
+    x === null || typeof x !== "object" ? `${k} ${String(x)}` : null,
+  );
   return parts.every((p) => p !== null) && parts.join(" · ").length <= 120 ? parts.join(" · ") : null;
 }
 
 /** Markdown link syntax and emphasis out, first sentence only (the page itself has the rest). */
 function oneLine(md: string): string {
-  const text = md.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/`/g, "").replace(/(^|\s)[*_]+|[*_]+(?=\s|$|[.,;:])/g, "$1");
+  const text = md
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/`/g, "")
+    .replace(/(^|\s)[*_]+|[*_]+(?=\s|$|[.,;:])/g, "$1");
   const sentence = /^(.{40,}?[.!?])(\s|$)/.exec(text)?.[1] ?? text;
   return sentence.length <= 240 ? sentence : sentence.slice(0, 239) + "…";
 }
@@ -43,15 +71,26 @@ function notebookSection(n: NotebookEntry): string {
   const links = [
     n.html ? `<a href="${e(n.html)}">Read the write-up (HTML page)</a>` : `<span class="muted">no HTML page</span>`,
     n.ipynb ? `<a href="${e(n.ipynb)}" download>Download the executed notebook (${e(n.ipynb)})</a>` : "",
-  ].filter(Boolean).join(" · ");
+  ]
+    .filter(Boolean)
+    .join(" · ");
   const failed = n.cells.filter((c) => c.status !== "ok");
   const v = verdicts(n.records);
-  const found = v.length ? `<table class="verdicts"><thead><tr><th>counterexample</th><th>scenario</th><th>variant</th><th>invariant broken</th><th>steps</th><th>preemptions</th><th>schedule string (replays it)</th></tr></thead><tbody>${
-    v.map((x) => `<tr><td>${e(x.name)}</td><td><code>${e(x.scenario)}</code></td><td><code>${e(x.variant)}</code></td><td><code>${e(x.invariant)}</code></td><td class="num">${x.steps ?? ""}</td><td class="num">${x.preemptions ?? ""}</td><td><code class="schedule">${e(x.schedule)}</code></td></tr>`).join("")
-  }</tbody></table>` : "";
+  const found = v.length
+    ? `<table class="verdicts"><thead><tr><th>counterexample</th><th>scenario</th><th>variant</th><th>invariant broken</th><th>steps</th><th>preemptions</th><th>schedule string (replays it)</th></tr></thead><tbody>${v
+        .map(
+          (x) =>
+            `<tr><td>${e(x.name)}</td><td><code>${e(x.scenario)}</code></td><td><code>${e(x.variant)}</code></td><td><code>${e(x.invariant)}</code></td><td class="num">${x.steps ?? ""}</td><td class="num">${x.preemptions ?? ""}</td><td><code class="schedule">${e(x.schedule)}</code></td></tr>`,
+        )
+        .join("")}</tbody></table>`
+    : "";
   const params = inline(n.records.parameters);
-  const small = Object.entries(n.records).filter(([k, x]) => k !== "parameters" && !v.some((y) => y.key === k) && inline(x) !== null && typeof x !== "object");
-  const rest = Object.keys(n.records).filter((k) => k !== "parameters" && !v.some((y) => y.key === k) && !small.some(([s]) => s === k));
+  const small = Object.entries(n.records).filter(
+    ([k, x]) => k !== "parameters" && !v.some((y) => y.key === k) && inline(x) !== null && typeof x !== "object",
+  );
+  const rest = Object.keys(n.records).filter(
+    (k) => k !== "parameters" && !v.some((y) => y.key === k) && !small.some(([s]) => s === k),
+  );
   return `<section class="nb ${e(n.status)}">
 <h2>${n.html ? `<a href="${e(n.html)}">${e(title)}</a>` : e(title)} <span class="badge ${e(n.status)}">${e(STATUS[n.status])}</span></h2>
 ${n.summary ? `<p class="summary">${e(oneLine(n.summary))}</p>` : ""}
@@ -67,8 +106,15 @@ ${rest.length ? `<p class="muted">Also recorded (values in manifest.json): ${res
 }
 
 export function indexPage(m: Manifest): string {
-  const tools = Object.entries(m.tools).filter(([k]) => k !== "jupyter").map(([k, v]) => `${e(k)} ${e(v ?? "?")}`).join(" · ");
-  const params = Object.keys(m.parameters).length ? `<p>Run with <code>${Object.entries(m.parameters).map(([k, v]) => `--param ${e(k)}=${e(JSON.stringify(v))}`).join(" ")}</code></p>` : "";
+  const tools = Object.entries(m.tools)
+    .filter(([k]) => k !== "jupyter")
+    .map(([k, v]) => `${e(k)} ${e(v ?? "?")}`)
+    .join(" · ");
+  const params = Object.keys(m.parameters).length
+    ? `<p>Run with <code>${Object.entries(m.parameters)
+        .map(([k, v]) => `--param ${e(k)}=${e(JSON.stringify(v))}`)
+        .join(" ")}</code></p>`
+    : "";
   const failed = m.notebooks.filter((n) => !n.ok).length;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -54,7 +54,9 @@ function pkgVersion(name: string, from: string): string | null {
 
 function run(cmd: string, args: string[], cwd: string): string | null {
   try {
-    return execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    return execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -76,8 +78,8 @@ export function toolVersions(tc: Toolchain, root: string): Manifest["tools"] {
     "@jupyterlab/services": pkgVersion("@jupyterlab/services", root),
     "plotly.js": pkgVersion("plotly.js-dist-min", root),
     python: tc.versions.python ?? null,
-    "jupyter_server": tc.versions.jupyter_server ?? null,
-    "jupyter_client": tc.versions.jupyter_client ?? null,
+    jupyter_server: tc.versions.jupyter_server ?? null,
+    jupyter_client: tc.versions.jupyter_client ?? null,
     nbconvert: tc.versions.nbconvert ?? null,
     nbformat: tc.versions.nbformat ?? null,
     jupyter: tc.jupyter,
@@ -87,10 +89,25 @@ export function toolVersions(tc: Toolchain, root: string): Manifest["tools"] {
 export function notebookEntry(r: NotebookRun, ipynb: string | null, html: string | null): NotebookEntry {
   const d = r.notebook ? describeNotebook(r.notebook) : { title: null, summary: null };
   return {
-    notebook: path.basename(r.file), title: d.title, summary: d.summary, ipynb, html, ok: r.ok, status: runStatus(r).status,
-    ...(r.error ? { error: r.error } : {}), warnings: r.warnings, kernel: r.kernelName,
-    kernelStartMs: r.kernelStartMs, runMs: r.runMs,
-    cells: r.cells.map(({ index, status, ms, executionCount, message }) => ({ index, status, ms, executionCount, ...(message ? { message } : {}) })),
+    notebook: path.basename(r.file),
+    title: d.title,
+    summary: d.summary,
+    ipynb,
+    html,
+    ok: r.ok,
+    status: runStatus(r).status,
+    ...(r.error ? { error: r.error } : {}),
+    warnings: r.warnings,
+    kernel: r.kernelName,
+    kernelStartMs: r.kernelStartMs,
+    runMs: r.runMs,
+    cells: r.cells.map(({ index, status, ms, executionCount, message }) => ({
+      index,
+      status,
+      ms,
+      executionCount,
+      ...(message ? { message } : {}),
+    })),
     injectedParametersCell: r.injectedAt >= 0 ? r.injectedAt : null,
     records: r.records,
   };

@@ -24,7 +24,12 @@ export interface Notebook {
 /** The kernelspec the workbook's notebooks run on. */
 export const TSLAB_METADATA = {
   kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
-  language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript", codemirror_mode: { name: "javascript", typescript: true } },
+  language_info: {
+    name: "typescript",
+    file_extension: ".ts",
+    mimetype: "text/typescript",
+    codemirror_mode: { name: "javascript", typescript: true },
+  },
 };
 
 /** Reads and checks a notebook; the error names the file and the reason in one line. */
@@ -36,14 +41,20 @@ export function readNotebook(file: string): Notebook {
   } catch (e) {
     throw new Error(`${name} is not valid JSON: ${(e as Error).message.split("\n")[0]}`);
   }
-  if (!nb || typeof nb !== "object" || Array.isArray(nb)) throw new Error(`${name} is not a notebook (no JSON object at the top)`);
-  if (nb.nbformat !== 4) throw new Error(`${name} is not an nbformat 4 notebook (nbformat ${JSON.stringify(nb.nbformat)})`);
+  if (!nb || typeof nb !== "object" || Array.isArray(nb))
+    throw new Error(`${name} is not a notebook (no JSON object at the top)`);
+  if (nb.nbformat !== 4)
+    throw new Error(`${name} is not an nbformat 4 notebook (nbformat ${JSON.stringify(nb.nbformat)})`);
   if (!Array.isArray(nb.cells)) throw new Error(`${name} has no list of cells`);
   nb.metadata ??= {};
   for (const [i, c] of nb.cells.entries()) {
-    const ok = c && typeof c === "object" && ["code", "markdown", "raw"].includes(c.cell_type) &&
+    const ok =
+      c &&
+      typeof c === "object" &&
+      ["code", "markdown", "raw"].includes(c.cell_type) &&
       (typeof c.source === "string" || (Array.isArray(c.source) && c.source.every((l) => typeof l === "string")));
-    if (!ok) throw new Error(`${name}: cell ${i + 1} is malformed (needs cell_type code, markdown or raw, and a text source)`);
+    if (!ok)
+      throw new Error(`${name}: cell ${i + 1} is malformed (needs cell_type code, markdown or raw, and a text source)`);
     c.metadata ??= {};
   }
   return nb;
@@ -75,7 +86,13 @@ export function cleared(nb: Notebook): Notebook {
 }
 
 export function codeCell(source: string, tags: string[], nb: Notebook): Cell {
-  const cell: Cell = { cell_type: "code", execution_count: null, metadata: { tags }, outputs: [], source: toLines(source) };
+  const cell: Cell = {
+    cell_type: "code",
+    execution_count: null,
+    metadata: { tags },
+    outputs: [],
+    source: toLines(source),
+  };
   // nbformat 4.5 requires cell ids.
   if (nb.nbformat_minor >= 5) cell.id = randomUUID().slice(0, 8);
   return cell;
@@ -112,8 +129,10 @@ export function injectParameters(nb: Notebook, params: Params): Injection {
   if (names.length === 0) return { notebook: nb, at: -1 };
   const i = nb.cells.findIndex((c) => c.cell_type === "code" && (c.metadata.tags ?? []).includes("parameters"));
   if (i < 0) return { notebook: nb, at: -1 };
-  const code = "// Parameters injected by `npm run workbook -- --param`\n" +
-    names.map((n) => `let ${n} = ${JSON.stringify(params[n])};`).join("\n") + "\n";
+  const code =
+    "// Parameters injected by `npm run workbook -- --param`\n" +
+    names.map((n) => `let ${n} = ${JSON.stringify(params[n])};`).join("\n") +
+    "\n";
   const copy = structuredClone(nb);
   copy.cells.splice(i + 1, 0, codeCell(code, ["injected-parameters"], copy));
   return { notebook: copy, at: i + 1 };
@@ -139,7 +158,12 @@ export function describeNotebook(nb: Notebook): { title: string | null; summary:
   const lines = sourceOf(md).split("\n");
   const h = lines.findIndex((l) => /^#\s+/.test(l));
   const title = h >= 0 ? lines[h].replace(/^#\s+/, "").trim() : null;
-  const after = lines.slice(h + 1).join("\n").split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !p.startsWith("#"));
+  const after = lines
+    .slice(h + 1)
+    .join("\n")
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .find((p) => p && !p.startsWith("#"));
   const summary = after ? after.replace(/\s+/g, " ").replace(/^[*_]+|[*_]+$/g, "") : null;
   return { title, summary };
 }

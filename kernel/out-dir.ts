@@ -18,7 +18,10 @@ export function checkOutDir(outDir: string, protectedDirs: Array<{ dir: string; 
   const out = realish(outDir);
   for (const { dir, what } of protectedDirs) {
     const p = realish(dir);
-    if (within(out, p) || within(p, out)) throw new OutDirError(`--out ${outDir} would mix the write-ups with ${what} (${dir}); choose a folder outside it, e.g. out/`);
+    if (within(out, p) || within(p, out))
+      throw new OutDirError(
+        `--out ${outDir} would mix the write-ups with ${what} (${dir}); choose a folder outside it, e.g. out/`,
+      );
   }
 }
 
@@ -35,14 +38,16 @@ function realish(p: string): string {
 }
 
 /** A record naming `../x` or `/x` must not make the runner delete outside its folder. */
-const inside = (rel: string) => rel !== "" && !path.isAbsolute(rel) && path.normalize(rel) === rel && !rel.startsWith("..");
+const inside = (rel: string) =>
+  rel !== "" && !path.isAbsolute(rel) && path.normalize(rel) === rel && !rel.startsWith("..");
 
 /** The files of `outDir` the runner wrote in earlier runs (paths relative to it). */
 export function ownedFiles(outDir: string): Set<string> {
   const record = path.join(outDir, OWNED_FILE);
   if (fs.existsSync(record)) {
     const list = JSON.parse(fs.readFileSync(record, "utf8"));
-    if (!Array.isArray(list)) throw new OutDirError(`${record} is not a list of files; it was not written by the workbook runner`);
+    if (!Array.isArray(list))
+      throw new OutDirError(`${record} is not a list of files; it was not written by the workbook runner`);
     return new Set(list.map(String).filter(inside));
   }
   // Runners before OWNED_FILE existed listed everything they wrote in manifest.json.
@@ -52,7 +57,8 @@ export function ownedFiles(outDir: string): Set<string> {
     const m = JSON.parse(fs.readFileSync(manifest, "utf8"));
     if (typeof m.flushlab !== "string" || !Array.isArray(m.notebooks)) return new Set();
     const files = ["manifest.json", "index.html"];
-    for (const n of m.notebooks) files.push(...[n.ipynb, n.html].filter((f) => typeof f === "string" && !f.includes("/") && inside(f)));
+    for (const n of m.notebooks)
+      files.push(...[n.ipynb, n.html].filter((f) => typeof f === "string" && !f.includes("/") && inside(f)));
     return new Set(files);
   } catch {
     return new Set();
@@ -75,7 +81,10 @@ export class OutDir {
 
   /** Absolute path for `rel`, recorded as the runner's before anything is written there. */
   claim(rel: string): string {
-    if (!this.owned.has(rel) && fs.existsSync(path.join(this.dir, rel))) throw new OutDirError(`${path.join(this.dir, rel)} exists and was not written by the workbook runner; not replacing it`);
+    if (!this.owned.has(rel) && fs.existsSync(path.join(this.dir, rel)))
+      throw new OutDirError(
+        `${path.join(this.dir, rel)} exists and was not written by the workbook runner; not replacing it`,
+      );
     this.written.add(rel);
     if (!this.owned.has(rel)) {
       this.owned.add(rel);

@@ -18,11 +18,16 @@ export class Reporter {
   event(e: RunEvent): void {
     if (e.kind === "kernel") this.write(`      kernel ready in ${(e.ms / 1000).toFixed(1)} s`);
     else if (e.kind === "retry") this.write(`      cell ${e.index + 1}: kernel answered "abort", retry ${e.attempt}`);
-    else if (e.kind === "late") this.write(`      ${ICON.error} cell ${String(e.report.index + 1).padStart(2)} FAILED after it returned: ${e.report.message}`);
+    else if (e.kind === "late")
+      this.write(
+        `      ${ICON.error} cell ${String(e.report.index + 1).padStart(2)} FAILED after it returned: ${e.report.message}`,
+      );
     else {
       const r = e.report;
       const count = r.executionCount === null ? "" : ` [${r.executionCount}]`;
-      this.write(`      ${ICON[r.status] ?? "?"} cell ${String(r.index + 1).padStart(2)}${count} ${r.status} ${r.ms} ms  (${e.done}/${e.total})`);
+      this.write(
+        `      ${ICON[r.status] ?? "?"} cell ${String(r.index + 1).padStart(2)}${count} ${r.status} ${r.ms} ms  (${e.done}/${e.total})`,
+      );
       if (r.message) this.write(`          ${r.message}`);
     }
   }

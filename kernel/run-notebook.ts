@@ -5,7 +5,15 @@
 import * as path from "path";
 import type { KernelMessage, ServerConnection } from "@jupyterlab/services";
 import { cellErrorSummary } from "./cell-error";
-import { cleared, declaredParameters, injectParameters, readNotebook, sourceOf, type Notebook, type Params } from "./notebook";
+import {
+  cleared,
+  declaredParameters,
+  injectParameters,
+  readNotebook,
+  sourceOf,
+  type Notebook,
+  type Params,
+} from "./notebook";
 import { collect, KernelSession, type CellResult, type Output } from "./session";
 import { escapeHtml } from "./display/escape";
 import { RECORD_MIME } from "./display/record-mime";
@@ -77,7 +85,18 @@ export interface NotebookRun {
 
 export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
   const timeoutMs = opts.cellTimeoutMs ?? 300_000;
-  const base: NotebookRun = { file: opts.file, notebook: null, ok: false, warnings: [], kernelName: opts.kernelName ?? "tslab", cells: [], injectedAt: -1, kernelStartMs: 0, runMs: 0, records: {} };
+  const base: NotebookRun = {
+    file: opts.file,
+    notebook: null,
+    ok: false,
+    warnings: [],
+    kernelName: opts.kernelName ?? "tslab",
+    cells: [],
+    injectedAt: -1,
+    kernelStartMs: 0,
+    runMs: 0,
+    records: {},
+  };
   let source: Notebook;
   try {
     source = opts.notebook ?? readNotebook(opts.file);
@@ -86,7 +105,11 @@ export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
   }
   const spec = source.metadata.kernelspec as { name?: string; display_name?: string } | undefined;
   if (!opts.kernelName && spec?.name && !KERNELS.has(spec.name)) {
-    return { ...base, notebook: cleared(source), error: `not run: its kernelspec is "${spec.name}"${spec.display_name ? ` (${spec.display_name})` : ""}; the workbook runs TypeScript notebooks on tslab (or JavaScript on jslab)` };
+    return {
+      ...base,
+      notebook: cleared(source),
+      error: `not run: its kernelspec is "${spec.name}"${spec.display_name ? ` (${spec.display_name})` : ""}; the workbook runs TypeScript notebooks on tslab (or JavaScript on jslab)`,
+    };
   }
   const run: NotebookRun = { ...base, ok: true, kernelName: opts.kernelName ?? spec?.name ?? "tslab" };
   if (!spec?.name && !opts.kernelName) run.warnings.push(`no kernelspec in the notebook's metadata: ran it on tslab`);
@@ -98,15 +121,24 @@ export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
     if (injected.at < 0) run.warnings.push(`no cell tagged "parameters": --param values not applied`);
     else {
       const declared = declaredParameters(sourceOf(injected.notebook.cells[injected.at - 1]));
-      for (const name of Object.keys(params)) if (!declared.has(name)) run.warnings.push(`--param ${name}: the parameters cell declares no "${name}" (declares ${[...declared].join(", ") || "nothing"}); set anyway`);
+      for (const name of Object.keys(params))
+        if (!declared.has(name))
+          run.warnings.push(
+            `--param ${name}: the parameters cell declares no "${name}" (declares ${[...declared].join(", ") || "nothing"}); set anyway`,
+          );
     }
   }
   const nb = injected.notebook;
-  const code = nb.cells.map((c, index) => ({ c, index })).filter(({ c }) => c.cell_type === "code" && sourceOf(c).trim() !== "");
+  const code = nb.cells
+    .map((c, index) => ({ c, index }))
+    .filter(({ c }) => c.cell_type === "code" && sourceOf(c).trim() !== "");
 
   // A unique session path in the notebook's directory: same cwd for the kernel, never a shared session.
   const rel = path.relative(opts.rootDir, opts.file);
-  const sessionPath = path.join(path.dirname(rel), `.run-${process.pid}-${Date.now().toString(36)}-${path.basename(rel)}`);
+  const sessionPath = path.join(
+    path.dirname(rel),
+    `.run-${process.pid}-${Date.now().toString(36)}-${path.basename(rel)}`,
+  );
   let ks: KernelSession;
   try {
     ks = await KernelSession.open(opts.settings, sessionPath, run.kernelName);
@@ -121,7 +153,7 @@ export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
   ks.onLateOutput((msgId, msg) => {
     const owner = byMsg.get(msgId);
     if (!owner) return;
-    collect(msg as KernelMessage.IIOPubMessage, owner.c.outputs ??= [], ks.displays);
+    collect(msg as KernelMessage.IIOPubMessage, (owner.c.outputs ??= []), ks.displays);
     const err = lateError(msg);
     if (err && owner.report.status === "ok") {
       owner.report.status = "error";
@@ -161,7 +193,9 @@ export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
       const settle = await ks.execute(`await new Promise((r) => setTimeout(r, ${SETTLE_MS}))`, timeoutMs, true);
       byMsg.set(settle.msgId, last);
       (last.c.outputs ??= []).push(...settle.outputs);
-      const m = UNCAUGHT.exec(settle.outputs.map((o) => (o.output_type === "stream" && o.name === "stderr" ? o.text : "")).join(""));
+      const m = UNCAUGHT.exec(
+        settle.outputs.map((o) => (o.output_type === "stream" && o.name === "stderr" ? o.text : "")).join(""),
+      );
       if (m && last.report.status === "ok") {
         last.report.status = "error";
         last.report.message = `error after the cell returned (a timer or a promise nobody awaited): ${m[2]}`;
@@ -179,10 +213,14 @@ export async function runNotebook(opts: RunOptions): Promise<NotebookRun> {
 /** An output left in the cell where the kernel died, so the notebook itself says why it ends there. */
 function deathNotice(why: string, notRun: number): Output {
   const text = `The kernel died while running this cell (${why}). ${notRun} later cell(s) were not run; their outputs are empty.`;
-  return { output_type: "display_data", metadata: {}, data: {
-    "text/plain": text,
-    "text/html": `<div class="flushlab-dead" style="background:#fde8e8;border:1px solid #d62728;color:#7a1010;padding:6px 10px;border-radius:4px"><b>&#9760; Kernel died.</b> ${escapeHtml(text)}</div>`,
-  } };
+  return {
+    output_type: "display_data",
+    metadata: {},
+    data: {
+      "text/plain": text,
+      "text/html": `<div class="flushlab-dead" style="background:#fde8e8;border:1px solid #d62728;color:#7a1010;padding:6px 10px;border-radius:4px"><b>&#9760; Kernel died.</b> ${escapeHtml(text)}</div>`,
+    },
+  };
 }
 
 /** The error text of a late stderr message, if it is one tslab prints for an uncaught error. */
@@ -197,10 +235,14 @@ function lateError(msg: KernelMessage.IIOPubMessage): string | null {
 function cellReport(index: number, r: CellResult, timeoutMs: number, source: string): CellReport {
   const status: CellOutcome = r.status === "abort" ? "aborted" : r.status;
   const report: CellReport = { index, status, executionCount: r.executionCount, ms: r.ms };
-  const err = r.outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => (o as { text: string }).text).join("");
+  const err = r.outputs
+    .filter((o) => o.output_type === "stream" && o.name === "stderr")
+    .map((o) => (o as { text: string }).text)
+    .join("");
   if (status === "timeout") report.message = `timed out after ${timeoutMs} ms; kernel interrupted`;
   else if (status === "aborted") report.message = `kernel kept aborting the request (tslab abort window)`;
-  else if (status !== "ok") report.message = cellErrorSummary(err, source) || (status === "dead" ? "kernel died" : "failed without a message");
+  else if (status !== "ok")
+    report.message = cellErrorSummary(err, source) || (status === "dead" ? "kernel died" : "failed without a message");
   else {
     // An earlier cell's timer or promise failed while this one ran: tslab puts it in this cell's stderr.
     const m = UNCAUGHT.exec(err);

@@ -18,7 +18,10 @@ export function processesOf(runtimeDir: string, exclude: number[] = []): number[
     if (pid === process.pid || exclude.includes(pid)) continue;
     try {
       const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8");
-      if (cmd.includes(runtimeDir + "/")) { found.push(pid); continue; }
+      if (cmd.includes(runtimeDir + "/")) {
+        found.push(pid);
+        continue;
+      }
       const env = fs.readFileSync(`/proc/${d}/environ`, "utf8").split("\0");
       if (env.includes(envEntry)) found.push(pid);
     } catch {
@@ -40,13 +43,29 @@ export function alive(pid: number): boolean {
 /** SIGTERM each, then SIGKILL whatever is left after `graceMs`. Returns the PIDs that needed killing. */
 export async function reap(pids: number[], graceMs = 2000): Promise<number[]> {
   const live = pids.filter(alive);
-  for (const pid of live) try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
-  for (const deadline = Date.now() + graceMs; live.some(alive) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
-  for (const pid of live.filter(alive)) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  for (const pid of live)
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+  for (const deadline = Date.now() + graceMs; live.some(alive) && Date.now() < deadline;)
+    await new Promise((r) => setTimeout(r, 50));
+  for (const pid of live.filter(alive))
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
   return live;
 }
 
 /** Synchronous last resort (process "exit" handlers cannot wait): SIGKILL every process of the run. */
 export function killAllSync(runtimeDir: string, exclude: number[] = []): void {
-  for (const pid of processesOf(runtimeDir, exclude)) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  for (const pid of processesOf(runtimeDir, exclude))
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
 }

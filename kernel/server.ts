@@ -55,7 +55,9 @@ export function serverSettings(port: number, token: string): ServerConnection.IS
 export function freePort(preferred = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
-    srv.once("error", (e: NodeJS.ErrnoException) => (preferred && e.code === "EADDRINUSE" ? resolve(freePort(0)) : reject(e)));
+    srv.once("error", (e: NodeJS.ErrnoException) =>
+      preferred && e.code === "EADDRINUSE" ? resolve(freePort(0)) : reject(e),
+    );
     srv.listen(preferred, "127.0.0.1", () => {
       const port = (srv.address() as net.AddressInfo).port;
       srv.close(() => resolve(port));
@@ -66,8 +68,16 @@ export function freePort(preferred = 0): Promise<number> {
 /** The argv that runs jupyter-server from the chosen Python. */
 export function serverArgv(tc: Toolchain, port: number, rootDir: string): string[] {
   // The token goes in the environment (JUPYTER_TOKEN): /proc/PID/cmdline is world-readable, environ is not.
-  const argv = [tc.python, "-m", "jupyter_server", "--no-browser", `--port=${port}`, "--ServerApp.port_retries=0",
-    "--ServerApp.ip=127.0.0.1", `--ServerApp.root_dir=${rootDir}`];
+  const argv = [
+    tc.python,
+    "-m",
+    "jupyter_server",
+    "--no-browser",
+    `--port=${port}`,
+    "--ServerApp.port_retries=0",
+    "--ServerApp.ip=127.0.0.1",
+    `--ServerApp.root_dir=${rootDir}`,
+  ];
   // jupyter-server refuses to run as root without it.
   if (process.getuid?.() === 0) argv.push("--allow-root");
   return argv;
@@ -85,9 +95,16 @@ export async function startJupyterServer(opts: ServerOptions): Promise<JupyterSe
   const log = fs.openSync(logFile, "w");
   const [cmd, ...args] = serverArgv(tc, port, opts.rootDir);
   // cwd = root: kernels started without a session path inherit the server's cwd. detached: own process group.
-  const child: ChildProcess = spawn(cmd, args, { cwd: opts.rootDir, env: { ...jupyterEnv(tc), JUPYTER_RUNTIME_DIR: runtimeDir, JUPYTER_TOKEN: token }, stdio: ["ignore", log, log], detached: true });
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd: opts.rootDir,
+    env: { ...jupyterEnv(tc), JUPYTER_RUNTIME_DIR: runtimeDir, JUPYTER_TOKEN: token },
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
   fs.closeSync(log);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   const pid = child.pid!;
   const settings = serverSettings(port, token);
   let stopping: Promise<void> | null = null;
@@ -96,26 +113,46 @@ export async function startJupyterServer(opts: ServerOptions): Promise<JupyterSe
     if (!running()) return;
     child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+    ]);
     clearTimeout(timer); // a pending fallback timer would keep the event loop (and vitest) alive
     if (!done) {
       child.kill("SIGKILL");
       await exited;
     }
   };
-  const stop = (graceMs = 10_000): Promise<void> => (stopping ??= (async () => {
-    // A server that dies first leaves its kernels running under PID 1: shut them down while it can.
-    if (running()) await shutdownKernels(settings, Math.min(graceMs, 8000));
-    await reap(processesOf(runtimeDir, [pid]), 2000);
-    await stopServer(graceMs);
-    await reap(processesOf(runtimeDir), 2000);
-    fs.rmSync(runtimeDir, { recursive: true, force: true });
-  })());
+  const stop = (graceMs = 10_000): Promise<void> =>
+    (stopping ??= (async () => {
+      // A server that dies first leaves its kernels running under PID 1: shut them down while it can.
+      if (running()) await shutdownKernels(settings, Math.min(graceMs, 8000));
+      await reap(processesOf(runtimeDir, [pid]), 2000);
+      await stopServer(graceMs);
+      await reap(processesOf(runtimeDir), 2000);
+      fs.rmSync(runtimeDir, { recursive: true, force: true });
+    })());
   const killSync = () => {
-    if (running()) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+    if (running())
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
     killAllSync(runtimeDir);
   };
-  const server: JupyterServer = { port, token, pid, baseUrl: `http://127.0.0.1:${port}/`, logFile, runtimeDir, settings, exited, stop, killSync };
+  const server: JupyterServer = {
+    port,
+    token,
+    pid,
+    baseUrl: `http://127.0.0.1:${port}/`,
+    logFile,
+    runtimeDir,
+    settings,
+    exited,
+    stop,
+    killSync,
+  };
   try {
     await waitUntilUp(server, opts.startTimeoutMs ?? 60_000);
   } catch (e) {
@@ -132,7 +169,9 @@ async function shutdownKernels(settings: ServerConnection.ISettings, budgetMs: n
   try {
     const r = await fetch(url("api/kernels"), { signal });
     const kernels = (await r.json()) as Array<{ id: string }>;
-    await Promise.all(kernels.map((k) => fetch(url(`api/kernels/${k.id}`), { method: "DELETE", signal }).catch(() => undefined)));
+    await Promise.all(
+      kernels.map((k) => fetch(url(`api/kernels/${k.id}`), { method: "DELETE", signal }).catch(() => undefined)),
+    );
   } catch {
     // server not answering: the process reaping after it catches the kernels
   }

@@ -1,11 +1,23 @@
 // A tslab kernel reached through @jupyterlab/services (KernelManager + SessionManager; ServiceManager
 // crashes on jupyter-server 1.x), and one cell's execution collected as nbformat outputs.
-import { KernelManager, SessionManager, type Kernel, type KernelMessage, type ServerConnection, type Session } from "@jupyterlab/services";
+import {
+  KernelManager,
+  SessionManager,
+  type Kernel,
+  type KernelMessage,
+  type ServerConnection,
+  type Session,
+} from "@jupyterlab/services";
 
 /** An nbformat v4 output. */
 export type Output =
   | { output_type: "stream"; name: "stdout" | "stderr"; text: string }
-  | { output_type: "display_data" | "execute_result"; data: Record<string, unknown>; metadata: Record<string, unknown>; execution_count?: number | null }
+  | {
+      output_type: "display_data" | "execute_result";
+      data: Record<string, unknown>;
+      metadata: Record<string, unknown>;
+      execution_count?: number | null;
+    }
   | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
 
 /**
@@ -51,7 +63,8 @@ export class KernelSession {
     kernel.statusChanged.connect((_, status) => {
       // The server restarts a dead kernel on its own ("restarting"); services then says "autorestarting".
       if (status === "dead") this.markDead("the kernel process died and the server could not restart it");
-      else if (status === "autorestarting" || status === "restarting") this.markDead("the kernel process died; the server restarted it, so all state is gone");
+      else if (status === "autorestarting" || status === "restarting")
+        this.markDead("the kernel process died; the server restarted it, so all state is gone");
     });
     kernel.connectionStatusChanged.connect((_, status) => {
       if (status === "disconnected") this.markDead("connection to the server lost");
@@ -103,7 +116,13 @@ export class KernelSession {
     const outputs: Output[] = [];
     const iopubTypes: string[] = [];
     if (this.deadReason) return { status: "dead", executionCount: null, outputs, ms: 0, iopubTypes, msgId: "" };
-    const future = this.kernel.requestExecute({ code, store_history: !silent, stop_on_error: false, allow_stdin: false, silent: false });
+    const future = this.kernel.requestExecute({
+      code,
+      store_history: !silent,
+      stop_on_error: false,
+      allow_stdin: false,
+      silent: false,
+    });
     const msgId = future.msg.header.msg_id;
     future.onIOPub = (msg) => {
       iopubTypes.push(msg.header.msg_type);
@@ -113,7 +132,10 @@ export class KernelSession {
     let timedOut = false;
     const died = new Promise<"dead">((resolve) => (this.onDeath = () => resolve("dead")));
     const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
-    const done = future.done.then((reply) => reply, () => "dead" as const);
+    const done = future.done.then(
+      (reply) => reply,
+      () => "dead" as const,
+    );
     try {
       let first = await Promise.race([done, timeout, died]);
       if (first === "timeout") {
@@ -121,9 +143,14 @@ export class KernelSession {
         await this.kernel.interrupt().catch(() => undefined);
         // An interrupted tslab cell replies within milliseconds; a kernel that does not is as good as dead.
         let grace: NodeJS.Timeout | undefined;
-        first = await Promise.race([done, died, new Promise<"dead">((r) => (grace = setTimeout(() => r("dead"), 10_000)))]);
+        first = await Promise.race([
+          done,
+          died,
+          new Promise<"dead">((r) => (grace = setTimeout(() => r("dead"), 10_000))),
+        ]);
         clearTimeout(grace);
-        if (first === "dead" && !this.deadReason) this.markDead(`kernel did not answer an interrupt after the ${timeoutMs} ms cell timeout`);
+        if (first === "dead" && !this.deadReason)
+          this.markDead(`kernel did not answer an interrupt after the ${timeoutMs} ms cell timeout`);
       }
       if (first === "dead") {
         // A reply may still be in flight when the death is noticed; the death wins, the cell did not finish.
@@ -132,8 +159,21 @@ export class KernelSession {
       }
       const reply = first as KernelMessage.IExecuteReplyMsg;
       const content = reply.content as { status: string; execution_count?: number | null };
-      const status: CellStatus = timedOut ? "timeout" : content.status === "ok" ? "ok" : content.status === "abort" || content.status === "aborted" ? "abort" : "error";
-      return { status, executionCount: content.execution_count ?? null, outputs, ms: Date.now() - t0, iopubTypes, msgId };
+      const status: CellStatus = timedOut
+        ? "timeout"
+        : content.status === "ok"
+          ? "ok"
+          : content.status === "abort" || content.status === "aborted"
+            ? "abort"
+            : "error";
+      return {
+        status,
+        executionCount: content.execution_count ?? null,
+        outputs,
+        ms: Date.now() - t0,
+        iopubTypes,
+        msgId,
+      };
     } finally {
       this.finished.add(msgId);
       clearTimeout(timer);
@@ -148,7 +188,10 @@ export class KernelSession {
     // (jupyter_client's `ready` future is unset), so wait for it to answer kernel_info first.
     if (this.deadReason) {
       await withTimeout(this.connected(), 15_000);
-      await withTimeout(this.kernel.requestKernelInfo().catch(() => undefined), 15_000);
+      await withTimeout(
+        this.kernel.requestKernelInfo().catch(() => undefined),
+        15_000,
+      );
     }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -179,7 +222,9 @@ export class KernelSession {
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 // services starts `reconnect()` after an auto-restart without awaiting it; if we dispose first, that promise
@@ -201,9 +246,15 @@ export function collect(msg: KernelMessage.IIOPubMessage, outputs: Output[], dis
     }
     case "display_data":
     case "execute_result": {
-      const out: Output = msg.header.msg_type === "execute_result"
-        ? { output_type: "execute_result", data: c.data, metadata: c.metadata ?? {}, execution_count: c.execution_count ?? null }
-        : { output_type: "display_data", data: c.data, metadata: c.metadata ?? {} };
+      const out: Output =
+        msg.header.msg_type === "execute_result"
+          ? {
+              output_type: "execute_result",
+              data: c.data,
+              metadata: c.metadata ?? {},
+              execution_count: c.execution_count ?? null,
+            }
+          : { output_type: "display_data", data: c.data, metadata: c.metadata ?? {} };
       outputs.push(out);
       const id: string | undefined = c.transient?.display_id;
       if (id) displays.set(id, [...(displays.get(id) ?? []), out]);

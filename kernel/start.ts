@@ -21,7 +21,8 @@ async function main(): Promise<number> {
   const seeded = seedWorkingCopy(path.resolve(root, values.source!), workDir);
   const rel = path.relative(root, workDir);
   if (seeded.copied.length) console.log(`start: copied ${seeded.copied.join(", ")} into ${rel}/`);
-  if (seeded.kept.length) console.log(`start: kept your copies of ${seeded.kept.join(", ")} in ${rel}/ (delete one to get a fresh copy)`);
+  if (seeded.kept.length)
+    console.log(`start: kept your copies of ${seeded.kept.join(", ")} in ${rel}/ (delete one to get a fresh copy)`);
 
   // Port 8888 if free (a stable bookmark), else any free port.
   const port = await freePort(Number(values.port));
@@ -29,12 +30,19 @@ async function main(): Promise<number> {
   const first = [...seeded.copied, ...seeded.kept].sort()[0];
   const q = `?token=${server.token}`;
   const home = tc.ui === "lab" ? `${server.baseUrl}lab${q}` : `${server.baseUrl}tree${q}`;
-  console.log(`start: ${tc.ui} UI with the tslab (TypeScript) kernel, serving ${rel}/ (server pid ${server.pid}, log ${path.relative(root, server.logFile)})`);
+  console.log(
+    `start: ${tc.ui} UI with the tslab (TypeScript) kernel, serving ${rel}/ (server pid ${server.pid}, log ${path.relative(root, server.logFile)})`,
+  );
   console.log(`start: open ${home}`);
-  if (first) console.log(`start: first notebook ${server.baseUrl}${tc.ui === "lab" ? "lab/tree" : "notebooks"}/${encodeURIComponent(first)}${q}`);
+  if (first)
+    console.log(
+      `start: first notebook ${server.baseUrl}${tc.ui === "lab" ? "lab/tree" : "notebooks"}/${encodeURIComponent(first)}${q}`,
+    );
   console.log("start: press Ctrl-C to stop");
   if ((process.env.DISPLAY || process.env.WAYLAND_DISPLAY) && !process.env.FLUSHLAB_NO_BROWSER) {
-    spawn("xdg-open", [home], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+    spawn("xdg-open", [home], { stdio: "ignore", detached: true })
+      .on("error", () => undefined)
+      .unref();
   }
 
   return new Promise<number>((resolve) => {
@@ -56,7 +64,10 @@ async function main(): Promise<number> {
   });
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`start: ${(e as Error).message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`start: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

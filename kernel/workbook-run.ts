@@ -39,7 +39,11 @@ export function listNotebooks(source: string): string[] {
     if (!source.endsWith(".ipynb")) throw new OutDirError(`--notebooks ${source}: not a .ipynb file`);
     return [path.resolve(source)];
   }
-  return fs.readdirSync(source).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort().map((f) => path.resolve(source, f));
+  return fs
+    .readdirSync(source)
+    .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
+    .sort()
+    .map((f) => path.resolve(source, f));
 }
 
 /** Everything a run may write into out/, relative to it (checked against foreign files before anything runs). */
@@ -68,7 +72,14 @@ export async function runWorkbook(o: WorkbookOptions): Promise<Manifest> {
   const runs: Array<{ entry: NotebookEntry; run: NotebookRun; file: string | null }> = [];
   for (const [i, file] of files.entries()) {
     rep.notebookStart(file, i + 1, files.length);
-    const r = await runNotebook({ settings: o.settings, file, rootDir: o.root, params: o.params, cellTimeoutMs: o.cellTimeoutMs, onEvent: (e) => rep.event(e) });
+    const r = await runNotebook({
+      settings: o.settings,
+      file,
+      rootDir: o.root,
+      params: o.params,
+      cellTimeoutMs: o.cellTimeoutMs,
+      onEvent: (e) => rep.event(e),
+    });
     for (const w of r.warnings) rep.line(`      warning: ${w}`);
     let written: string | null = null;
     if (r.notebook) {
@@ -84,7 +95,11 @@ export async function runWorkbook(o: WorkbookOptions): Promise<Manifest> {
   if (exportable.length) {
     for (const a of staticAssets(o.root)) fs.writeFileSync(out.claim(a.rel), a.from());
     try {
-      const items = exportable.map((r) => ({ ipynb: r.file!, html: out.claim(htmlName(path.basename(r.file!))), title: r.entry.title ?? r.entry.notebook }));
+      const items = exportable.map((r) => ({
+        ipynb: r.file!,
+        html: out.claim(htmlName(path.basename(r.file!))),
+        title: r.entry.title ?? r.entry.notebook,
+      }));
       const results = exportNotebooks(o.toolchain, items);
       for (const [k, r] of exportable.entries()) {
         const failure = results.get(items[k].ipynb);

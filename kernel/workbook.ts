@@ -38,7 +38,8 @@ async function main(): Promise<number> {
   if (!(cellTimeoutMs > 0)) throw new UsageError(`--cell-timeout wants a positive number of seconds`);
   const notebooksDir = path.resolve(root, values.notebooks!);
   const outDir = path.resolve(root, values.out!);
-  if (path.relative(root, notebooksDir).startsWith("..")) throw new UsageError(`--notebooks must be inside the project (${root})`);
+  if (path.relative(root, notebooksDir).startsWith(".."))
+    throw new UsageError(`--notebooks must be inside the project (${root})`);
   // Everything that can be refused is refused before a server starts.
   const files = listNotebooks(notebooksDir);
   const sourceDir = fs.statSync(notebooksDir).isFile() ? path.dirname(notebooksDir) : notebooksDir;
@@ -68,23 +69,39 @@ async function main(): Promise<number> {
   console.debug = () => undefined;
   // ...and warns on every reconnect after a kernel death, which the reporter already explains.
   const warn = console.warn.bind(console);
-  console.warn = (...a: unknown[]) => (String(a[0]).startsWith("Connection lost, reconnecting") ? undefined : warn(...a));
+  console.warn = (...a: unknown[]) =>
+    String(a[0]).startsWith("Connection lost, reconnecting") ? undefined : warn(...a);
 
   try {
     server = await startJupyterServer({ rootDir: root, toolchain: tc, logName: "workbook-server.log" });
     const serverStartMs = Date.now() - t0;
-    rep.line(`workbook: jupyter-server ${tc.versions.jupyter_server ?? ""} on ${server.baseUrl} (pid ${server.pid}) up in ${(serverStartMs / 1000).toFixed(1)} s`);
+    rep.line(
+      `workbook: jupyter-server ${tc.versions.jupyter_server ?? ""} on ${server.baseUrl} (pid ${server.pid}) up in ${(serverStartMs / 1000).toFixed(1)} s`,
+    );
     if (Object.keys(params).length) rep.line(`workbook: parameters ${JSON.stringify(params)}`);
-    const m = await runWorkbook({ root, toolchain: tc, settings: server.settings, notebooksDir, outDir, params, cellTimeoutMs, serverStartMs, reporter: rep });
+    const m = await runWorkbook({
+      root,
+      toolchain: tc,
+      settings: server.settings,
+      notebooksDir,
+      outDir,
+      params,
+      cellTimeoutMs,
+      serverStartMs,
+      reporter: rep,
+    });
     for (const e of m.errors) rep.line(`workbook: ERROR ${e}`);
     const failed = m.notebooks.filter((n) => !n.ok).length;
-    rep.line(`workbook: ${m.notebooks.length} notebook(s), ${failed} failed, ${(m.totalMs / 1000).toFixed(1)} s → ${path.relative(root, path.join(outDir, "index.html"))}`);
+    rep.line(
+      `workbook: ${m.notebooks.length} notebook(s), ${failed} failed, ${(m.totalMs / 1000).toFixed(1)} s → ${path.relative(root, path.join(outDir, "index.html"))}`,
+    );
     return m.ok ? 0 : 1;
   } catch (e) {
     if (e instanceof OutDirError) throw e;
     rep.line(`workbook: ERROR ${(e as Error).message}`);
     // The server's log only helps when the server is what failed.
-    if (server && (await Promise.race([server.exited.then(() => true), Promise.resolve(false)]))) rep.line(`workbook: server log ${server.logFile}:\n${tail(server.logFile)}`);
+    if (server && (await Promise.race([server.exited.then(() => true), Promise.resolve(false)])))
+      rep.line(`workbook: server log ${server.logFile}:\n${tail(server.logFile)}`);
     return 1;
   } finally {
     const s = server;
@@ -96,7 +113,10 @@ async function main(): Promise<number> {
 /** Bad input: one line, exit 2, nothing started. */
 class UsageError extends Error {}
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(`workbook: ${(e as Error).message}`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`workbook: ${(e as Error).message}`);
+    process.exit(2);
+  },
+);

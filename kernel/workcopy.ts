@@ -11,7 +11,12 @@ export interface Seeded {
 export function seedWorkingCopy(sourceDir: string, workDir: string): Seeded {
   fs.mkdirSync(workDir, { recursive: true });
   const result: Seeded = { copied: [], kept: [] };
-  const names = fs.existsSync(sourceDir) ? fs.readdirSync(sourceDir).filter((f) => f.endsWith(".ipynb")).sort() : [];
+  const names = fs.existsSync(sourceDir)
+    ? fs
+        .readdirSync(sourceDir)
+        .filter((f) => f.endsWith(".ipynb"))
+        .sort()
+    : [];
   for (const name of names) {
     try {
       // COPYFILE_EXCL: never replace a file that exists, even one created a moment ago.

@@ -10,11 +10,34 @@ export const VERSION = "0.1.0";
 
 // ---- search, replay, count, time ---------------------------------------------------------------------------------
 export { explore, replay, outcomes, runTimed, traceHash, ScheduleError } from "./explore/index";
-export type { ExploreOptions, ExploreResult, ExploreProgress, ReplayOptions, ReplayResult, OutcomeOptions, Outcomes, TimedOptions, TimedResult, SampleStats, StrategyName } from "./explore/index";
+export type {
+  ExploreOptions,
+  ExploreResult,
+  ExploreProgress,
+  ReplayOptions,
+  ReplayResult,
+  OutcomeOptions,
+  Outcomes,
+  TimedOptions,
+  TimedResult,
+  SampleStats,
+  StrategyName,
+} from "./explore/index";
 
 // ---- defining scenarios --------------------------------------------------------------------------------------------
 export { defineScenario, Session, createRegistry, defaultRegistry, int, real, bool, oneOf } from "./explore/index";
-export type { ScenarioDef, AnyScenario, ScenarioInstance, SessionOptions, Overrides, Kernel, Registry, ParamSpec, ParamSchema, ParamsOf } from "./explore/index";
+export type {
+  ScenarioDef,
+  AnyScenario,
+  ScenarioInstance,
+  SessionOptions,
+  Overrides,
+  Kernel,
+  Registry,
+  ParamSpec,
+  ParamSchema,
+  ParamsOf,
+} from "./explore/index";
 export { event, ModelError } from "./sim/index";
 export type { Gen, SimEvent, Violation, TraceStep } from "./sim/index";
 

@@ -12,9 +12,17 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = projectRoot(process.cwd());
-  execFileSync("bash", ["kernel/setup.sh"], { cwd: root, stdio: "inherit", env: { ...process.env, FLUSHLAB_SETUP_QUIET: "1" } });
+  execFileSync("bash", ["kernel/setup.sh"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, FLUSHLAB_SETUP_QUIET: "1" },
+  });
   console.debug = () => undefined;
-  const server = await startJupyterServer({ rootDir: root, toolchain: loadToolchain(root), logName: "test-server.log" });
+  const server = await startJupyterServer({
+    rootDir: root,
+    toolchain: loadToolchain(root),
+    logName: "test-server.log",
+  });
   project.provide("jupyter", { port: server.port, token: server.token, pid: server.pid });
   // stop() clears its own fallback timer; a stray one would keep vitest alive for 10 s after the summary.
   return () => server.stop();

@@ -48,7 +48,11 @@ export function assemble(source: Notebook, release: Notebook, submission: Notebo
     const id = nbMeta(c) ? gradeId(c) : undefined;
     if (id && ids.has(id)) {
       if (matched.has(id)) {
-        notes.push({ cell: id, status: "duplicate", message: `a second cell with grade_id ${id}: ignored, the first one is graded` });
+        notes.push({
+          cell: id,
+          status: "duplicate",
+          message: `a second cell with grade_id ${id}: ignored, the first one is graded`,
+        });
         continue;
       }
       matched.set(id, c);
@@ -58,11 +62,18 @@ export function assemble(source: Notebook, release: Notebook, submission: Notebo
       continue;
     }
     // The student's own cells (and source cells nbgrader does not track) stay, after the cell they followed.
-    after.get(anchor)!.push({ ...structuredClone(c), metadata: { ...structuredClone(c.metadata), nbgrader: undefined } });
+    after
+      .get(anchor)!
+      .push({ ...structuredClone(c), metadata: { ...structuredClone(c.metadata), nbgrader: undefined } });
   }
   const expected = tracked.map((c) => gradeId(c)!).filter((id) => matched.has(id));
   if (expected.join("\n") !== order.join("\n")) {
-    notes.push({ cell: "", status: "reordered", message: "cells were moved: graded in the source's order (each of your own cells stays after the cell it followed)" });
+    notes.push({
+      cell: "",
+      status: "reordered",
+      message:
+        "cells were moved: graded in the source's order (each of your own cells stays after the cell it followed)",
+    });
   }
 
   const cells: GradedCell[] = [];
@@ -76,18 +87,32 @@ export function assemble(source: Notebook, release: Notebook, submission: Notebo
     const r = rel.get(id)!;
     const got = matched.get(id);
     if (got && got.cell_type !== src.cell_type) {
-      notes.push({ cell: id, status: "retyped", message: `the cell type was changed to ${got.cell_type}: graded as ${src.cell_type}` });
+      notes.push({
+        cell: id,
+        status: "retyped",
+        message: `the cell type was changed to ${got.cell_type}: graded as ${src.cell_type}`,
+      });
     }
     if (isSolution(src)) {
       // The student's answer, under the source's metadata (they cannot change points or flags).
-      if (!got) notes.push({ cell: id, status: "missing", message: "this answer cell was deleted: the release's stub was graded" });
+      if (!got)
+        notes.push({
+          cell: id,
+          status: "missing",
+          message: "this answer cell was deleted: the release's stub was graded",
+        });
       const text = got ? sourceOf(got) : sourceOf(r);
       attempted.set(id, got !== undefined && checksumAs(got, r) !== nbMeta(r)!.checksum);
       cells.push({ cell: withSource(src, text), id, shown: text });
     } else {
-      if (!got) notes.push({ cell: id, status: "missing", message: "this locked cell was deleted: restored from the source" });
+      if (!got)
+        notes.push({ cell: id, status: "missing", message: "this locked cell was deleted: restored from the source" });
       else if (checksumAs(got, r) !== nbMeta(r)!.checksum) {
-        notes.push({ cell: id, status: "restored", message: "this locked cell was edited (its checksum differs from the release's): the original was graded" });
+        notes.push({
+          cell: id,
+          status: "restored",
+          message: "this locked cell was edited (its checksum differs from the release's): the original was graded",
+        });
       }
       cells.push({ cell: structuredClone(src), id, shown: sourceOf(r) });
     }
@@ -121,4 +146,3 @@ export function answerCellsOf(source: Notebook): Map<string, string[]> {
   }
   return out;
 }
-

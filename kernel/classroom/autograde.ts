@@ -16,7 +16,15 @@ import { feedbackPage } from "./feedback";
 import { SUBMIT_PREFIX, gradeId, isGrade, isSolution, nbMeta, verifyOf } from "./format";
 import { loadGradebook, saveGradebook, type Gradebook, type Row } from "./gradebook";
 import { releaseNotebook } from "./release";
-import { acquireSlot, copySubmission, killUserProcesses, makePrivateDir, releaseSlot, startSandboxServer, type Identity } from "./sandbox";
+import {
+  acquireSlot,
+  copySubmission,
+  killUserProcesses,
+  makePrivateDir,
+  releaseSlot,
+  startSandboxServer,
+  type Identity,
+} from "./sandbox";
 
 /** A kernel that dies (exit, kill, an unstoppable loop) is restarted and the notebook re-run with that cell skipped, this often. */
 export const MAX_RESTARTS = 3;
@@ -65,7 +73,11 @@ export interface StudentResult {
 
 /** Student folders: directories of the submissions folder, sorted; dot-folders ignored. */
 export function listStudents(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".")).map((d) => d.name).sort();
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+    .map((d) => d.name)
+    .sort();
 }
 
 function loadSources(files: string[]): Source[] {
@@ -82,20 +94,25 @@ export function submissionTime(dir: string): string {
   const ts = path.join(dir, "timestamp.txt");
   if (fs.existsSync(ts)) return fs.readFileSync(ts, "utf8").trim();
   let newest = 0;
-  for (const f of fs.readdirSync(dir)) if (f.endsWith(".ipynb")) newest = Math.max(newest, fs.statSync(path.join(dir, f)).mtimeMs);
+  for (const f of fs.readdirSync(dir))
+    if (f.endsWith(".ipynb")) newest = Math.max(newest, fs.statSync(path.join(dir, f)).mtimeMs);
   return newest ? new Date(newest).toISOString() : "";
 }
 
 export async function autograde(o: AutogradeOptions): Promise<Gradebook> {
   const log = o.log ?? (() => undefined);
   const sandbox = o.sandbox ?? process.getuid?.() === 0;
-  if (sandbox && process.getuid?.() !== 0) throw new Error("the sandbox needs root (to run kernels as unprivileged users); pass --no-sandbox only for trusted code");
+  if (sandbox && process.getuid?.() !== 0)
+    throw new Error(
+      "the sandbox needs root (to run kernels as unprivileged users); pass --no-sandbox only for trusted code",
+    );
   const sources = loadSources(o.sources);
   fs.mkdirSync(o.outDir, { recursive: true, mode: 0o700 });
   protectPaths([...o.sources, o.submissionsDir, o.outDir], log);
   const all = listStudents(o.submissionsDir);
   const students = o.students ? all.filter((s) => o.students!.includes(s)) : all;
-  for (const s of o.students ?? []) if (!all.includes(s)) throw new Error(`no folder for student "${s}" in ${o.submissionsDir}`);
+  for (const s of o.students ?? [])
+    if (!all.includes(s)) throw new Error(`no folder for student "${s}" in ${o.submissionsDir}`);
   const parallel = Math.max(1, Math.min(o.parallel ?? os.cpus().length, students.length || 1));
   // The grader's private scratch: root-only listing; each submission gets a 0700 folder owned by its slot's user.
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "flushlab-grade-"));
@@ -110,7 +127,9 @@ export async function autograde(o: AutogradeOptions): Promise<Gradebook> {
       const r = await gradeStudent(o, sources, student, scratch, sandbox, taken);
       results.push(r);
       const pts = r.notebooks.flatMap((n) => n.rows).reduce((s, x) => s + (x.points ?? 0), 0);
-      log(`autograde: [${results.length}/${students.length}] ${student}: ${pts}/${sources.reduce((s, x) => s + x.max, 0)} points in ${r.seconds.toFixed(1)} s`);
+      log(
+        `autograde: [${results.length}/${students.length}] ${student}: ${pts}/${sources.reduce((s, x) => s + x.max, 0)} points in ${r.seconds.toFixed(1)} s`,
+      );
     }
   };
   try {
@@ -131,16 +150,26 @@ export async function autograde(o: AutogradeOptions): Promise<Gradebook> {
   for (const r of results) gb.students[r.student] = { timestamp: r.timestamp, seconds: r.seconds };
   saveGradebook(o.outDir, gb);
   for (const r of results) writeFeedback(o.outDir, r, gb);
-  log(`autograde: ${students.length} submission(s), ${parallel} in parallel, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `autograde: ${students.length} submission(s), ${parallel} in parallel, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return gb;
 }
 
 function sortRows(rows: Row[], sources: Source[]): Row[] {
   const nbOrder = new Map(sources.map((s, i) => [s.name, i]));
-  const cellOrder = new Map(sources.flatMap((s) => s.notebook.cells.map((c, i) => [`${s.name}/${gradeId(c) ?? ""}`, i] as const)));
-  const key = (r: Row) => [r.student, nbOrder.get(r.notebook) ?? 99, r.cell === "" ? -1 : cellOrder.get(`${r.notebook}/${r.cell}`) ?? 999] as const;
+  const cellOrder = new Map(
+    sources.flatMap((s) => s.notebook.cells.map((c, i) => [`${s.name}/${gradeId(c) ?? ""}`, i] as const)),
+  );
+  const key = (r: Row) =>
+    [
+      r.student,
+      nbOrder.get(r.notebook) ?? 99,
+      r.cell === "" ? -1 : (cellOrder.get(`${r.notebook}/${r.cell}`) ?? 999),
+    ] as const;
   return rows.sort((a, b) => {
-    const x = key(a), y = key(b);
+    const x = key(a),
+      y = key(b);
     return x[0].localeCompare(y[0]) || x[1] - y[1] || x[2] - y[2] || a.status.localeCompare(b.status);
   });
 }
@@ -159,7 +188,14 @@ function protectPaths(paths: string[], log: (s: string) => void): void {
   }
 }
 
-async function gradeStudent(o: AutogradeOptions, sources: Source[], student: string, scratch: string, sandbox: boolean, taken: Set<number>): Promise<StudentResult> {
+async function gradeStudent(
+  o: AutogradeOptions,
+  sources: Source[],
+  student: string,
+  scratch: string,
+  sandbox: boolean,
+  taken: Set<number>,
+): Promise<StudentResult> {
   const t0 = Date.now();
   const dir = path.join(o.submissionsDir, student);
   const timestamp = submissionTime(dir);
@@ -172,16 +208,28 @@ async function gradeStudent(o: AutogradeOptions, sources: Source[], student: str
     const file = path.join(dir, src.name);
     if (!fs.existsSync(file)) {
       const status = files.length === 0 ? "empty submission" : "missing notebook";
-      g.rows = zeroRows(student, src, status, files.length === 0 ? "the submission folder is empty" : `no ${src.name} in the submission`);
+      g.rows = zeroRows(
+        student,
+        src,
+        status,
+        files.length === 0 ? "the submission folder is empty" : `no ${src.name} in the submission`,
+      );
       continue;
     }
     let sub: Notebook;
     try {
       sub = JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
       if (sub.nbformat !== 4 || !Array.isArray(sub.cells)) throw new Error("not an nbformat 4 notebook");
-      for (const c of sub.cells) if (!c || typeof c !== "object" || !("source" in c) || typeof c.metadata !== "object") throw new Error("a cell without source or metadata");
+      for (const c of sub.cells)
+        if (!c || typeof c !== "object" || !("source" in c) || typeof c.metadata !== "object")
+          throw new Error("a cell without source or metadata");
     } catch (e) {
-      g.rows = zeroRows(student, src, "malformed", `${src.name} could not be read: ${(e as Error).message.split("\n")[0]}`);
+      g.rows = zeroRows(
+        student,
+        src,
+        "malformed",
+        `${src.name} could not be read: ${(e as Error).message.split("\n")[0]}`,
+      );
       continue;
     }
     g.assembled = assemble(src.notebook, src.release, sub);
@@ -193,11 +241,31 @@ async function gradeStudent(o: AutogradeOptions, sources: Source[], student: str
 }
 
 function zeroRows(student: string, src: Source, status: Row["status"], message: string): Row[] {
-  return [{ student, notebook: src.name, cell: "", points: null, max_points: null, status, message, verified: "" },
-    ...src.notebook.cells.filter(isGrade).map((c): Row => ({ student, notebook: src.name, cell: gradeId(c)!, points: 0, max_points: Number(nbMeta(c)!.points), status, message, verified: "" }))];
+  return [
+    { student, notebook: src.name, cell: "", points: null, max_points: null, status, message, verified: "" },
+    ...src.notebook.cells
+      .filter(isGrade)
+      .map((c): Row => ({
+        student,
+        notebook: src.name,
+        cell: gradeId(c)!,
+        points: 0,
+        max_points: Number(nbMeta(c)!.points),
+        status,
+        message,
+        verified: "",
+      })),
+  ];
 }
 
-async function runInSandbox(o: AutogradeOptions, work: Array<{ src: Source; g: GradedNotebook }>, student: string, scratch: string, sandbox: boolean, taken: Set<number>): Promise<void> {
+async function runInSandbox(
+  o: AutogradeOptions,
+  work: Array<{ src: Source; g: GradedNotebook }>,
+  student: string,
+  scratch: string,
+  sandbox: boolean,
+  taken: Set<number>,
+): Promise<void> {
   const slot = sandbox ? acquireSlot(o.root, taken) : undefined;
   const id: Identity = slot ?? { uid: process.getuid!(), gid: process.getgid!() };
   const dir = path.join(scratch, `${String(slot?.index ?? 0)}-${student.replace(/[^\w.-]/g, "_")}`);
@@ -212,7 +280,21 @@ async function runInSandbox(o: AutogradeOptions, work: Array<{ src: Source; g: G
       await server.stop(2000);
     }
   } catch (e) {
-    for (const { g } of work) if (!g.run) g.run = { file: "", notebook: g.assembled!.notebook, ok: false, warnings: [], kernelName: "tslab", error: `grading failed: ${(e as Error).message.split("\n")[0]}`, cells: [], injectedAt: -1, kernelStartMs: 0, runMs: 0, records: {} };
+    for (const { g } of work)
+      if (!g.run)
+        g.run = {
+          file: "",
+          notebook: g.assembled!.notebook,
+          ok: false,
+          warnings: [],
+          kernelName: "tslab",
+          error: `grading failed: ${(e as Error).message.split("\n")[0]}`,
+          cells: [],
+          injectedAt: -1,
+          kernelStartMs: 0,
+          runMs: 0,
+          records: {},
+        };
   } finally {
     // Whatever the student's code left behind (a daemon, a sleeping child) dies with the slot.
     if (slot) killUserProcesses(slot.uid);
@@ -244,20 +326,34 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-async function runWithRestarts(o: AutogradeOptions, g: GradedNotebook, settings: ServerConnection.ISettings, wc: string, serverPid: number, uid: number | undefined): Promise<void> {
+async function runWithRestarts(
+  o: AutogradeOptions,
+  g: GradedNotebook,
+  settings: ServerConnection.ISettings,
+  wc: string,
+  serverPid: number,
+  uid: number | undefined,
+): Promise<void> {
   const timeoutMs = o.cellTimeoutMs ?? 60_000;
   const skipped = new Map<number, CellReport>();
   const nb = g.assembled!.notebook;
   for (let attempt = 0; ; attempt++) {
     const copy = structuredClone(nb);
-    for (const [i, rep] of skipped) copy.cells[i].source = `// skipped by the grader: this cell ${rep.status === "timeout" ? "timed out" : "killed its kernel"} in an earlier run\n`;
+    for (const [i, rep] of skipped)
+      copy.cells[i].source =
+        `// skipped by the grader: this cell ${rep.status === "timeout" ? "timed out" : "killed its kernel"} in an earlier run\n`;
     // A loop that ignores SIGINT holds the kernel past the interrupt: kill the kernel, the runner sees it die.
     let last = Date.now();
     let killedAt = -1;
     let current = -1;
     const watchdog = setInterval(() => {
       if (Date.now() - last < timeoutMs + 2000) return;
-      for (const pid of descendants(serverPid)) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+      for (const pid of descendants(serverPid))
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       if (uid !== undefined) killUserProcesses(uid, [serverPid]);
       killedAt = current;
       last = Date.now() + 3_600_000;
@@ -265,7 +361,11 @@ async function runWithRestarts(o: AutogradeOptions, g: GradedNotebook, settings:
     let run: NotebookRun;
     try {
       run = await runNotebook({
-        settings, file: path.join(wc, g.name), rootDir: wc, notebook: copy, cellTimeoutMs: timeoutMs,
+        settings,
+        file: path.join(wc, g.name),
+        rootDir: wc,
+        notebook: copy,
+        cellTimeoutMs: timeoutMs,
         onEvent: (e) => {
           if (e.kind === "kernel" || e.kind === "cell") last = Date.now();
           if (e.kind === "cell") current = nextCode(copy, e.report.index);
@@ -284,12 +384,21 @@ async function runWithRestarts(o: AutogradeOptions, g: GradedNotebook, settings:
       }
       g.reports.set(rep.index, rep);
     }
-    const dead = run.cells.find((c) => c.status === "dead" || (c.status === "timeout" && run.error !== undefined && c === run.cells.at(-1)));
+    const dead = run.cells.find(
+      (c) => c.status === "dead" || (c.status === "timeout" && run.error !== undefined && c === run.cells.at(-1)),
+    );
     if (!run.error || !dead) break;
     skipped.set(dead.index, dead);
     if (attempt + 1 >= MAX_RESTARTS) {
       for (let i = dead.index + 1; i < copy.cells.length; i++) {
-        if (copy.cells[i].cell_type === "code" && !g.reports.has(i)) g.reports.set(i, { index: i, status: "dead", executionCount: null, ms: 0, message: `not run: the kernel died ${MAX_RESTARTS} times` });
+        if (copy.cells[i].cell_type === "code" && !g.reports.has(i))
+          g.reports.set(i, {
+            index: i,
+            status: "dead",
+            executionCount: null,
+            ms: 0,
+            message: `not run: the kernel died ${MAX_RESTARTS} times`,
+          });
       }
       break;
     }
@@ -300,7 +409,8 @@ async function runWithRestarts(o: AutogradeOptions, g: GradedNotebook, settings:
 }
 
 function nextCode(nb: Notebook, after: number): number {
-  for (let i = after + 1; i < nb.cells.length; i++) if (nb.cells[i].cell_type === "code" && sourceOf(nb.cells[i]).trim() !== "") return i;
+  for (let i = after + 1; i < nb.cells.length; i++)
+    if (nb.cells[i].cell_type === "code" && sourceOf(nb.cells[i]).trim() !== "") return i;
   return -1;
 }
 
@@ -309,7 +419,8 @@ function submitted(outputs: Output[] | undefined, id: string): { found: boolean;
   for (const o of outputs ?? []) {
     if (o.output_type !== "display_data") continue;
     const rec = o.data[RECORD_MIME] as Record<string, unknown> | undefined;
-    if (rec && typeof rec === "object" && Object.prototype.hasOwnProperty.call(rec, SUBMIT_PREFIX + id)) return { found: true, value: rec[SUBMIT_PREFIX + id] };
+    if (rec && typeof rec === "object" && Object.prototype.hasOwnProperty.call(rec, SUBMIT_PREFIX + id))
+      return { found: true, value: rec[SUBMIT_PREFIX + id] };
   }
   return { found: false };
 }
@@ -331,7 +442,10 @@ function runChecker(p: string, value: unknown): { status: string; message: strin
 }
 
 const lastLine = (outputs: Output[] | undefined) => {
-  const text = (outputs ?? []).filter((o) => o.output_type === "stream" && o.name === "stdout").map((o) => (o as { text: string }).text).join("");
+  const text = (outputs ?? [])
+    .filter((o) => o.output_type === "stream" && o.name === "stdout")
+    .map((o) => (o as { text: string }).text)
+    .join("");
   return text.trim().split("\n").at(-1)?.slice(0, 300) ?? "";
 };
 
@@ -339,22 +453,62 @@ function score(student: string, src: Source, g: GradedNotebook): Row[] {
   const a = g.assembled!;
   const rows: Row[] = [];
   const base = { student, notebook: src.name };
-  if (g.run?.error && g.run.cells.length === 0) rows.push({ ...base, cell: "", points: null, max_points: null, status: "not run", message: g.run.error, verified: "" });
-  for (const n of a.notes) rows.push({ ...base, cell: n.cell, points: null, max_points: null, status: n.status, message: n.message, verified: "" });
+  if (g.run?.error && g.run.cells.length === 0)
+    rows.push({
+      ...base,
+      cell: "",
+      points: null,
+      max_points: null,
+      status: "not run",
+      message: g.run.error,
+      verified: "",
+    });
+  for (const n of a.notes)
+    rows.push({
+      ...base,
+      cell: n.cell,
+      points: null,
+      max_points: null,
+      status: n.status,
+      message: n.message,
+      verified: "",
+    });
   a.cells.forEach((gc, index) => {
     const c = gc.cell;
     const rep0 = g.reports.get(index);
     // A failing answer cell or cell of the student's own scores nothing itself, but says why the tests after it fail.
     if (!isGrade(c) && c.cell_type === "code" && rep0 && rep0.status !== "ok") {
       const status = rep0.status === "timeout" ? "timeout" : rep0.status === "dead" ? "kernel died" : "failed";
-      const rerun = status !== "failed" && g.reports.size > 0 ? "; the notebook was re-run on a fresh kernel without this cell" : "";
-      rows.push({ ...base, cell: gc.id ?? "", points: null, max_points: null, status, message: `${gc.id ? "" : `cell ${index + 1}: `}${rep0.message ?? status}${rerun}`, verified: "" });
+      const rerun =
+        status !== "failed" && g.reports.size > 0
+          ? "; the notebook was re-run on a fresh kernel without this cell"
+          : "";
+      rows.push({
+        ...base,
+        cell: gc.id ?? "",
+        points: null,
+        max_points: null,
+        status,
+        message: `${gc.id ? "" : `cell ${index + 1}: `}${rep0.message ?? status}${rerun}`,
+        verified: "",
+      });
     }
     if (!gc.id || !isGrade(c)) return;
     const max = Number(nbMeta(c)!.points);
-    const row = (points: number | null, status: Row["status"], message: string, verified: Row["verified"] = ""): Row => ({ ...base, cell: gc.id!, points, max_points: max, status, message, verified });
+    const row = (
+      points: number | null,
+      status: Row["status"],
+      message: string,
+      verified: Row["verified"] = "",
+    ): Row => ({ ...base, cell: gc.id!, points, max_points: max, status, message, verified });
     if (isSolution(c) || c.cell_type !== "code") {
-      rows.push(row(null, "manual", a.attempted.get(gc.id) === false ? "not attempted (needs manual grading)" : "needs manual grading"));
+      rows.push(
+        row(
+          null,
+          "manual",
+          a.attempted.get(gc.id) === false ? "not attempted (needs manual grading)" : "needs manual grading",
+        ),
+      );
       return;
     }
     const answers = src.answers.get(gc.id) ?? [];
@@ -386,18 +540,35 @@ function score(student: string, src: Source, g: GradedNotebook): Row[] {
     }
     const sub = submitted(outputs, gc.id);
     if (!sub.found) {
-      rows.push(row(0, "failed", "the cell ran, but the value its hidden test submits never arrived (was record() replaced?)", "grader"));
+      rows.push(
+        row(
+          0,
+          "failed",
+          "the cell ran, but the value its hidden test submits never arrived (was record() replaced?)",
+          "grader",
+        ),
+      );
       return;
     }
     if (v.checker) {
       const r = runChecker(v.checker, sub.value);
       const st = r.status === "correct" ? "passed" : r.status === "not attempted" ? "not attempted" : "failed";
-      const note = st !== "passed" ? " (the kernel said the cell passed; the grader's own run of the checker disagrees)" : "";
+      const note =
+        st !== "passed" ? " (the kernel said the cell passed; the grader's own run of the checker disagrees)" : "";
       rows.push(row(st === "passed" ? max : 0, st, r.message + note, "grader"));
       return;
     }
     const ok = JSON.stringify(sub.value) === JSON.stringify(v.equals);
-    rows.push(row(ok ? max : 0, ok ? "passed" : "failed", ok ? lastLine(outputs) || "right" : "the value your code computes for the hidden test is wrong (the grader checked it outside your kernel)", "grader"));
+    rows.push(
+      row(
+        ok ? max : 0,
+        ok ? "passed" : "failed",
+        ok
+          ? lastLine(outputs) || "right"
+          : "the value your code computes for the hidden test is wrong (the grader checked it outside your kernel)",
+        "grader",
+      ),
+    );
   });
   return rows;
 }
@@ -411,7 +582,17 @@ function writeFeedback(outDir: string, r: StudentResult, gb: Gradebook): void {
     const base = n.name.replace(/\.ipynb$/, "");
     fs.writeFileSync(path.join(dir, `${base}.html`), feedbackPage(r.student, n, gb), { mode: 0o600 });
     // What feedback needs to be rebuilt after an override, without re-running anything.
-    const cells = n.assembled?.cells.map((gc, i) => ({ id: gc.id ?? null, cell_type: gc.cell.cell_type, shown: gc.shown, outputs: n.run?.notebook?.cells[i]?.outputs ?? [] })) ?? [];
-    fs.writeFileSync(path.join(json, `${base}.json`), JSON.stringify({ student: r.student, name: n.name, cells }) + "\n", { mode: 0o600 });
+    const cells =
+      n.assembled?.cells.map((gc, i) => ({
+        id: gc.id ?? null,
+        cell_type: gc.cell.cell_type,
+        shown: gc.shown,
+        outputs: n.run?.notebook?.cells[i]?.outputs ?? [],
+      })) ?? [];
+    fs.writeFileSync(
+      path.join(json, `${base}.json`),
+      JSON.stringify({ student: r.student, name: n.name, cells }) + "\n",
+      { mode: 0o600 },
+    );
   }
 }

@@ -36,17 +36,31 @@ export async function classroom(argv: string[], out: Out, err: Out): Promise<num
       const outDir = p.flags.get("out");
       if (typeof outDir !== "string") throw new UsageError("release needs --out DIR");
       if (p.positional.length === 0) throw new UsageError("release needs at least one notebook");
-      for (const r of releaseFiles(p.positional, outDir)) out(`release: ${r.source} → ${r.out} (${r.gradeCells} grade cells, ${r.points} points)`);
+      for (const r of releaseFiles(p.positional, outDir))
+        out(`release: ${r.source} → ${r.out} (${r.gradeCells} grade cells, ${r.points} points)`);
       return 0;
     }
     if (sub === "collect") {
       const p = parseArgs(rest, ["from", "students", "out", "due"], [], ["source"]);
-      const from = p.flags.get("from"), dest = p.flags.get("out");
+      const from = p.flags.get("from"),
+        dest = p.flags.get("out");
       if (typeof from !== "string" || typeof dest !== "string") throw new UsageError("collect needs --from and --out");
       const due = typeof p.flags.get("due") === "string" ? new Date(p.flags.get("due") as string) : undefined;
-      const students = typeof p.flags.get("students") === "string" ? (p.flags.get("students") as string).split(",").filter(Boolean) : undefined;
-      const got = collect({ from, students, notebooks: sourcesOf(p, p.positional).map((f) => path.basename(f)), dest, due });
-      for (const c of got) out(`collect: ${c.student}: ${c.files.length ? c.files.join(", ") : "nothing"}${c.timestamp ? ` (${c.timestamp}${c.late ? ", LATE" : ""})` : ""}`);
+      const students =
+        typeof p.flags.get("students") === "string"
+          ? (p.flags.get("students") as string).split(",").filter(Boolean)
+          : undefined;
+      const got = collect({
+        from,
+        students,
+        notebooks: sourcesOf(p, p.positional).map((f) => path.basename(f)),
+        dest,
+        due,
+      });
+      for (const c of got)
+        out(
+          `collect: ${c.student}: ${c.files.length ? c.files.join(", ") : "nothing"}${c.timestamp ? ` (${c.timestamp}${c.late ? ", LATE" : ""})` : ""}`,
+        );
       return 0;
     }
     if (sub === "autograde") {
@@ -57,8 +71,13 @@ export async function classroom(argv: string[], out: Out, err: Out): Promise<num
       const root = projectRoot();
       const timeout = p.flags.get("cell-timeout");
       const gb = await autograde({
-        root, toolchain: loadToolchain(root), sources: sourcesOf(p, []), submissionsDir: path.resolve(p.positional[0]), outDir: path.resolve(outDir),
-        students: p.lists.get("student"), cells: p.lists.get("cell"),
+        root,
+        toolchain: loadToolchain(root),
+        sources: sourcesOf(p, []),
+        submissionsDir: path.resolve(p.positional[0]),
+        outDir: path.resolve(outDir),
+        students: p.lists.get("student"),
+        cells: p.lists.get("cell"),
         parallel: p.flags.has("parallel") ? Number(p.flags.get("parallel")) : undefined,
         cellTimeoutMs: typeof timeout === "string" ? Number(timeout) * 1000 : undefined,
         sandbox: p.flags.has("no-sandbox") ? false : undefined,
@@ -72,10 +91,13 @@ export async function classroom(argv: string[], out: Out, err: Out): Promise<num
       const p = parseArgs(rest, ["comment"], []);
       const [outDir, student, notebook, cell, points] = p.positional;
       const comment = p.flags.get("comment");
-      if (p.positional.length !== 5 || typeof comment !== "string") throw new UsageError("override <out-dir> <student> <notebook> <cell> <points> --comment TEXT");
+      if (p.positional.length !== 5 || typeof comment !== "string")
+        throw new UsageError("override <out-dir> <student> <notebook> <cell> <points> --comment TEXT");
       const gb = loadGradebook(outDir);
       if (!gb) throw new UsageError(`no gradebook in ${outDir}`);
-      const row = gb.rows.find((r) => r.student === student && r.notebook === notebook && r.cell === cell && r.max_points !== null);
+      const row = gb.rows.find(
+        (r) => r.student === student && r.notebook === notebook && r.cell === cell && r.max_points !== null,
+      );
       if (!row) throw new UsageError(`no grade cell ${cell} of ${notebook} for ${student}`);
       const pts = Number(points);
       if (!(pts >= 0 && pts <= row.max_points!)) throw new UsageError(`points must be between 0 and ${row.max_points}`);
@@ -88,7 +110,8 @@ export async function classroom(argv: string[], out: Out, err: Out): Promise<num
     if (sub === "return") {
       const p = parseArgs(rest, ["to"], [], ["student"]);
       const to = p.flags.get("to");
-      if (p.positional.length !== 1 || typeof to !== "string") throw new UsageError("return <out-dir> --to DIR|TEMPLATE");
+      if (p.positional.length !== 1 || typeof to !== "string")
+        throw new UsageError("return <out-dir> --to DIR|TEMPLATE");
       for (const d of returnFeedback(p.positional[0], to, p.lists.get("student"))) out(`return: ${d}`);
       return 0;
     }
@@ -107,10 +130,19 @@ export async function classroom(argv: string[], out: Out, err: Out): Promise<num
   }
 }
 
-function rebuildFeedback(outDir: string, student: string, notebook: string, gb: ReturnType<typeof loadGradebook> & object): void {
+function rebuildFeedback(
+  outDir: string,
+  student: string,
+  notebook: string,
+  gb: ReturnType<typeof loadGradebook> & object,
+): void {
   const base = notebook.replace(/\.ipynb$/, "");
   const f = path.join(outDir, "graded", student, `${base}.json`);
   if (!fs.existsSync(f)) return;
   const saved = JSON.parse(fs.readFileSync(f, "utf8")) as { cells: FeedbackCell[] };
-  fs.writeFileSync(path.join(outDir, "feedback", student, `${base}.html`), feedbackHtml(student, notebook, saved.cells, gb), { mode: 0o600 });
+  fs.writeFileSync(
+    path.join(outDir, "feedback", student, `${base}.html`),
+    feedbackHtml(student, notebook, saved.cells, gb),
+    { mode: 0o600 },
+  );
 }

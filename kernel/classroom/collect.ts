@@ -18,13 +18,26 @@ export const expand = (template: string, student: string) => template.split("{st
  * Copies each student's notebooks (only the names given) into dest/<student>/, writing timestamp.txt as
  * nbgrader does: the folder's own timestamp.txt if it has one, else the newest notebook's mtime.
  */
-export function collect(opts: { from: string; students?: string[]; notebooks: string[]; dest: string; due?: Date }): Collected[] {
+export function collect(opts: {
+  from: string;
+  students?: string[];
+  notebooks: string[];
+  dest: string;
+  due?: Date;
+}): Collected[] {
   const templated = opts.from.includes("{student}");
   if (templated && !opts.students?.length) throw new Error("--from with {student} needs --students");
-  const students = opts.students ?? fs.readdirSync(opts.from, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".")).map((d) => d.name).sort();
+  const students =
+    opts.students ??
+    fs
+      .readdirSync(opts.from, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+      .map((d) => d.name)
+      .sort();
   const out: Collected[] = [];
   for (const student of students) {
-    if (!/^[\w.@-]+$/.test(student) || student.startsWith(".")) throw new Error(`"${student}" is not a usable student name`);
+    if (!/^[\w.@-]+$/.test(student) || student.startsWith("."))
+      throw new Error(`"${student}" is not a usable student name`);
     const dir = templated ? expand(opts.from, student) : path.join(opts.from, student);
     const dest = path.join(opts.dest, student);
     fs.mkdirSync(dest, { recursive: true });
@@ -44,10 +57,20 @@ export function collect(opts: { from: string; students?: string[]; notebooks: st
       newest = Math.max(newest, st.mtimeMs);
     }
     const own = path.join(dir, "timestamp.txt");
-    const timestamp = fs.existsSync(own) && fs.lstatSync(own).isFile() ? fs.readFileSync(own, "utf8").trim() : newest ? new Date(newest).toISOString() : "";
+    const timestamp =
+      fs.existsSync(own) && fs.lstatSync(own).isFile()
+        ? fs.readFileSync(own, "utf8").trim()
+        : newest
+          ? new Date(newest).toISOString()
+          : "";
     if (timestamp) fs.writeFileSync(path.join(dest, "timestamp.txt"), timestamp + "\n");
     const when = Date.parse(timestamp.replace(/ ([A-Za-z_]+\/[A-Za-z_]+)$/, ""));
-    out.push({ student, files, timestamp, late: opts.due !== undefined && Number.isFinite(when) && when > opts.due.getTime() });
+    out.push({
+      student,
+      files,
+      timestamp,
+      late: opts.due !== undefined && Number.isFinite(when) && when > opts.due.getTime(),
+    });
   }
   return out;
 }
@@ -67,7 +90,8 @@ export function returnFeedback(outDir: string, to: string, students?: string[]):
     if (!fs.existsSync(copy)) continue;
     const owner = fs.statSync(copy);
     const dest = path.join(copy, "feedback");
-    if (fs.existsSync(dest) && fs.lstatSync(dest).isSymbolicLink()) throw new Error(`${dest} is a symlink: not writing through it`);
+    if (fs.existsSync(dest) && fs.lstatSync(dest).isSymbolicLink())
+      throw new Error(`${dest} is a symlink: not writing through it`);
     fs.mkdirSync(dest, { recursive: true });
     fs.chownSync(dest, owner.uid, owner.gid);
     for (const f of fs.readdirSync(src)) {

@@ -18,7 +18,17 @@ export interface NbgraderMeta {
   cell_type?: "code" | "markdown" | "raw";
 }
 
-const KEYS = new Set(["schema_version", "grade", "locked", "solution", "task", "grade_id", "points", "checksum", "cell_type"]);
+const KEYS = new Set([
+  "schema_version",
+  "grade",
+  "locked",
+  "solution",
+  "task",
+  "grade_id",
+  "points",
+  "checksum",
+  "cell_type",
+]);
 
 /** How the grader checks a grade cell's submitted value outside the student's kernel (our key, beside nbgrader's). */
 export interface Verify {
@@ -101,23 +111,29 @@ export function validateNotebook(nb: Notebook, where = "notebook"): void {
     const m = nbMeta(cell);
     if (!m) return;
     const at = `${where}, cell ${i + 1}${m.grade_id ? ` (${m.grade_id})` : ""}`;
-    for (const k of Object.keys(m)) if (!KEYS.has(k)) throw new Error(`${at}: nbgrader metadata has an unknown key "${k}"`);
-    if (m.schema_version !== SCHEMA_VERSION) throw new Error(`${at}: schema_version must be ${SCHEMA_VERSION}, got ${m.schema_version}`);
-    for (const k of ["grade", "locked", "solution"] as const) if (typeof m[k] !== "boolean") throw new Error(`${at}: "${k}" must be a boolean`);
+    for (const k of Object.keys(m))
+      if (!KEYS.has(k)) throw new Error(`${at}: nbgrader metadata has an unknown key "${k}"`);
+    if (m.schema_version !== SCHEMA_VERSION)
+      throw new Error(`${at}: schema_version must be ${SCHEMA_VERSION}, got ${m.schema_version}`);
+    for (const k of ["grade", "locked", "solution"] as const)
+      if (typeof m[k] !== "boolean") throw new Error(`${at}: "${k}" must be a boolean`);
     if (m.task !== undefined && typeof m.task !== "boolean") throw new Error(`${at}: "task" must be a boolean`);
     if (m.grade || m.solution || m.locked) {
       if (!m.grade_id) throw new Error(`${at}: a grade, solution or locked cell needs a grade_id`);
-      if (!/^[a-zA-Z0-9_-]*$/.test(m.grade_id)) throw new Error(`${at}: grade_id "${m.grade_id}" must match ^[a-zA-Z0-9_\\-]*$`);
+      if (!/^[a-zA-Z0-9_-]*$/.test(m.grade_id))
+        throw new Error(`${at}: grade_id "${m.grade_id}" must match ^[a-zA-Z0-9_\\-]*$`);
       if (ids.has(m.grade_id)) throw new Error(`${at}: duplicate grade_id "${m.grade_id}"`);
       ids.add(m.grade_id);
     }
-    if (m.grade && (typeof m.points !== "number" || !(m.points >= 0))) throw new Error(`${at}: a grade cell needs points >= 0`);
+    if (m.grade && (typeof m.points !== "number" || !(m.points >= 0)))
+      throw new Error(`${at}: a grade cell needs points >= 0`);
     if (m.task) {
       if (cell.cell_type !== "markdown") throw new Error(`${at}: task cells have to be markdown`);
     } else if (cell.cell_type === "markdown" && m.grade !== m.solution) {
       throw new Error(`${at}: a markdown cell must be both grade and solution, or neither`);
     }
-    if (m.checksum !== undefined && !/^[0-9a-f]{32}$/.test(m.checksum)) throw new Error(`${at}: checksum must be 32 hex digits`);
+    if (m.checksum !== undefined && !/^[0-9a-f]{32}$/.test(m.checksum))
+      throw new Error(`${at}: checksum must be 32 hex digits`);
   });
 }
 

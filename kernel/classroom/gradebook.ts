@@ -3,8 +3,23 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export type RowStatus = "passed" | "failed" | "not attempted" | "timeout" | "kernel died" | "not run" | "manual"
-  | "missing notebook" | "malformed" | "empty submission" | "restored" | "missing" | "reordered" | "duplicate" | "retyped" | "override";
+export type RowStatus =
+  | "passed"
+  | "failed"
+  | "not attempted"
+  | "timeout"
+  | "kernel died"
+  | "not run"
+  | "manual"
+  | "missing notebook"
+  | "malformed"
+  | "empty submission"
+  | "restored"
+  | "missing"
+  | "reordered"
+  | "duplicate"
+  | "retyped"
+  | "override";
 
 export interface Row {
   student: string;
@@ -54,8 +69,17 @@ export function loadGradebook(outDir: string): Gradebook | undefined {
 /** Rows with overrides applied: the points instructors and students see. */
 export function effectiveRows(gb: Gradebook): Row[] {
   return gb.rows.map((r) => {
-    const o = gb.overrides.filter((x) => x.student === r.student && x.notebook === r.notebook && x.cell === r.cell && r.cell !== "").at(-1);
-    return o ? { ...r, points: o.points, status: "override", message: `${o.comment} (autograder: ${r.points ?? "-"} pt, ${r.status}: ${r.message})` } : r;
+    const o = gb.overrides
+      .filter((x) => x.student === r.student && x.notebook === r.notebook && x.cell === r.cell && r.cell !== "")
+      .at(-1);
+    return o
+      ? {
+          ...r,
+          points: o.points,
+          status: "override",
+          message: `${o.comment} (autograder: ${r.points ?? "-"} pt, ${r.status}: ${r.message})`,
+        }
+      : r;
   });
 }
 
@@ -65,7 +89,16 @@ const csvField = (v: unknown) => {
 };
 
 export function toCsv(rows: Row[]): string {
-  const cols: Array<keyof Row> = ["student", "notebook", "cell", "points", "max_points", "status", "message", "verified"];
+  const cols: Array<keyof Row> = [
+    "student",
+    "notebook",
+    "cell",
+    "points",
+    "max_points",
+    "status",
+    "message",
+    "verified",
+  ];
   return [cols.join(","), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(","))].join("\n") + "\n";
 }
 
@@ -98,7 +131,9 @@ export function summaryTable(gb: Gradebook): string {
   for (const s of students) {
     const { points, max } = t.get(s)!;
     const notes = rows.filter((r) => r.student === s && r.points === null && r.status !== "manual").length;
-    lines.push(`${s.padEnd(w)}  ${`${fmt(points)}/${fmt(max)}`.padStart(11)}  ${String(count(s, "passed")).padStart(6)} ${String(count(s, "failed")).padStart(6)} ${String(count(s, "not attempted")).padStart(4)} ${String(count(s, "timeout")).padStart(8)} ${String(count(s, "kernel died")).padStart(4)} ${String(notes).padStart(6)}  ${(gb.students[s]?.seconds ?? 0).toFixed(1)} s`);
+    lines.push(
+      `${s.padEnd(w)}  ${`${fmt(points)}/${fmt(max)}`.padStart(11)}  ${String(count(s, "passed")).padStart(6)} ${String(count(s, "failed")).padStart(6)} ${String(count(s, "not attempted")).padStart(4)} ${String(count(s, "timeout")).padStart(8)} ${String(count(s, "kernel died")).padStart(4)} ${String(notes).padStart(6)}  ${(gb.students[s]?.seconds ?? 0).toFixed(1)} s`,
+    );
   }
   return lines.join("\n");
 }

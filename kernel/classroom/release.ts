@@ -3,7 +3,20 @@
 import * as fs from "fs";
 import * as path from "path";
 import { cleared, readNotebook, sourceOf, toLines, writeNotebook, type Cell, type Notebook } from "../notebook";
-import { CODE_STUB, TEXT_STUB, clearSolutionRegions, computeChecksum, gradeId, isGrade, isLocked, isSolution, isTracked, nbMeta, removeHiddenTests, validateNotebook } from "./format";
+import {
+  CODE_STUB,
+  TEXT_STUB,
+  clearSolutionRegions,
+  computeChecksum,
+  gradeId,
+  isGrade,
+  isLocked,
+  isSolution,
+  isTracked,
+  nbMeta,
+  removeHiddenTests,
+  validateNotebook,
+} from "./format";
 
 function setSource(cell: Cell, text: string): void {
   cell.source = toLines(text);
@@ -18,11 +31,13 @@ export function releaseNotebook(source: Notebook, where = "notebook"): Notebook 
     const text = sourceOf(cell);
     // ClearSolutions: regions anywhere must sit in solution cells; a solution cell without regions is all stub.
     const sol = clearSolutionRegions(text, cell.cell_type === "code" ? CODE_STUB : TEXT_STUB);
-    if (sol.replaced && !isSolution(cell)) throw new Error(`${at}: a BEGIN SOLUTION region in a cell that is not a solution cell`);
+    if (sol.replaced && !isSolution(cell))
+      throw new Error(`${at}: a BEGIN SOLUTION region in a cell that is not a solution cell`);
     let out = sol.replaced ? sol.source : isSolution(cell) ? (cell.cell_type === "code" ? CODE_STUB : TEXT_STUB) : text;
     // ClearHiddenTests: only grade cells may hold hidden tests.
     const hid = removeHiddenTests(out);
-    if (hid.removed && !isGrade(cell)) throw new Error(`${at}: a BEGIN HIDDEN TESTS region in a cell that is not a grade cell`);
+    if (hid.removed && !isGrade(cell))
+      throw new Error(`${at}: a BEGIN HIDDEN TESTS region in a cell that is not a grade cell`);
     out = hid.source;
     if (out !== text) setSource(cell, out);
     lockCell(cell);
@@ -56,10 +71,16 @@ export function releaseFiles(files: string[], outDir: string): Released[] {
   fs.mkdirSync(outDir, { recursive: true });
   return files.map((file) => {
     const out = path.join(outDir, path.basename(file));
-    if (path.resolve(out) === path.resolve(file)) throw new Error(`release would overwrite its source ${file}: choose another --out`);
+    if (path.resolve(out) === path.resolve(file))
+      throw new Error(`release would overwrite its source ${file}: choose another --out`);
     const nb = releaseNotebook(readNotebook(file), path.basename(file));
     writeNotebook(out, nb);
     const grades = nb.cells.filter(isGrade);
-    return { source: file, out, gradeCells: grades.length, points: grades.reduce((s, c) => s + Number(nbMeta(c)!.points), 0) };
+    return {
+      source: file,
+      out,
+      gradeCells: grades.length,
+      points: grades.reduce((s, c) => s + Number(nbMeta(c)!.points), 0),
+    };
   });
 }

@@ -26,8 +26,12 @@ export interface Identity {
 /** uid and gid of a user, or undefined if it does not exist. */
 export function lookupUser(user: string): Identity | undefined {
   try {
-    const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
-    const gid = Number(execFileSync("id", ["-g", user], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+    const uid = Number(
+      execFileSync("id", ["-u", user], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(),
+    );
+    const gid = Number(
+      execFileSync("id", ["-g", user], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(),
+    );
     return { uid, gid };
   } catch {
     return undefined;
@@ -37,7 +41,10 @@ export function lookupUser(user: string): Identity | undefined {
 /** Creates the grading users 0…n-1 with the project's script if any is missing (root only). */
 export function ensureUsers(root: string, n: number): void {
   const missing = Array.from({ length: n }, (_, i) => USER_PREFIX + i).some((u) => !lookupUser(u));
-  if (missing) execFileSync("bash", [path.join(root, "kernel", "classroom", "sandbox-users.sh"), String(n)], { stdio: ["ignore", "ignore", "inherit"] });
+  if (missing)
+    execFileSync("bash", [path.join(root, "kernel", "classroom", "sandbox-users.sh"), String(n)], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
 }
 
 const alive = (pid: number) => {
@@ -143,7 +150,8 @@ export function copySubmission(src: string, dest: string, id: Identity, exclude:
 export function makePrivateDir(dir: string, id: Identity, root: string): { work: string; home: string } {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const sub of ["home", "runtime", "data", "config", "work"]) fs.mkdirSync(path.join(dir, sub), { mode: 0o700 });
-  for (const sub of ["", "home", "runtime", "data", "config", "work"]) fs.chownSync(path.join(dir, sub), id.uid, id.gid);
+  for (const sub of ["", "home", "runtime", "data", "config", "work"])
+    fs.chownSync(path.join(dir, sub), id.uid, id.gid);
   fs.chmodSync(dir, 0o700);
   // `import "flushlab"` from the working copy: Node10 resolution walks up to this link (root's, read-only for them).
   fs.mkdirSync(path.join(dir, "node_modules"), { mode: 0o755 });
@@ -155,7 +163,12 @@ export function makePrivateDir(dir: string, id: Identity, root: string): { work:
  * jupyter-server as the grading user, root_dir = the working copy. The token goes in the environment, not argv
  * (/proc/PID/cmdline is world-readable; environ is not). Jupyter state lives in the private folder.
  */
-export async function startSandboxServer(tc: Toolchain, dir: string, id: Identity | undefined, logFile: string): Promise<JupyterServer> {
+export async function startSandboxServer(
+  tc: Toolchain,
+  dir: string,
+  id: Identity | undefined,
+  logFile: string,
+): Promise<JupyterServer> {
   const port = await freePort();
   const token = randomBytes(24).toString("hex");
   const nodeDir = path.dirname(process.execPath);
@@ -170,18 +183,37 @@ export async function startSandboxServer(tc: Toolchain, dir: string, id: Identit
     JUPYTER_CONFIG_DIR: path.join(dir, "config"),
     IPYTHONDIR: path.join(dir, "home", ".ipython"),
   };
-  const args = ["-m", "jupyter_server", "--no-browser", `--port=${port}`, "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-    `--ServerApp.root_dir=${path.join(dir, "work")}`, "--KernelManager.shutdown_wait_time=1"];
+  const args = [
+    "-m",
+    "jupyter_server",
+    "--no-browser",
+    `--port=${port}`,
+    "--ServerApp.port_retries=0",
+    "--ServerApp.ip=127.0.0.1",
+    `--ServerApp.root_dir=${path.join(dir, "work")}`,
+    "--KernelManager.shutdown_wait_time=1",
+  ];
   if (!id && process.getuid?.() === 0) args.push("--allow-root");
   const log = fs.openSync(logFile, "w");
-  const child = spawn(tc.python, args, { cwd: path.join(dir, "work"), env, stdio: ["ignore", log, log], uid: id?.uid, gid: id?.gid });
+  const child = spawn(tc.python, args, {
+    cwd: path.join(dir, "work"),
+    env,
+    stdio: ["ignore", log, log],
+    uid: id?.uid,
+    gid: id?.gid,
+  });
   fs.closeSync(log);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   const stop = async (graceMs = 3000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+    ]);
     clearTimeout(timer);
     if (!done) {
       child.kill("SIGKILL");
@@ -191,7 +223,18 @@ export async function startSandboxServer(tc: Toolchain, dir: string, id: Identit
   const killSync = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
-  const server: JupyterServer = { port, token, pid: child.pid!, baseUrl: `http://127.0.0.1:${port}/`, logFile, runtimeDir: env.JUPYTER_RUNTIME_DIR!, settings: serverSettings(port, token), exited, stop, killSync };
+  const server: JupyterServer = {
+    port,
+    token,
+    pid: child.pid!,
+    baseUrl: `http://127.0.0.1:${port}/`,
+    logFile,
+    runtimeDir: env.JUPYTER_RUNTIME_DIR!,
+    settings: serverSettings(port, token),
+    exited,
+    stop,
+    killSync,
+  };
   let dead = false;
   void exited.then(() => (dead = true));
   const deadline = Date.now() + 60_000;

@@ -28,14 +28,21 @@ const axis = (text?: string) => (text ? { title: { text: escapeHtml(text) } } : 
 export function countsFigure(counts: Counts, opts: CountsOptions = {}): Figure {
   const e = entries(counts);
   return {
-    data: [{
-      type: "bar", name: escapeHtml(opts.yTitle ?? "count"),
-      x: e.map(([k]) => escapeHtml(k)), y: e.map(([, v]) => v), text: e.map(([, v]) => String(v)), textposition: "auto",
-      marker: { color: e.map(([k]) => (opts.highlight?.(k) ? "#d62728" : "#1f77b4")) },
-    }],
+    data: [
+      {
+        type: "bar",
+        name: escapeHtml(opts.yTitle ?? "count"),
+        x: e.map(([k]) => escapeHtml(k)),
+        y: e.map(([, v]) => v),
+        text: e.map(([, v]) => String(v)),
+        textposition: "auto",
+        marker: { color: e.map(([k]) => (opts.highlight?.(k) ? "#d62728" : "#1f77b4")) },
+      },
+    ],
     layout: {
       title: { text: escapeHtml(opts.title ?? "Counts") },
-      xaxis: { type: "category", ...axis(opts.xTitle) }, yaxis: { rangemode: "tozero", ...axis(opts.yTitle ?? "count") },
+      xaxis: { type: "category", ...axis(opts.xTitle) },
+      yaxis: { rangemode: "tozero", ...axis(opts.yTitle ?? "count") },
     },
   };
 }
@@ -60,13 +67,19 @@ export function latencyFigure(series: Series, opts: LatencyOptions = {}): Figure
   const unit = escapeHtml(opts.unit ?? "ns");
   const hist = opts.kind === "histogram";
   return {
-    data: e.map(([name, values]) => hist
-      ? { type: "histogram", name: escapeHtml(name), x: values, opacity: 0.6 }
-      : { type: "box", name: escapeHtml(name), y: values, boxpoints: "outliers", boxmean: true }),
+    data: e.map(([name, values]) =>
+      hist
+        ? { type: "histogram", name: escapeHtml(name), x: values, opacity: 0.6 }
+        : { type: "box", name: escapeHtml(name), y: values, boxpoints: "outliers", boxmean: true },
+    ),
     layout: {
-      title: { text: escapeHtml(opts.title ?? "Latency") }, barmode: hist ? "overlay" : undefined, showlegend: hist,
+      title: { text: escapeHtml(opts.title ?? "Latency") },
+      barmode: hist ? "overlay" : undefined,
+      showlegend: hist,
       xaxis: hist ? { title: { text: escapeHtml(opts.xTitle ?? "") || `latency (${unit})` } } : axis(opts.xTitle),
-      yaxis: hist ? { title: { text: "count" } } : { title: { text: escapeHtml(opts.yTitle ?? "") || `latency (${unit})` }, rangemode: "tozero" },
+      yaxis: hist
+        ? { title: { text: "count" } }
+        : { title: { text: escapeHtml(opts.yTitle ?? "") || `latency (${unit})` }, rangemode: "tozero" },
     },
   };
 }

@@ -14,7 +14,10 @@ export interface EmitOptions {
 /** Which path an emit took: the multi-MIME hook, tslab's public display API, or plain stdout (not in a kernel). */
 export type EmitPath = "hook" | "display" | "console";
 
-type WriteDisplayData = (msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+type WriteDisplayData = (
+  msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+  update: boolean,
+) => void;
 
 /** tslab sets this on every execute_request; it is only there inside a running kernel. */
 function hook(): WriteDisplayData | null {

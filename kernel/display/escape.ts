@@ -14,5 +14,8 @@ export function scriptSafe(js: string): string {
 
 /** JSON for a <script> body: every "<" becomes \u003c (so no "</script>" or "<!--"), line separators are escaped. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }

@@ -3,7 +3,18 @@ export { emit, type EmitOptions, type EmitPath, type MimeBundle } from "./emit";
 export { escapeHtml, jsonForScript, scriptSafe } from "./escape";
 export { plot, plotlyBundle, resetPlotlyInjection, PLOTLY_MIME, type Figure, type PlotOptions } from "./plotly";
 export { timeline, timelineFigure, type TimelineOptions } from "./timeline";
-export { countsPlot, countsFigure, latencyPlot, latencyFigure, summary, type Counts, type CountsOptions, type LatencyOptions, type Series, type ChartOptions } from "./charts";
+export {
+  countsPlot,
+  countsFigure,
+  latencyPlot,
+  latencyFigure,
+  summary,
+  type Counts,
+  type CountsOptions,
+  type LatencyOptions,
+  type Series,
+  type ChartOptions,
+} from "./charts";
 export { table, tableHtml, tableText, type Row, type TableOptions } from "./table";
 export { progress, type Progress } from "./progress";
 export { record, RECORD_MIME } from "./record";

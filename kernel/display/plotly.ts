@@ -49,11 +49,13 @@ export function plotlyBundle(fig: Figure, opts: PlotOptions = {}): MimeBundle {
   let html = "";
   if (include) {
     // The call(window) wrapper hides module/exports/define, so the UMD bundle sets window.Plotly even under require.js.
-    html += `<script type="text/javascript">(function(module, exports, define){\n${plotlyJs()}\n}).call(window);\n` +
+    html +=
+      `<script type="text/javascript">(function(module, exports, define){\n${plotlyJs()}\n}).call(window);\n` +
       `(window.${QUEUE} || []).splice(0).forEach(function (f) { f(); });</script>\n`;
     g[FLAG] = true;
   }
-  html += `<div id="${id}" class="flushlab-plot" style="height:${opts.height ?? 420}px; width:100%;"></div>\n` +
+  html +=
+    `<div id="${id}" class="flushlab-plot" style="height:${opts.height ?? 420}px; width:100%;"></div>\n` +
     `<script type="text/javascript">(function () { var fig = ${jsonForScript(spec)};\n` +
     `  function draw() { window.Plotly.newPlot(${jsonForScript(id)}, fig.data, fig.layout, Object.assign({responsive: true}, fig.config)); }\n` +
     `  if (window.Plotly) { draw(); } else { (window.${QUEUE} = window.${QUEUE} || []).push(draw); } })();</script>`;
@@ -78,5 +80,10 @@ function plain(s: string): string {
 
 /** Labels are stored HTML-escaped for plotly; text/plain shows them as the reader typed them. */
 function unescape(s: string): string {
-  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+  return s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
 }

@@ -20,8 +20,13 @@ export function progress(label: string, total?: number, intervalMs = 100): Progr
     const text = final
       ? `${label}: ${note ?? `${done}${of} done`}`
       : `${label}: ${done}${of}${pct}${note ? ` · ${note}` : ""}`;
-    const bar = total ? `<progress value="${done}" max="${total}" style="width:16em;vertical-align:middle"></progress> ` : "";
-    return { "text/html": `<div class="flushlab-progress">${bar}<code>${escapeHtml(text)}</code></div>`, "text/plain": text };
+    const bar = total
+      ? `<progress value="${done}" max="${total}" style="width:16em;vertical-align:middle"></progress> `
+      : "";
+    return {
+      "text/html": `<div class="flushlab-progress">${bar}<code>${escapeHtml(text)}</code></div>`,
+      "text/plain": text,
+    };
   };
   const send = (done: number, note: string | undefined, final: boolean) => {
     if (path === "console") {

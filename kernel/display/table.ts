@@ -19,14 +19,17 @@ function columnsOf(rows: Row[], opts: TableOptions): string[] {
 
 function cellsOf(row: Row, cols: string[]): string[] {
   const values = Array.isArray(row) ? cols.map((_, i) => row[i]) : cols.map((c) => row[c]);
-  return values.map((v) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)));
+  return values.map((v) =>
+    v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v),
+  );
 }
 
 export function tableHtml(rows: Row[], opts: TableOptions = {}): string {
   const cols = columnsOf(rows, opts);
   // Inline alignment: notebook and nbconvert styles right-align every cell, which garbles text columns.
   const head = cols.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
-  const td = (v: string) => `<td style="text-align:${/^-?[\d.,]+(e[+-]?\d+)?$/i.test(v) ? "right" : "left"}">${escapeHtml(v)}</td>`;
+  const td = (v: string) =>
+    `<td style="text-align:${/^-?[\d.,]+(e[+-]?\d+)?$/i.test(v) ? "right" : "left"}">${escapeHtml(v)}</td>`;
   const body = rows.map((r) => `<tr>${cellsOf(r, cols).map(td).join("")}</tr>`).join("\n");
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";
   return `<table class="flushlab-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
@@ -36,8 +39,17 @@ export function tableText(rows: Row[], opts: TableOptions = {}): string {
   const cols = columnsOf(rows, opts);
   const grid = [cols, ...rows.map((r) => cellsOf(r, cols))];
   const widths = cols.map((_, i) => Math.max(...grid.map((line) => line[i].length)));
-  const fmt = (line: string[]) => line.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
-  return [...(opts.caption ? [opts.caption] : []), fmt(cols), widths.map((w) => "-".repeat(w)).join("  "), ...grid.slice(1).map(fmt)].join("\n");
+  const fmt = (line: string[]) =>
+    line
+      .map((v, i) => v.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [
+    ...(opts.caption ? [opts.caption] : []),
+    fmt(cols),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...grid.slice(1).map(fmt),
+  ].join("\n");
 }
 
 export function table(rows: Row[], opts: TableOptions = {}): void {

@@ -29,7 +29,9 @@ export interface StepInfo {
 }
 
 export function stepInfo(trace: TraceStep[]): StepInfo {
-  const lanes = [...new Map(trace.map((s) => [laneOf(s), s.cpu * 2 + (s.ctx === "irq" ? 1 : 0)])).entries()].sort((a, b) => a[1] - b[1]).map(([l]) => l);
+  const lanes = [...new Map(trace.map((s) => [laneOf(s), s.cpu * 2 + (s.ctx === "irq" ? 1 : 0)])).entries()]
+    .sort((a, b) => a[1] - b[1])
+    .map(([l]) => l);
   const threads = new Map<string, string[]>();
   for (const s of trace) {
     const t = threads.get(laneOf(s)) ?? [];
@@ -40,14 +42,23 @@ export function stepInfo(trace: TraceStep[]): StepInfo {
   for (const s of trace) if (s.obj && !seen.includes(objectClass(s.obj))) seen.push(objectClass(s.obj));
   // Too many classes for distinct colours: the rarest share one ("other"); the rest keep first-seen order.
   const count = (c: string) => trace.filter((s) => s.obj && objectClass(s.obj) === c).length;
-  const keep = new Set([...seen].sort((a, b) => count(b) - count(a)).slice(0, PALETTE.length - (seen.length > PALETTE.length ? 1 : 0)));
+  const keep = new Set(
+    [...seen].sort((a, b) => count(b) - count(a)).slice(0, PALETTE.length - (seen.length > PALETTE.length ? 1 : 0)),
+  );
   const named = seen.filter((c) => keep.has(c));
-  const classOf = (s: TraceStep) => (!s.obj ? LOCAL.name : named.includes(objectClass(s.obj)) ? objectClass(s.obj) : OTHER);
+  const classOf = (s: TraceStep) =>
+    !s.obj ? LOCAL.name : named.includes(objectClass(s.obj)) ? objectClass(s.obj) : OTHER;
   const colors = new Map(named.map((c, i) => [c, PALETTE[i]]));
   colors.set(OTHER, PALETTE[PALETTE.length - 1]);
   colors.set(LOCAL.name, LOCAL.color);
-  const classes = [...named, ...(seen.length > named.length ? [OTHER] : [])].map((name) => ({ name, color: colors.get(name)! }));
-  const switches = trace.slice(0, -1).filter((s, k) => s.proc !== trace[k + 1].proc).map((s) => s.i);
+  const classes = [...named, ...(seen.length > named.length ? [OTHER] : [])].map((name) => ({
+    name,
+    color: colors.get(name)!,
+  }));
+  const switches = trace
+    .slice(0, -1)
+    .filter((s, k) => s.proc !== trace[k + 1].proc)
+    .map((s) => s.i);
   const held: StepInfo["held"] = [];
   const open = new Map<string, TraceStep>();
   for (const s of trace) {

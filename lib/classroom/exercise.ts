@@ -12,8 +12,13 @@ export interface ExerciseResult {
 }
 
 /** Run a checker unless the answer is missing; never throws for a wrong answer. */
-export function checkExercise<A>(exercise: string, answer: A | undefined | null, check: (a: A) => { ok: boolean; message: string }): ExerciseResult {
-  if (answer === undefined || answer === null) return { exercise, status: "not attempted", message: "not attempted: fill in the answer and re-run this cell" };
+export function checkExercise<A>(
+  exercise: string,
+  answer: A | undefined | null,
+  check: (a: A) => { ok: boolean; message: string },
+): ExerciseResult {
+  if (answer === undefined || answer === null)
+    return { exercise, status: "not attempted", message: "not attempted: fill in the answer and re-run this cell" };
   let r: { ok: boolean; message: string };
   try {
     r = check(answer);

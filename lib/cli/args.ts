@@ -12,7 +12,12 @@ export interface Parsed {
   lists: Map<string, string[]>;
 }
 
-export function parseArgs(argv: string[], valued: readonly string[], booleans: readonly string[], repeatable: readonly string[] = []): Parsed {
+export function parseArgs(
+  argv: string[],
+  valued: readonly string[],
+  booleans: readonly string[],
+  repeatable: readonly string[] = [],
+): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
   const lists = new Map<string, string[]>();

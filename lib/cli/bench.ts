@@ -69,7 +69,10 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     const key = `${s.id}/${v}`;
     const sess = new Session(s, { variant: v });
     let seed = 1;
-    const r = measure(() => runExecution(sess, new RandomPicker(seed++), { maxSteps: sess.bounds.maxSteps }).steps, window);
+    const r = measure(
+      () => runExecution(sess, new RandomPicker(seed++), { maxSteps: sess.bounds.maxSteps }).steps,
+      window,
+    );
     res.executionsPerSecond[key] = Math.round(r.perSec);
     res.stepsPerExecution[key] = Math.round(r.units * 10) / 10;
     res.nsPerStep[key] = Math.round(1e9 / (r.perSec * r.units));
@@ -77,11 +80,20 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     const t0 = performance.now();
     let dfsExecs = 0;
     while (performance.now() - t0 < window) {
-      const d = dfs(sess, { reduce: true, preemptionBound: sess.bounds.preemptions, maxSteps: sess.bounds.maxSteps, maxExecutions: Infinity, deadline: t0 + window, stopOnViolation: false });
+      const d = dfs(sess, {
+        reduce: true,
+        preemptionBound: sess.bounds.preemptions,
+        maxSteps: sess.bounds.maxSteps,
+        maxExecutions: Infinity,
+        deadline: t0 + window,
+        stopOnViolation: false,
+      });
       dfsExecs += d.executions + d.sleepBlocked;
     }
     res.dfsExecutionsPerSecond[key] = Math.round((dfsExecs / (performance.now() - t0)) * 1000);
-    log(`  ${key.padEnd(36)} ${String(res.executionsPerSecond[key]).padStart(9)} exec/s  ${String(res.stepsPerExecution[key]).padStart(6)} steps/exec  ${String(res.nsPerStep[key]).padStart(5)} ns/step   dfs ${res.dfsExecutionsPerSecond[key]} exec/s`);
+    log(
+      `  ${key.padEnd(36)} ${String(res.executionsPerSecond[key]).padStart(9)} exec/s  ${String(res.stepsPerExecution[key]).padStart(6)} steps/exec  ${String(res.nsPerStep[key]).padStart(5)} ns/step   dfs ${res.dfsExecutionsPerSecond[key]} exec/s`,
+    );
   }
   log("\nreduction factor (plain DFS / DPOR executions, both exhaustive, no preemption bound):");
   const fixed: [string, string, Record<string, unknown>][] = [
@@ -91,7 +103,15 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
   for (const [id, v, params] of opts.quick ? fixed.slice(0, 1) : fixed) {
     const s = getScenario(id);
     const sess = new Session(s, { variant: v, params });
-    const run = (reduce: boolean) => dfs(sess, { reduce, preemptionBound: Infinity, maxSteps: 1000, maxExecutions: 5_000_000, deadline: performance.now() + 120_000, stopOnViolation: false });
+    const run = (reduce: boolean) =>
+      dfs(sess, {
+        reduce,
+        preemptionBound: Infinity,
+        maxSteps: 1000,
+        maxExecutions: 5_000_000,
+        deadline: performance.now() + 120_000,
+        stopOnViolation: false,
+      });
     const red = run(true);
     const full = run(false);
     const key = `${id}/${v}@${JSON.stringify(params).replace(/[{}"]/g, "")}`;
@@ -105,16 +125,24 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     log(`\ntime to first minimised counterexample (${strategy}, default bounds):`);
     const times: Record<string, number> = (res.timeToFirstCounterexampleByStrategyMs[strategy] = {});
     // The sampling strategies only where DFS found one (elsewhere they would spend their whole budget).
-    const which = strategy === STRATEGY_NAMES[0] ? pairs() : pairs().filter(([s, v]) => `${s.id}/${v}` in res.timeToFirstCounterexampleMs);
+    const which =
+      strategy === STRATEGY_NAMES[0]
+        ? pairs()
+        : pairs().filter(([s, v]) => `${s.id}/${v}` in res.timeToFirstCounterexampleMs);
     for (const [s, v] of which) {
       const r = explore(s, { variant: v, strategy, timeLimitMs: 20_000 });
       if (!r.violation) continue;
       times[`${s.id}/${v}`] = r.elapsedMs;
       if (strategy === STRATEGY_NAMES[0]) res.timeToFirstCounterexampleMs[`${s.id}/${v}`] = r.elapsedMs;
-      log(`  ${`${s.id}/${v}`.padEnd(36)} ${r.elapsedMs} ms  (${r.violation.invariant}, ${r.violation.preemptions} preemption(s), ${r.violation.steps} steps)`);
+      log(
+        `  ${`${s.id}/${v}`.padEnd(36)} ${r.elapsedMs} ms  (${r.violation.invariant}, ${r.violation.preemptions} preemption(s), ${r.violation.steps} steps)`,
+      );
     }
   }
-  const tr = runTimed("lost-update", { variant: "spinlock", params: { cpus: 8, iterations: opts.quick ? 20_000 : 200_000 } });
+  const tr = runTimed("lost-update", {
+    variant: "spinlock",
+    params: { cpus: 8, iterations: opts.quick ? 20_000 : 200_000 },
+  });
   res.timedStepsPerSecond = Math.round(tr.steps / (tr.wallMs / 1000));
   log(`\ntimed mode: ${tr.steps} steps in ${tr.wallMs.toFixed(0)} ms = ${res.timedStepsPerSecond} steps/s`);
   const dir = path.join(process.cwd(), "bench", "results");

@@ -49,7 +49,16 @@ function jsonOf(r: ExploreResult, params?: Record<string, unknown>): object {
     executions: r.executions,
     exhaustive: r.exhaustive,
     elapsedMs: r.elapsedMs,
-    violation: v ? { invariant: v.invariant, message: v.message, schedule: v.schedule, steps: v.steps, preemptions: v.preemptions, trace: v.trace } : null,
+    violation: v
+      ? {
+          invariant: v.invariant,
+          message: v.message,
+          schedule: v.schedule,
+          steps: v.steps,
+          preemptions: v.preemptions,
+          trace: v.trace,
+        }
+      : null,
     stats: r.stats,
   };
 }
@@ -61,7 +70,9 @@ function timeline(v: Violation): string {
     const mark = t.i === v.at ? ">>" : "  ";
     const obj = t.obj ? ` [${t.kind} ${t.obj}]` : "";
     const ch = t.choices ? ` choose=${t.choices.join(",")}` : "";
-    lines.push(`${mark} ${String(t.i).padStart(4)}  cpu${t.cpu} ${t.ctx.padEnd(4)} ${t.thread.padEnd(width)}  ${t.fn}: ${t.what}${obj}${ch}`);
+    lines.push(
+      `${mark} ${String(t.i).padStart(4)}  cpu${t.cpu} ${t.ctx.padEnd(4)} ${t.thread.padEnd(width)}  ${t.fn}: ${t.what}${obj}${ch}`,
+    );
   }
   return lines.join("\n");
 }
@@ -80,11 +91,17 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): vo
     b.depth !== null ? `depth ${b.depth}` : "",
     b.seed !== null ? `seed ${b.seed}` : "",
     `max ${b.maxSteps} steps`,
-  ].filter(Boolean).join(", ");
+  ]
+    .filter(Boolean)
+    .join(", ");
   out(`${r.scenario} / ${r.variant}: ${r.strategy}, ${bounds}`);
-  out(`${r.executions} execution(s) in ${r.elapsedMs} ms${r.strategy === "dfs" ? (r.exhaustive ? ", bounded space exhausted" : ", space NOT exhausted") : ""}`);
+  out(
+    `${r.executions} execution(s) in ${r.elapsedMs} ms${r.strategy === "dfs" ? (r.exhaustive ? ", bounded space exhausted" : ", space NOT exhausted") : ""}`,
+  );
   if (r.stats.guarantee !== undefined) {
-    out(`PCT guarantee per execution: 1/(n·k^(d−1)) with n=${r.stats.contexts}, k=${r.stats.longestExecution}, d=${r.bounds.depth}: ${r.stats.guarantee.toExponential(3)}`);
+    out(
+      `PCT guarantee per execution: 1/(n·k^(d−1)) with n=${r.stats.contexts}, k=${r.stats.longestExecution}, d=${r.bounds.depth}: ${r.stats.guarantee.toExponential(3)}`,
+    );
   }
   if (r.stats.prunedByBound > 0) out(`(${r.stats.prunedByBound} branches were cut by the preemption bound)`);
   const v = r.violation;
@@ -100,18 +117,53 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): vo
 }
 
 /** A scenario's declared parameters, for `list`. */
-function paramsOf(s: AnyScenario): Record<string, { type: string; default: unknown; min?: number; max?: number; values?: readonly string[]; doc?: string; describe: string }> {
-  const out: Record<string, { type: string; default: unknown; min?: number; max?: number; values?: readonly string[]; doc?: string; describe: string }> = {};
+function paramsOf(
+  s: AnyScenario,
+): Record<
+  string,
+  {
+    type: string;
+    default: unknown;
+    min?: number;
+    max?: number;
+    values?: readonly string[];
+    doc?: string;
+    describe: string;
+  }
+> {
+  const out: Record<
+    string,
+    {
+      type: string;
+      default: unknown;
+      min?: number;
+      max?: number;
+      values?: readonly string[];
+      doc?: string;
+      describe: string;
+    }
+  > = {};
   const schema: ParamSchema = s.params ?? {};
   for (const [name, spec] of Object.entries(schema)) {
-    out[name] = { type: spec.type, default: spec.default, min: spec.min, max: spec.max, values: spec.values, doc: spec.doc, describe: spec.describe() };
+    out[name] = {
+      type: spec.type,
+      default: spec.default,
+      min: spec.min,
+      max: spec.max,
+      values: spec.values,
+      doc: spec.doc,
+      describe: spec.describe(),
+    };
   }
   return out;
 }
 
 function progressBar(err: Out, enabled: boolean): ExploreOptions["onProgress"] {
   if (!enabled) return undefined;
-  return (p) => err(`\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s${p.found ? ", violation found: minimising" : ""}   `);
+  return (p) =>
+    err(
+      `\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s${p.found ? ", violation found: minimising" : ""}   `,
+    );
 }
 
 export function run(argv: string[], out: Out, err: Out, isTty = false): number {
@@ -127,7 +179,14 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       if (p.positional.length) throw new UsageError(`list takes no arguments`);
       const rows = scenarios()
         .filter((s) => !s.id.startsWith("test-"))
-        .map((s) => ({ id: s.id, fix: s.fix ?? null, title: s.title, variants: Object.keys(s.variants), bounds: s.bounds ?? {}, params: paramsOf(s) }));
+        .map((s) => ({
+          id: s.id,
+          fix: s.fix ?? null,
+          title: s.title,
+          variants: Object.keys(s.variants),
+          bounds: s.bounds ?? {},
+          params: paramsOf(s),
+        }));
       if (p.flags.has("json")) out(JSON.stringify(rows, null, 2));
       else {
         for (const r of rows) {
@@ -139,11 +198,17 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       return 0;
     }
     if (cmd === "explore") {
-      const p = parseArgs(rest, ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"], ["json", "no-reduce"], ["param"]);
+      const p = parseArgs(
+        rest,
+        ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"],
+        ["json", "no-reduce"],
+        ["param"],
+      );
       const params = paramsFlag(p);
       if (p.positional.length !== 1) throw new UsageError("explore needs exactly one scenario id");
       const strategy = strFlag(p, "strategy") ?? STRATEGY_NAMES[0];
-      if (!isStrategyName(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}, got "${strategy}"`);
+      if (!isStrategyName(strategy))
+        throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}, got "${strategy}"`);
       const tl = intFlag(p, "time-limit", 1);
       const json = p.flags.has("json");
       const r = explore(p.positional[0], {
@@ -180,13 +245,32 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
       if (p.positional.length !== 1) throw new UsageError("timed needs exactly one scenario id");
       const params = paramsFlag(p);
       const r = runTimed(p.positional[0], { variant: strFlag(p, "variant"), params });
-      const samples = Object.fromEntries(Object.entries(r.samples).map(([k, v]) => [k, { n: v.n, mean: v.mean, p50: v.p50, p99: v.p99, max: v.max }]));
+      const samples = Object.fromEntries(
+        Object.entries(r.samples).map(([k, v]) => [k, { n: v.n, mean: v.mean, p50: v.p50, p99: v.p99, max: v.max }]),
+      );
       if (p.flags.has("json")) {
-        out(JSON.stringify({ scenario: r.scenario, variant: r.variant, params: params ?? {}, makespanNs: r.makespanNs, steps: r.steps, counters: r.counters, samples, waitNs: r.waitNs, violation: r.violation, wallMs: Math.round(r.wallMs), setupMs: Math.round(r.setupMs) }));
+        out(
+          JSON.stringify({
+            scenario: r.scenario,
+            variant: r.variant,
+            params: params ?? {},
+            makespanNs: r.makespanNs,
+            steps: r.steps,
+            counters: r.counters,
+            samples,
+            waitNs: r.waitNs,
+            violation: r.violation,
+            wallMs: Math.round(r.wallMs),
+            setupMs: Math.round(r.setupMs),
+          }),
+        );
       } else {
-        out(`${r.scenario} / ${r.variant}${paramArgs(params)}: ${r.steps} steps, ${(r.makespanNs / 1000).toFixed(1)} µs virtual, ${Math.round(r.wallMs)} ms wall`);
+        out(
+          `${r.scenario} / ${r.variant}${paramArgs(params)}: ${r.steps} steps, ${(r.makespanNs / 1000).toFixed(1)} µs virtual, ${Math.round(r.wallMs)} ms wall`,
+        );
         for (const [k, v] of Object.entries(r.counters).sort()) out(`  ${k.padEnd(24)} ${v}`);
-        for (const [k, v] of Object.entries(samples).sort()) out(`  ${k.padEnd(24)} n=${v.n} mean=${v.mean.toFixed(1)} p99=${v.p99} max=${v.max}`);
+        for (const [k, v] of Object.entries(samples).sort())
+          out(`  ${k.padEnd(24)} n=${v.n} mean=${v.mean.toFixed(1)} p99=${v.p99} max=${v.max}`);
         if (r.violation) out(`VIOLATION ${r.violation.invariant}: ${r.violation.message}`);
       }
       return r.violation ? 1 : 0;
@@ -217,10 +301,19 @@ export function main(argv: string[]): void {
   if (argv[0] === "classroom") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { classroom } = require("../../kernel/classroom/cli") as typeof import("../../kernel/classroom/cli");
-    void classroom(argv.slice(1), (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s)).then((c) => (process.exitCode = c));
+    void classroom(
+      argv.slice(1),
+      (s) => process.stdout.write(s + "\n"),
+      (s) => process.stderr.write(s),
+    ).then((c) => (process.exitCode = c));
     return;
   }
-  const code = run(argv, (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s), process.stderr.isTTY === true);
+  const code = run(
+    argv,
+    (s) => process.stdout.write(s + "\n"),
+    (s) => process.stderr.write(s),
+    process.stderr.isTTY === true,
+  );
   process.exitCode = code;
 }
 

@@ -42,7 +42,12 @@ defineSources(__dirname, { lost_update: { counter_inc, counter_inc_locked } });
 export const lostUpdateOps = { ...simOps, counter_inc };
 
 /** A thread doing n increments (timed workloads). Module-level: see lib/scenarios/lazy_mmu_batch.ts. */
-function* increments(k: KernelBase & { counter_inc: (x: Counter, l: Spinlock) => Gen }, x: Counter, lock: Spinlock, n: number): Gen {
+function* increments(
+  k: KernelBase & { counter_inc: (x: Counter, l: Spinlock) => Gen },
+  x: Counter,
+  lock: Spinlock,
+  n: number,
+): Gen {
   for (let i = 0; i < n; i++) yield* k.counter_inc(x, lock);
 }
 
@@ -69,7 +74,8 @@ export const lostUpdate = defineScenario({
     }
     return {
       final() {
-        if (x.v !== total) k.violation("lost-update", `counter is ${x.v} after ${total} increments: an increment was overwritten`);
+        if (x.v !== total)
+          k.violation("lost-update", `counter is ${x.v} after ${total} increments: an increment was overwritten`);
       },
       observe: () => `counter=${x.v}`,
     };

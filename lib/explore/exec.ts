@@ -107,7 +107,10 @@ export function runExecution(session: Session, s: Strategy, opts: ExecOptions): 
     last = p;
   }
   if (s.endExecution !== undefined) s.endExecution(m, { violation: m.violation, steps: m.steps, abandoned });
-  const observation = opts.observe !== false && !abandoned && !m.violation && session.instance.observe ? session.instance.observe() : null;
+  const observation =
+    opts.observe !== false && !abandoned && !m.violation && session.instance.observe
+      ? session.instance.observe()
+      : null;
   return new Outcome(m, preemptions, abandoned, tokens, observation);
 }
 

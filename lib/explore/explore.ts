@@ -76,11 +76,20 @@ export function buildViolation(session: Session, decisions: readonly Decision[],
   return packageViolation(session, out.violation, out.decisions, out.trace!, out.preemptions);
 }
 
-function packageViolation(session: Session, v: ViolationInfo, decisions: Decision[], trace: TraceStep[], preemptions: number): Violation {
+function packageViolation(
+  session: Session,
+  v: ViolationInfo,
+  decisions: Decision[],
+  trace: TraceStep[],
+  preemptions: number,
+): Violation {
   // Only functions a user can look up or override: the session's installed table (no hardware, no sites).
   const functions: string[] = [];
   for (const t of trace) if (t.fn in session.k.installed && !functions.includes(t.fn)) functions.push(t.fn);
-  const schedule = encodeSchedule({ scenario: session.def.id, variant: session.variant, fingerprint: session.fingerprint }, decisions);
+  const schedule = encodeSchedule(
+    { scenario: session.def.id, variant: session.variant, fingerprint: session.fingerprint },
+    decisions,
+  );
   return {
     invariant: v.invariant,
     message: v.message,
@@ -119,17 +128,21 @@ export function minimise(session: Session, found: Found, maxSteps: number, budge
   // Fewest steps at that preemption count.
   const shortDeadline = Math.min(deadline, performance.now() + budgetMs / 2);
   dfs(session, {
-      reduce: true,
-      preemptionBound: best.preemptions,
-      maxSteps: best.steps,
-      maxExecutions: Infinity,
-      deadline: shortDeadline,
-      stopOnViolation: false,
-      onExecution: (e) => {
-        if (e.violation && e.violation.invariant === target && (e.steps < best.steps || (e.steps === best.steps && e.preemptions < best.preemptions))) {
-          best = { info: e.violation, decisions: e.decisions(), steps: e.steps, preemptions: e.preemptions };
-        }
-      },
+    reduce: true,
+    preemptionBound: best.preemptions,
+    maxSteps: best.steps,
+    maxExecutions: Infinity,
+    deadline: shortDeadline,
+    stopOnViolation: false,
+    onExecution: (e) => {
+      if (
+        e.violation &&
+        e.violation.invariant === target &&
+        (e.steps < best.steps || (e.steps === best.steps && e.preemptions < best.preemptions))
+      ) {
+        best = { info: e.violation, decisions: e.decisions(), steps: e.steps, preemptions: e.preemptions };
+      }
+    },
   });
   return best;
 }
@@ -140,13 +153,15 @@ export function explore(scenario: string, opts?: ExploreOptions): ExploreResult;
 export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {}): ExploreResult {
   const def = resolveScenario(scenario, opts.registry);
   const strategy = opts.strategy ?? STRATEGY_NAMES[0];
-  if (!isStrategyName(strategy)) throw new ModelError(`unknown strategy "${String(strategy)}" (${STRATEGY_NAMES.join(", ")})`);
+  if (!isStrategyName(strategy))
+    throw new ModelError(`unknown strategy "${String(strategy)}" (${STRATEGY_NAMES.join(", ")})`);
   checkCount("preemptions", opts.preemptions, 0, true);
   checkCount("depth", opts.depth, 1);
   checkCount("maxExecutions", opts.maxExecutions, 1, true);
   checkCount("maxSteps", opts.maxSteps, 1);
   checkCount("seed", opts.seed, 0);
-  if (opts.timeLimitMs !== undefined && !(opts.timeLimitMs > 0)) throw new ModelError(`timeLimitMs must be positive, got ${opts.timeLimitMs}`);
+  if (opts.timeLimitMs !== undefined && !(opts.timeLimitMs > 0))
+    throw new ModelError(`timeLimitMs must be positive, got ${opts.timeLimitMs}`);
   const session = new Session(def, opts);
   const maxSteps = opts.maxSteps ?? session.bounds.maxSteps;
   const timeLimitMs = opts.timeLimitMs ?? 60_000;
@@ -170,7 +185,10 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
   if (found) {
     progress(out.executions, true);
     const tm = performance.now();
-    const best = opts.minimise === false ? found : minimise(session, found, maxSteps, Math.max(200, Math.min(5000, timeLimitMs / 4)));
+    const best =
+      opts.minimise === false
+        ? found
+        : minimise(session, found, maxSteps, Math.max(200, Math.min(5000, timeLimitMs / 4)));
     stats.minimiseMs = Math.round(performance.now() - tm);
     violation = buildViolation(session, best.decisions, maxSteps);
     if (!violation) throw new Error(`internal: violation ${found.info.invariant} did not reproduce on replay`);
@@ -211,9 +229,11 @@ export function replay(scenario: string, opts: ReplayOptions): ReplayResult;
 export function replay(scenario: AnyScenario | string, opts: ReplayOptions): ReplayResult {
   const def = resolveScenario(scenario, opts.registry);
   const { header, decisions } = decodeSchedule(opts.schedule);
-  if (header.scenario !== def.id) throw new ScheduleError(`schedule is for scenario "${header.scenario}", not "${def.id}"`);
+  if (header.scenario !== def.id)
+    throw new ScheduleError(`schedule is for scenario "${header.scenario}", not "${def.id}"`);
   const variant = opts.variant ?? header.variant;
-  if (header.variant !== variant) throw new ScheduleError(`schedule is for variant "${header.variant}", not "${variant}"`);
+  if (header.variant !== variant)
+    throw new ScheduleError(`schedule is for variant "${header.variant}", not "${variant}"`);
   const session = new Session(def, { ...opts, variant });
   if (header.fingerprint !== session.fingerprint) {
     throw new ScheduleError(
@@ -225,7 +245,9 @@ export function replay(scenario: AnyScenario | string, opts: ReplayOptions): Rep
   const maxSteps = opts.maxSteps ?? session.bounds.maxSteps;
   const t0 = performance.now();
   const out = runExecution(session, new ReplayPicker(decisions), { maxSteps, trace: true, stopAfter: opts.stopAt });
-  const violation = out.violation ? packageViolation(session, out.violation, out.decisions, out.trace!, out.preemptions) : null;
+  const violation = out.violation
+    ? packageViolation(session, out.violation, out.decisions, out.trace!, out.preemptions)
+    : null;
   return {
     scenario: def.id,
     variant,

@@ -2,7 +2,19 @@
 // strings, replay, outcomes, timed mode.
 
 export { defineScenario, Session, DEFAULT_BOUNDS } from "./scenario";
-export type { ScenarioDef, AnyScenario, ScenarioInstance, Bounds, Overrides, Kernel, SessionOptions, OpsOf, SchemaOf, ParamsOfDef, VariantOf } from "./scenario";
+export type {
+  ScenarioDef,
+  AnyScenario,
+  ScenarioInstance,
+  Bounds,
+  Overrides,
+  Kernel,
+  SessionOptions,
+  OpsOf,
+  SchemaOf,
+  ParamsOfDef,
+  VariantOf,
+} from "./scenario";
 export { int, real, intList, bool, oneOf, defaultParams, resolveParams } from "./params";
 export type { ParamSpec, ParamSchema, ParamsOf } from "./params";
 export { createRegistry, defaultRegistry, scenarios, getScenario, resolveScenario } from "./registry";
@@ -11,8 +23,27 @@ export { explore, replay, minimise, buildViolation, traceHash } from "./explore"
 export type { ExploreOptions, ExploreResult, ExploreProgress, ReplayOptions, ReplayResult } from "./explore";
 export { runExecution, serial, serialPick, judgeEnd, deadlock, livelock } from "./exec";
 export type { ExecOutcome, ExecOptions } from "./exec";
-export type { Strategy, Picker, ExecEnd, SearchStrategy, SearchOptions, SearchOutcome, SearchStats, Found } from "./strategy";
-export { STRATEGIES, STRATEGY_NAMES, isStrategyName, dfs, dfsStrategy, PctPicker, pctBound, RandomPicker, ReplayPicker } from "./strategies/index";
+export type {
+  Strategy,
+  Picker,
+  ExecEnd,
+  SearchStrategy,
+  SearchOptions,
+  SearchOutcome,
+  SearchStats,
+  Found,
+} from "./strategy";
+export {
+  STRATEGIES,
+  STRATEGY_NAMES,
+  isStrategyName,
+  dfs,
+  dfsStrategy,
+  PctPicker,
+  pctBound,
+  RandomPicker,
+  ReplayPicker,
+} from "./strategies/index";
 export type { StrategyName, DfsOptions, DfsResult, DfsLeaf, DfsState } from "./strategies/index";
 export { Rng } from "./rng";
 export { encodeSchedule, decodeSchedule, ScheduleError, SCHEDULE_VERSION } from "./schedule";

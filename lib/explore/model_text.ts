@@ -47,7 +47,11 @@ export function libFiles(): LibFile[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) files!.push({ rel: path.relative(path.dirname(lib), p).split(path.sep).join("/"), text: fs.readFileSync(p, "utf8") });
+      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts"))
+        files!.push({
+          rel: path.relative(path.dirname(lib), p).split(path.sep).join("/"),
+          text: fs.readFileSync(p, "utf8"),
+        });
     }
   };
   walk(lib);
@@ -106,10 +110,32 @@ interface Token {
 function isWord(c: string | undefined): boolean {
   if (c === undefined) return false;
   const x = c.charCodeAt(0);
-  return (x >= 97 && x <= 122) || (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || x === 36 || (x >= 0x80 && x !== 0xa0 && x !== 0xfeff && x !== 0x2028 && x !== 0x2029);
+  return (
+    (x >= 97 && x <= 122) ||
+    (x >= 65 && x <= 90) ||
+    (x >= 48 && x <= 57) ||
+    x === 95 ||
+    x === 36 ||
+    (x >= 0x80 && x !== 0xa0 && x !== 0xfeff && x !== 0x2028 && x !== 0x2029)
+  );
 }
 /** After these words a `/` starts a regular expression, not a division. */
-const BEFORE_REGEX = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
+const BEFORE_REGEX = new Set([
+  "return",
+  "typeof",
+  "instanceof",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "case",
+  "do",
+  "else",
+  "yield",
+  "await",
+]);
 /** White space or a line terminator, as JS reads them (the ASCII ones, NBSP, BOM, LS, PS). */
 function isSpace(c: string): boolean {
   const x = c.charCodeAt(0);
@@ -284,7 +310,12 @@ export function modelText(fn: KernelFn): string {
   if (t === undefined) {
     const parts = sourcePartsOf(fn);
     const decl = parts === null ? registeredDeclaration(fn) : null;
-    t = parts !== null ? `parts(${parts.map((p) => modelText(p as KernelFn)).join(",")})` : decl !== null ? `ts:${decl}` : `js:${normalise(fn.toString())}`;
+    t =
+      parts !== null
+        ? `parts(${parts.map((p) => modelText(p as KernelFn)).join(",")})`
+        : decl !== null
+          ? `ts:${decl}`
+          : `js:${normalise(fn.toString())}`;
     fnText.set(fn, t);
   }
   return t;

@@ -36,7 +36,7 @@ export function outcomes(scenario: AnyScenario | string, opts: OutcomeOptions = 
     deadline: Infinity,
     stopOnViolation: false,
     onExecution: (e) => {
-      const key = e.violation ? e.violation.invariant : e.observation ?? "(no observation)";
+      const key = e.violation ? e.violation.invariant : (e.observation ?? "(no observation)");
       counts[key] = (counts[key] ?? 0) + 1;
     },
   });

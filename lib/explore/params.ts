@@ -35,7 +35,10 @@ export function int(min: number, max: number, dflt: number, doc?: string): Param
     min,
     max,
     doc,
-    check: (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? { ok: true, value: v } : { ok: false, expected }),
+    check: (v) =>
+      typeof v === "number" && Number.isInteger(v) && v >= min && v <= max
+        ? { ok: true, value: v }
+        : { ok: false, expected },
     describe: () => `int ${min}..${max} (default ${dflt})`,
   };
   if (!spec.check(dflt).ok) throw new ModelError(`int(${min}, ${max}, ${dflt}): the default is outside the range`);
@@ -51,7 +54,10 @@ export function real(min: number, max: number, dflt: number, doc?: string): Para
     min,
     max,
     doc,
-    check: (v) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? { ok: true, value: v } : { ok: false, expected }),
+    check: (v) =>
+      typeof v === "number" && Number.isFinite(v) && v >= min && v <= max
+        ? { ok: true, value: v }
+        : { ok: false, expected },
     describe: () => `real ${min}..${max} (default ${dflt})`,
   };
   if (!spec.check(dflt).ok) throw new ModelError(`real(${min}, ${max}, ${dflt}): the default is outside the range`);
@@ -59,7 +65,13 @@ export function real(min: number, max: number, dflt: number, doc?: string): Para
 }
 
 /** A list of up to `maxLen` integers, each in [min, max] (a placement, a sequence of choices). */
-export function intList(min: number, max: number, maxLen: number, dflt: readonly number[], doc?: string): ParamSpec<number[]> {
+export function intList(
+  min: number,
+  max: number,
+  maxLen: number,
+  dflt: readonly number[],
+  doc?: string,
+): ParamSpec<number[]> {
   const expected = `a list of 1 to ${maxLen} integers from ${min} to ${max}`;
   const spec: ParamSpec<number[]> = {
     type: "intList",
@@ -68,12 +80,16 @@ export function intList(min: number, max: number, maxLen: number, dflt: readonly
     max,
     doc,
     check: (v) =>
-      Array.isArray(v) && v.length >= 1 && v.length <= maxLen && v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= min && x <= max)
+      Array.isArray(v) &&
+      v.length >= 1 &&
+      v.length <= maxLen &&
+      v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= min && x <= max)
         ? { ok: true, value: [...(v as number[])] }
         : { ok: false, expected },
     describe: () => `int list ${min}..${max}, 1..${maxLen} long (default ${JSON.stringify(dflt)})`,
   };
-  if (!spec.check(spec.default).ok) throw new ModelError(`intList(${min}, ${max}, ${maxLen}): the default is not allowed`);
+  if (!spec.check(spec.default).ok)
+    throw new ModelError(`intList(${min}, ${max}, ${maxLen}): the default is not allowed`);
   return spec;
 }
 
@@ -89,7 +105,11 @@ export function bool(dflt: boolean, doc?: string): ParamSpec<boolean> {
 }
 
 /** One of a few strings. */
-export function oneOf<const V extends readonly string[]>(values: V, dflt: V[number], doc?: string): ParamSpec<V[number]> {
+export function oneOf<const V extends readonly string[]>(
+  values: V,
+  dflt: V[number],
+  doc?: string,
+): ParamSpec<V[number]> {
   const expected = `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`;
   const spec: ParamSpec<V[number]> = {
     type: "oneOf",
@@ -99,7 +119,8 @@ export function oneOf<const V extends readonly string[]>(values: V, dflt: V[numb
     check: (v) => (typeof v === "string" && values.includes(v) ? { ok: true, value: v } : { ok: false, expected }),
     describe: () => `${values.join("|")} (default ${dflt})`,
   };
-  if (!spec.check(dflt).ok) throw new ModelError(`oneOf(${values.join(", ")}): the default "${dflt}" is not among the values`);
+  if (!spec.check(dflt).ok)
+    throw new ModelError(`oneOf(${values.join(", ")}): the default "${dflt}" is not among the values`);
   return spec;
 }
 
@@ -114,19 +135,29 @@ export function defaultParams<S extends ParamSchema>(schema: S): ParamsOf<S> {
  * `given` over the defaults, each value checked. Only the schema's own names are accepted (`toString` and
  * `__proto__` are not parameters), and only the given object's own properties are read.
  */
-export function resolveParams<S extends ParamSchema>(scenario: string, schema: S, given: object | undefined): ParamsOf<S> {
+export function resolveParams<S extends ParamSchema>(
+  scenario: string,
+  schema: S,
+  given: object | undefined,
+): ParamsOf<S> {
   const out: Record<string, unknown> = defaultParams(schema);
   if (given === undefined || given === null) return out as ParamsOf<S>;
-  if (typeof given !== "object") throw new ModelError(`scenario ${scenario}: params must be an object, got ${typeof given}`);
+  if (typeof given !== "object")
+    throw new ModelError(`scenario ${scenario}: params must be an object, got ${typeof given}`);
   const names = Object.keys(schema);
   for (const name of Reflect.ownKeys(given)) {
     if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(schema, name)) {
-      throw new ModelError(`scenario ${scenario} has no parameter "${String(name)}" (parameters: ${names.join(", ") || "none"})`);
+      throw new ModelError(
+        `scenario ${scenario} has no parameter "${String(name)}" (parameters: ${names.join(", ") || "none"})`,
+      );
     }
     const v: unknown = Reflect.get(given, name);
     if (v === undefined) continue;
     const r = schema[name].check(v);
-    if (!r.ok) throw new ModelError(`scenario ${scenario}: parameter ${name} must be ${r.expected}, got ${typeof v === "string" ? JSON.stringify(v) : String(v)}`);
+    if (!r.ok)
+      throw new ModelError(
+        `scenario ${scenario}: parameter ${name} must be ${r.expected}, got ${typeof v === "string" ? JSON.stringify(v) : String(v)}`,
+      );
     out[name] = r.value;
   }
   return out as ParamsOf<S>;

@@ -50,6 +50,9 @@ export function getScenario(id: string): AnyScenario {
 }
 
 /** A definition, or an id looked up in `registry`. */
-export function resolveScenario<D extends AnyScenario>(s: D | string, registry: Registry = defaultRegistry): D | AnyScenario {
+export function resolveScenario<D extends AnyScenario>(
+  s: D | string,
+  registry: Registry = defaultRegistry,
+): D | AnyScenario {
   return typeof s === "string" ? registry.get(s) : s;
 }

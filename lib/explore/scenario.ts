@@ -36,9 +36,15 @@ type ArgsAfterK<F> = F extends (k: never, ...a: infer A) => unknown ? A : never;
  * Functions replaced by name. Each takes what the function it replaces takes and returns what it returns; its
  * `k` may be typed as any kernel the scenario's table provides (a v2.6.21 version calls v2.6.21 names).
  */
-export type Overrides<O extends OpTable> = { [N in keyof O]?: (k: Kernel<O>, ...a: ArgsAfterK<O[N]>) => ReturnType<O[N]> };
+export type Overrides<O extends OpTable> = {
+  [N in keyof O]?: (k: Kernel<O>, ...a: ArgsAfterK<O[N]>) => ReturnType<O[N]>;
+};
 
-export interface ScenarioDef<O extends OpTable = OpTable, S extends ParamSchema = ParamSchema, V extends string = string> {
+export interface ScenarioDef<
+  O extends OpTable = OpTable,
+  S extends ParamSchema = ParamSchema,
+  V extends string = string,
+> {
   /** Scenario id used by the CLI and schedule strings, e.g. `lazy-mmu-batch`. */
   id: string;
   /** Fix id from shared/seeds, if the scenario belongs to one. */
@@ -74,20 +80,26 @@ export const DEFAULT_BOUNDS: Bounds = { preemptions: 2, depth: 3, maxSteps: 5000
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /** Check a scenario definition and return it (typed). Registering it is separate: see registry.ts. */
-export function defineScenario<O extends OpTable, S extends ParamSchema = {}, V extends string = string>(def: ScenarioDef<O, S, V>): ScenarioDef<O, S, V> {
+export function defineScenario<O extends OpTable, S extends ParamSchema = {}, V extends string = string>(
+  def: ScenarioDef<O, S, V>,
+): ScenarioDef<O, S, V> {
   if (!NAME.test(def.id)) throw new ModelError(`scenario id "${def.id}": use lower-case letters, digits and dashes`);
   const names = Object.keys(def.variants);
   if (names.length === 0) throw new ModelError(`scenario ${def.id}: needs at least one variant`);
   for (const v of names) {
-    if (!NAME.test(v)) throw new ModelError(`scenario ${def.id}: variant "${v}": use lower-case letters, digits and dashes`);
+    if (!NAME.test(v))
+      throw new ModelError(`scenario ${def.id}: variant "${v}": use lower-case letters, digits and dashes`);
     for (const fn of Object.keys(def.variants[v as V])) {
-      if (!(fn in def.ops)) throw new ModelError(`scenario ${def.id}, variant ${v}: replaces "${fn}", which is not a modelled function`);
+      if (!(fn in def.ops))
+        throw new ModelError(`scenario ${def.id}, variant ${v}: replaces "${fn}", which is not a modelled function`);
     }
   }
   recordDefinition(def);
   for (const [name, spec] of Object.entries(def.params ?? {})) {
     if (typeof spec !== "object" || spec === null || typeof spec.check !== "function") {
-      throw new ModelError(`scenario ${def.id}: parameter ${name}: declare it with int(min, max, default), bool(default) or oneOf(values, default)`);
+      throw new ModelError(
+        `scenario ${def.id}: parameter ${name}: declare it with int(min, max, default), bool(default) or oneOf(values, default)`,
+      );
     }
   }
   return def;
@@ -118,7 +130,10 @@ export class Session<D extends AnyScenario = AnyScenario> {
   private readonly cfg: MachineConfig;
   instance: ScenarioInstance = {};
 
-  constructor(readonly def: D, opts: SessionOptions<D> = {}) {
+  constructor(
+    readonly def: D,
+    opts: SessionOptions<D> = {},
+  ) {
     const variants = Object.keys(def.variants);
     const variant: string = opts.variant ?? variants[0];
     if (!Object.prototype.hasOwnProperty.call(def.variants, variant)) {
@@ -130,7 +145,11 @@ export class Session<D extends AnyScenario = AnyScenario> {
     this.bounds = { ...DEFAULT_BOUNDS, ...(def.bounds ?? {}) };
     this.k = makeKernel(def.ops, { ...byName(def.variants[variant]), ...byName(opts.overrides) });
     // The model's TS (comments and white space out), so tsc, vitest and tslab agree on one string.
-    this.fingerprint = fingerprint(this.k, `${def.id}/${this.variant}/${JSON.stringify(this.params)}/${JSON.stringify(this.cfg)}/${scenarioDigest(def)}`, modelText);
+    this.fingerprint = fingerprint(
+      this.k,
+      `${def.id}/${this.variant}/${JSON.stringify(this.params)}/${JSON.stringify(this.cfg)}/${scenarioDigest(def)}`,
+      modelText,
+    );
     // Build one machine now: a machine the parameters cannot build is reported here, clearly, not from a search.
     try {
       this.spare = this.fresh();

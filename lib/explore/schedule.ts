@@ -70,10 +70,11 @@ function fromB64(s: string): number[] {
 
 export function encodeSchedule(h: ScheduleHeader, decisions: readonly Decision[]): string {
   const bytes: number[] = [];
-  for (let i = 0; i < decisions.length; ) {
+  for (let i = 0; i < decisions.length;) {
     const tok = decisions[i].value * 2 + (decisions[i].choice ? 1 : 0);
     let run = 1;
-    while (i + run < decisions.length && decisions[i + run].value * 2 + (decisions[i + run].choice ? 1 : 0) === tok) run++;
+    while (i + run < decisions.length && decisions[i + run].value * 2 + (decisions[i + run].choice ? 1 : 0) === tok)
+      run++;
     pushVarint(bytes, tok);
     pushVarint(bytes, run);
     i += run;
@@ -89,14 +90,17 @@ export function decodeSchedule(text: string): { header: ScheduleHeader; decision
   if (s === "") throw new ScheduleError("empty schedule string");
   const parts = s.split(".");
   const m = /^fl(\d+)$/.exec(parts[0]);
-  if (!m) throw new ScheduleError(`not a flushlab schedule string (expected it to start with "fl${SCHEDULE_VERSION}.")`);
+  if (!m)
+    throw new ScheduleError(`not a flushlab schedule string (expected it to start with "fl${SCHEDULE_VERSION}.")`);
   if (Number(m[1]) !== SCHEDULE_VERSION) {
     throw new ScheduleError(`schedule string version ${m[1]}; this flushlab reads version ${SCHEDULE_VERSION}`);
   }
-  if (parts.length !== 6) throw new ScheduleError(`malformed schedule string: expected 6 dot-separated fields, found ${parts.length}`);
+  if (parts.length !== 6)
+    throw new ScheduleError(`malformed schedule string: expected 6 dot-separated fields, found ${parts.length}`);
   const [, scenario, variant, fp, payload, check] = parts;
   const body = parts.slice(0, 5).join(".");
-  if (fnv(body) !== check) throw new ScheduleError("schedule string is damaged: its checksum does not match (was it cut or edited?)");
+  if (fnv(body) !== check)
+    throw new ScheduleError("schedule string is damaged: its checksum does not match (was it cut or edited?)");
   if (!/^[0-9a-f]{8}$/.test(fp)) throw new ScheduleError("malformed schedule string: bad model fingerprint");
   const bytes = fromB64(payload);
   const decisions: Decision[] = [];
@@ -116,7 +120,8 @@ export function decodeSchedule(text: string): { header: ScheduleHeader; decision
   while (i < bytes.length) {
     const tok = readVarint();
     const run = readVarint();
-    if (run < 1 || decisions.length + run > 10_000_000) throw new ScheduleError("malformed schedule string: bad run length");
+    if (run < 1 || decisions.length + run > 10_000_000)
+      throw new ScheduleError("malformed schedule string: bad run length");
     for (let r = 0; r < run; r++) decisions.push({ choice: tok % 2 === 1, value: Math.floor(tok / 2) });
   }
   return { header: { scenario, variant, fingerprint: fp }, decisions };

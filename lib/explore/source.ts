@@ -15,10 +15,14 @@ export type { FunctionSource } from "./model_text";
  */
 export function functionSource(fn: KernelFn | string): FunctionSource {
   if (typeof fn === "string") {
-    const hits = libFiles().map((f) => extract(f, fn)).filter((x): x is FunctionSource => x !== null);
+    const hits = libFiles()
+      .map((f) => extract(f, fn))
+      .filter((x): x is FunctionSource => x !== null);
     if (hits.length === 1) return hits[0];
     if (hits.length === 0) throw new Error(`no modelled function named "${fn}" in lib/`);
-    throw new Error(`"${fn}" is defined in ${hits.map((h) => h.file).join(", ")}: pass the function itself to say which`);
+    throw new Error(
+      `"${fn}" is defined in ${hits.map((h) => h.file).join(", ")}: pass the function itself to say which`,
+    );
   }
   return declarationOf(fn) ?? { name: fn.name, file: "", line: 0, text: fn.toString() };
 }
@@ -30,7 +34,9 @@ export function unifiedDiff(a: string, b: string, labelA = "before", labelB = "a
   const n = x.length;
   const m = y.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   const out = [`--- ${labelA}`, `+++ ${labelB}`];
   let i = 0;
   let j = 0;
@@ -62,7 +68,17 @@ export function variantDiff(def: ScenarioDef<any, any>, a: string, b: string): F
     if (ia[name] === ib[name]) continue;
     const sa = functionSource(ia[name]);
     const sb = functionSource(ib[name]);
-    out.push({ name, a: sa, b: sb, diff: unifiedDiff(sa.text, sb.text, `${a}: ${sa.file}:${sa.line} ${sa.name}`, `${b}: ${sb.file}:${sb.line} ${sb.name}`) });
+    out.push({
+      name,
+      a: sa,
+      b: sb,
+      diff: unifiedDiff(
+        sa.text,
+        sb.text,
+        `${a}: ${sa.file}:${sa.line} ${sa.name}`,
+        `${b}: ${sb.file}:${sb.line} ${sb.name}`,
+      ),
+    });
   }
   return out;
 }

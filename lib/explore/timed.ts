@@ -48,7 +48,14 @@ function stats(values: number[]): SampleStats {
   const s = [...values].sort((a, b) => a - b);
   const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
   const sum = s.reduce((a, b) => a + b, 0);
-  return { n: s.length, mean: s.length ? sum / s.length : 0, p50: s.length ? q(0.5) : 0, p99: s.length ? q(0.99) : 0, max: s.length ? s[s.length - 1] : 0, values };
+  return {
+    n: s.length,
+    mean: s.length ? sum / s.length : 0,
+    p50: s.length ? q(0.5) : 0,
+    p99: s.length ? q(0.99) : 0,
+    max: s.length ? s[s.length - 1] : 0,
+    values,
+  };
 }
 
 /** Run one execution of a scenario in virtual time. */
@@ -110,7 +117,7 @@ export function runTimed(scenario: AnyScenario | string, opts: TimedOptions = {}
     const c = m.ctxs[best];
     if (clock[c.cpu] < bestT) clock[c.cpu] = bestT;
     const e = c.ev;
-    clock[c.cpu] += e.id < evCost.length ? evCost[e.id] : costs[e.cost] ?? costs.mem;
+    clock[c.cpu] += e.id < evCost.length ? evCost[e.id] : (costs[e.cost] ?? costs.mem);
     m.step(best);
   }
   const counters: Record<string, number> = {};
@@ -132,4 +139,3 @@ export function runTimed(scenario: AnyScenario | string, opts: TimedOptions = {}
     setupMs: t0 - tSetup,
   };
 }
-

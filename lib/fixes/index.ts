@@ -12,6 +12,11 @@ import * as kvmLocalGlobal from "./kvm-local-global/index";
 export { lazyMmuBatch, splitTlbFlush, rcuTableFree, kvmLocalGlobal };
 
 /** Every fix's scenarios, in fix order (000, 001, 002, 003). */
-export const scenarios: readonly AnyScenario[] = [...lazyMmuBatch.scenarios, ...rcuTableFree.scenarios, ...splitTlbFlush.scenarios, ...kvmLocalGlobal.scenarios];
+export const scenarios: readonly AnyScenario[] = [
+  ...lazyMmuBatch.scenarios,
+  ...rcuTableFree.scenarios,
+  ...splitTlbFlush.scenarios,
+  ...kvmLocalGlobal.scenarios,
+];
 
 defaultRegistry.add(...scenarios);

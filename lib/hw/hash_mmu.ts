@@ -37,7 +37,11 @@ export class PpcHw extends HwAccessPath<KernelBase, number> {
   readonly tlb: HwTlb;
   /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
   readonly allObjs: number[] = [];
-  constructor(w: MmWorld, cfg: HashMmuConfig, readonly vsidOf: (context: number, ea: number) => number) {
+  constructor(
+    w: MmWorld,
+    cfg: HashMmuConfig,
+    readonly vsidOf: (context: number, ea: number) => number,
+  ) {
     super(w);
     const m = w.m;
     this.hpt = new Hpt(m, cfg.ptegs);
@@ -63,7 +67,6 @@ export class PpcHw extends HwAccessPath<KernelBase, number> {
     return out;
   }
 
-
   /** The hardware's translation and access, inside one step. */
   translate(k: KernelBase, mm: MmStruct, ea: number, write: boolean): number {
     const w = this.w;
@@ -88,7 +91,10 @@ export class PpcHw extends HwAccessPath<KernelBase, number> {
     } else {
       const hits = hpt.findAll(vpn);
       if (hits.length > 1) {
-        k.violation("hpte-multi-hit", `cpu${cpu} ${write ? "store" : "load"} at 0x${ea.toString(16)}: ${hits.length} valid HPTEs match (slots ${hits.join(", ")} → pfn ${hits.map((s) => hpt.rpn[s]).join(", ")}); architecturally undefined`);
+        k.violation(
+          "hpte-multi-hit",
+          `cpu${cpu} ${write ? "store" : "load"} at 0x${ea.toString(16)}: ${hits.length} valid HPTEs match (slots ${hits.join(", ")} → pfn ${hits.map((s) => hpt.rpn[s]).join(", ")}); architecturally undefined`,
+        );
         return ACCESS_OK;
       }
       if (hits.length === 0) return ACCESS_HPT_MISS;

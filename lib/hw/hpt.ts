@@ -49,8 +49,12 @@ export class Hpt {
   readonly r: number[];
   /** Frame generation at insertion (a ghost, for use-after-free). */
   readonly gen: number[];
-  constructor(m: Machine, readonly groups: number) {
-    if (!Number.isInteger(groups) || groups < 1 || (groups & (groups - 1)) !== 0) throw new RangeError(`HPT groups must be a power of two, got ${groups}`);
+  constructor(
+    m: Machine,
+    readonly groups: number,
+  ) {
+    if (!Number.isInteger(groups) || groups < 1 || (groups & (groups - 1)) !== 0)
+      throw new RangeError(`HPT groups must be a power of two, got ${groups}`);
     this.mask = groups - 1;
     this.base = m.newObjs(groups, "pteg");
     const n = groups * HPTES_PER_GROUP;
@@ -91,15 +95,24 @@ export class Hpt {
     const out: number[] = [];
     const p = this.group(vpn, false);
     const s = this.group(vpn, true);
-    for (let i = p; i < p + HPTES_PER_GROUP; i++) if (this.matches(i, vpn) && (this.v[i] & HPTE_V_SECONDARY) === 0) out.push(i);
-    for (let i = s; i < s + HPTES_PER_GROUP; i++) if (this.matches(i, vpn) && (this.v[i] & HPTE_V_SECONDARY) !== 0) out.push(i);
+    for (let i = p; i < p + HPTES_PER_GROUP; i++)
+      if (this.matches(i, vpn) && (this.v[i] & HPTE_V_SECONDARY) === 0) out.push(i);
+    for (let i = s; i < s + HPTES_PER_GROUP; i++)
+      if (this.matches(i, vpn) && (this.v[i] & HPTE_V_SECONDARY) !== 0) out.push(i);
     return out;
   }
   /** All valid HPTEs, for display and tests. */
   dump(): { slot: number; vpn: number; pfn: number; secondary: boolean; pp: number }[] {
     const out = [];
     for (let i = 0; i < this.vpn.length; i++) {
-      if (this.v[i] & HPTE_V_VALID) out.push({ slot: i, vpn: this.vpn[i], pfn: this.rpn[i], secondary: (this.v[i] & HPTE_V_SECONDARY) !== 0, pp: this.r[i] & HPTE_R_PP });
+      if (this.v[i] & HPTE_V_VALID)
+        out.push({
+          slot: i,
+          vpn: this.vpn[i],
+          pfn: this.rpn[i],
+          secondary: (this.v[i] & HPTE_V_SECONDARY) !== 0,
+          pp: this.r[i] & HPTE_R_PP,
+        });
     }
     return out;
   }

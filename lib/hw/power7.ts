@@ -80,7 +80,11 @@ export class PartitionHpt {
   readonly r = new Map<number, bigint>();
   /** Ghost: generation of the host frame when the entry was made to point at it (use-after-free). */
   readonly gen = new Map<number, number>();
-  constructor(m: Machine, readonly order: number, name: string) {
+  constructor(
+    m: Machine,
+    readonly order: number,
+    name: string,
+  ) {
     this.npte = 2 ** order / 16;
     this.mask = this.npte / HPTES_PER_GROUP - 1;
     this.base = m.newObjs(this.npte, `${name}.hpte`);
@@ -152,7 +156,11 @@ export class Power7Mmu {
   readonly owner: number[];
   /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
   readonly allTlbs: number[] = [];
-  constructor(readonly m: Machine, readonly pa: PageAllocator, tlbEntries: number) {
+  constructor(
+    readonly m: Machine,
+    readonly pa: PageAllocator,
+    tlbEntries: number,
+  ) {
     this.tlb = new HwTlb(m, tlbEntries);
     this.cores = this.tlb.cores;
     this.lpidr = filled(this.cores, HOST_LPID);
@@ -229,7 +237,10 @@ export class Power7Mmu {
         tlb.flags[t] |= TLB_C;
       }
       if (this.owner[t] !== part.vmId) {
-        k.violation("cross-partition-translation", `cpu${cpu} guest ${write ? "store" : "load"} at 0x${ea.toString(16)} (LPID ${lpid}, VM ${part.vmId}) hit a core ${core} TLB entry filled by VM ${this.owner[t]} under the same LPID`);
+        k.violation(
+          "cross-partition-translation",
+          `cpu${cpu} guest ${write ? "store" : "load"} at 0x${ea.toString(16)} (LPID ${lpid}, VM ${part.vmId}) hit a core ${core} TLB entry filled by VM ${this.owner[t]} under the same LPID`,
+        );
         return GUEST_OK;
       }
       pfn = tlb.pfn[t];
@@ -238,7 +249,10 @@ export class Power7Mmu {
     } else {
       const hits = part.hpt.search(vpn);
       if (hits.length > 1) {
-        k.violation("hpte-multi-hit", `cpu${cpu} guest access at 0x${ea.toString(16)}: ${hits.length} valid HPTEs match (${hits.join(", ")})`);
+        k.violation(
+          "hpte-multi-hit",
+          `cpu${cpu} guest access at 0x${ea.toString(16)}: ${hits.length} valid HPTEs match (${hits.join(", ")})`,
+        );
         return GUEST_OK;
       }
       if (hits.length === 0) return GUEST_HDSI_NOHPTE;

@@ -18,7 +18,10 @@ export class HwTlb {
   readonly gen: number[];
   readonly flags: number[];
   private readonly next: number[];
-  constructor(m: Machine, readonly entries: number) {
+  constructor(
+    m: Machine,
+    readonly entries: number,
+  ) {
     this.cores = m.ncpu / m.threadsPerCore;
     this.base = m.newObjs(this.cores, "tlb@core");
     const n = this.cores * entries;

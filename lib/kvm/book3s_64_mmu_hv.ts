@@ -9,7 +9,15 @@ import { event } from "../sim/event";
 import { GFP_KERNEL } from "../sim/page_alloc";
 import type { PageFrame } from "../sim/page_alloc";
 import { HPTE_V_VALID, HPTE_R_R, HPTE_R_C, HPTE_R_PP0, U64 } from "../hw/power7";
-import { HPTE_V_ABSENT, HPTE_V_HVLOCK, KVMPPC_RMAP_INDEX, KVMPPC_RMAP_PRESENT, KVMPPC_RMAP_RC_SHIFT, hpte_page_size, hpte_rpn } from "./kvm_book3s_64";
+import {
+  HPTE_V_ABSENT,
+  HPTE_V_HVLOCK,
+  KVMPPC_RMAP_INDEX,
+  KVMPPC_RMAP_PRESENT,
+  KVMPPC_RMAP_RC_SHIFT,
+  hpte_page_size,
+  hpte_rpn,
+} from "./kvm_book3s_64";
 import { add_revmap_chain_locked } from "./book3s_hv_rm_mmu";
 import { kvmWorld } from "./kvm_host";
 import type { Kvm, KvmVcpu } from "./kvm_host";
@@ -27,7 +35,9 @@ const E_PF_READ = event("kvmppc_book3s_hv_page_fault", "lock HPTE, read it and g
 const E_PF_SEQ = event("kvmppc_book3s_hv_page_fault", "mmu_seq = kvm->mmu_notifier_seq", { cost: "mem" });
 const E_PF_CHECK = event("kvmppc_book3s_hv_page_fault", "HPTE changed under us? retry", { cost: "mem" });
 const E_PF_SET = event("kvmppc_book3s_hv_page_fault", "mmu_notifier_retry? link rmap, unlock rmap", { cost: "mem" });
-const E_PF_WRITE = event("kvmppc_book3s_hv_page_fault", "hptep[1] = r; eieio; hptep[0] = valid (unlock)", { cost: "hpte_insert" });
+const E_PF_WRITE = event("kvmppc_book3s_hv_page_fault", "hptep[1] = r; eieio; hptep[0] = valid (unlock)", {
+  cost: "hpte_insert",
+});
 
 /** kvm_mmu_notifier_invalidate_page (virt/kvm/kvm_main.c, v3.7): bump the sequence, unmap the page from the guest. */
 export function* kvm_mmu_notifier_invalidate_page(k: KK, kvm: Kvm, gfn: number): Gen {

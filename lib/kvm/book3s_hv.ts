@@ -11,7 +11,9 @@ import { VCORE_INACTIVE, VCORE_RUNNING, BOOK3S_INTERRUPT_H_DATA_STORAGE, kvmWorl
 import type { Kvm, KvmVcpu, KvmppcVcore, KvmWorld } from "./kvm_host";
 import type { KK } from "./kernel";
 
-const E_PICK = event("kvmppc_run_vcpu", "a runnable vcore: take it (vcore_state = RUNNING, pcpu)", { cost: "spin_lock" });
+const E_PICK = event("kvmppc_run_vcpu", "a runnable vcore: take it (vcore_state = RUNNING, pcpu)", {
+  cost: "spin_lock",
+});
 const E_START = event("kvmppc_start_thread", "paca[cpu + ptid].kvm_hstate.kvm_vcpu = vcpu", { cost: "ipi_send" });
 const E_RELEASE = event("kvmppc_run_core", "vcore_state = VCORE_INACTIVE", { cost: "spin_unlock" });
 const E_STOP = event("kvmppc_run_core", "no vcore left: secondary threads stay offline", { cost: "none" });

@@ -7,7 +7,20 @@
 import { READ, WRITE } from "../sim/machine";
 import type { Gen } from "../sim/machine";
 import { event } from "../sim/event";
-import { HPTE_V_VALID, HPTE_R_R, HPTE_R_C, HPTE_R_RPN, HPTE_R_KEY_HI, HPTE_R_KEY_LO, HPTE_R_PP0, GUEST_HDSI_NOHPTE, guest_vpn, hpte_encode_avpn, HPTES_PER_GROUP, U64 } from "../hw/power7";
+import {
+  HPTE_V_VALID,
+  HPTE_R_R,
+  HPTE_R_C,
+  HPTE_R_RPN,
+  HPTE_R_KEY_HI,
+  HPTE_R_KEY_LO,
+  HPTE_R_PP0,
+  GUEST_HDSI_NOHPTE,
+  guest_vpn,
+  hpte_encode_avpn,
+  HPTES_PER_GROUP,
+  U64,
+} from "../hw/power7";
 import { H_SUCCESS, H_PARAMETER, H_PTEG_FULL, H_TOO_HARD, H_EXACT } from "./hvcall";
 import {
   HPTE_V_ABSENT,
@@ -28,14 +41,21 @@ const E_LINUX_PTE = event("lookup_linux_pte", "read the host PTE of the guest pa
 const E_SCAN = event("kvmppc_do_h_enter", "slot free? try_lock_hpte(HVLOCK|V|ABSENT)", { cost: "atomic" });
 const E_RECHECK = event("kvmppc_do_h_enter", "locked slot in use: unlock", { cost: "mem" });
 const E_RETRY = event("kvmppc_do_h_enter", "mmu_notifier_retry? link rmap chain, unlock rmap", { cost: "mem" });
-const E_WRITE = event("kvmppc_do_h_enter", "hpte[1] = ptel; eieio; hpte[0] = pteh (unlock); ptesync", { cost: "hpte_insert" });
+const E_WRITE = event("kvmppc_do_h_enter", "hpte[1] = ptel; eieio; hpte[0] = pteh (unlock); ptesync", {
+  cost: "hpte_insert",
+});
 const E_TLBIE_LOCK = event("try_lock_tlbie", "spin on kvm->arch.tlbie_lock", { cost: "atomic" });
-const E_TLBIE = event("tlbie", "ptesync; tlbie RB,LPID (every core); eieio; tlbsync; ptesync", { cost: "tlbie", counter: "tlbie" });
+const E_TLBIE = event("tlbie", "ptesync; tlbie RB,LPID (every core); eieio; tlbsync; ptesync", {
+  cost: "tlbie",
+  counter: "tlbie",
+});
 const E_TLBIE_UNLOCK = event("try_lock_tlbie", "kvm->arch.tlbie_lock = 0", { cost: "mem" });
 const E_TLBIEL = event("tlbiel", "ptesync; tlbiel RB (this core); ptesync", { cost: "tlbiel", counter: "tlbiel" });
 const E_RC = event("remove_revmap_chain", "read final R/C from hpte[1] into guest_rpte", { cost: "mem" });
 const E_UNLINK = event("remove_revmap_chain", "unlink from the chain, R/C to *rmap, unlock rmap", { cost: "mem" });
-const E_BULK_LOCK = event("kvmppc_h_bulk_remove", "try_lock_hpte (don't spin except for the first)", { cost: "atomic" });
+const E_BULK_LOCK = event("kvmppc_h_bulk_remove", "try_lock_hpte (don't spin except for the first)", {
+  cost: "atomic",
+});
 const E_BULK_CHECK = event("kvmppc_h_bulk_remove", "match? clear V (leave locked)", { cost: "hpte_invalidate" });
 const E_BULK_DONE = event("kvmppc_h_bulk_remove", "hp[0] = 0", { cost: "mem" });
 const E_FIND = event("kvmppc_hv_find_lock_hpte", "read the PTEG racily, lock the matching HPTE", { cost: "hpt_miss" });
@@ -129,7 +149,14 @@ export function* do_tlbies(k: KK, kvm: Kvm, rbs: bigint[], global: boolean): Gen
  * find and lock a free slot of the PTEG (or the exact slot), save the guest's dword 1, link the rmap chain
  * unless an invalidation raced (then write an absent HPTE), write the HPTE.
  */
-export function* kvmppc_do_h_enter(k: KK, kvm: Kvm, flags: bigint, pte_index: number, pteh: bigint, ptel: bigint): Gen<{ ret: number; pte_index: number }> {
+export function* kvmppc_do_h_enter(
+  k: KK,
+  kvm: Kvm,
+  flags: bigint,
+  pte_index: number,
+  pteh: bigint,
+  ptel: bigint,
+): Gen<{ ret: number; pte_index: number }> {
   const psize = hpte_page_size(pteh, ptel);
   if (psize === 0n) return { ret: H_PARAMETER, pte_index };
   pteh &= ~(HPTE_V_HVLOCK | HPTE_V_ABSENT | HPTE_V_VALID);
@@ -221,7 +248,14 @@ export function* kvmppc_do_h_enter(k: KK, kvm: Kvm, flags: bigint, pte_index: nu
 }
 
 /** kvmppc_h_enter: the real-mode H_ENTER; the slot used is returned in gpr[4]. */
-export function* kvmppc_h_enter(k: KK, vcpu: KvmVcpu, flags: bigint, pte_index: number, pteh: bigint, ptel: bigint): Gen<number> {
+export function* kvmppc_h_enter(
+  k: KK,
+  vcpu: KvmVcpu,
+  flags: bigint,
+  pte_index: number,
+  pteh: bigint,
+  ptel: bigint,
+): Gen<number> {
   const r = yield* k.kvmppc_do_h_enter(vcpu.kvm, flags, pte_index, pteh, ptel);
   if (r.ret === H_SUCCESS) vcpu.arch.gpr[4] = BigInt(r.pte_index);
   return r.ret;
@@ -242,7 +276,7 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
   k.R(kvm.onlineObj, E_BULK_LOCK);
   yield;
   if (kvm.online_vcpus === 1) local = true;
-  for (let i = 0; i < 4 && ret === H_SUCCESS; ) {
+  for (let i = 0; i < 4 && ret === H_SUCCESS;) {
     let n = 0;
     const batch: { j: number; pte_index: number; rev: RevmapEntry; rb: bigint }[] = [];
     for (; i < 4; ++i) {
@@ -273,8 +307,10 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
       let found = false;
       if ((hp0 & (HPTE_V_ABSENT | HPTE_V_VALID)) !== 0n) {
         const a1 = args[A(j + 1)];
-        if (flags === 0n) found = true; // absolute
-        else if (flags === 1n) found = (hp0 & a1) === 0n; // andcond
+        if (flags === 0n)
+          found = true; // absolute
+        else if (flags === 1n)
+          found = (hp0 & a1) === 0n; // andcond
         else if (flags === 2n) found = (hp0 & ~0x7fn) === a1; // AVPN
       }
       if (!found) {
@@ -296,7 +332,11 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
     }
     if (!n) break;
     // now that we've collected a batch, do the tlbies
-    yield* k.do_tlbies(kvm, batch.map((b) => b.rb), !local);
+    yield* k.do_tlbies(
+      kvm,
+      batch.map((b) => b.rb),
+      !local,
+    );
     // read PTE low words after tlbie to get final R/C values
     for (const b of batch) {
       yield* k.remove_revmap_chain(kvm, b.pte_index, b.rev, hpt.get0(b.pte_index));

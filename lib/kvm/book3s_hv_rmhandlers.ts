@@ -10,11 +10,18 @@ import { kvmWorld } from "./kvm_host";
 import type { KvmVcpu } from "./kvm_host";
 import type { KK } from "./kernel";
 
-const E_ENTRY_COUNT = event("kvmppc_hv_entry", "lwarx/stwcx.: entry count++ iff no thread is exiting", { cost: "atomic" });
-const E_SWITCH = event("kvmppc_hv_entry", "LPID = LPID_RSVD; ptesync; SDR1 = kvm->arch.sdr1; LPID = kvm->arch.lpid", { cost: "ptesync" });
+const E_ENTRY_COUNT = event("kvmppc_hv_entry", "lwarx/stwcx.: entry count++ iff no thread is exiting", {
+  cost: "atomic",
+});
+const E_SWITCH = event("kvmppc_hv_entry", "LPID = LPID_RSVD; ptesync; SDR1 = kvm->arch.sdr1; LPID = kvm->arch.lpid", {
+  cost: "ptesync",
+});
 const E_IN_GUEST = event("kvmppc_hv_entry", "vcore->in_guest = 1: secondaries continue", { cost: "mem" });
 const E_WAIT_PRIMARY = event("kvmppc_hv_entry", "secondary: wait for the primary's partition switch", { cost: "mem" });
-const E_FLUSH = event("kvmppc_hv_entry", "ptesync; 128 × tlbiel IS=0b10 (flush this LPID on this core); ptesync", { cost: "lpid_flush", counter: "full-LPID flushes" });
+const E_FLUSH = event("kvmppc_hv_entry", "ptesync; 128 × tlbiel IS=0b10 (flush this LPID on this core); ptesync", {
+  cost: "lpid_flush",
+  counter: "full-LPID flushes",
+});
 const E_EXIT_COUNT = event("kvmppc_interrupt", "exit count++ (entry_exit_count += 0x100)", { cost: "atomic" });
 const E_EXIT_WAIT = event("kvmppc_interrupt", "primary: wait for every thread to exit", { cost: "mem" });
 const E_EXIT_SWITCH = event("kvmppc_interrupt", "LPID = host LPID; SDR1 = host; in_guest = 0", { cost: "ptesync" });

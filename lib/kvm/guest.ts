@@ -13,7 +13,10 @@ import type { KK } from "./kernel";
 /** The VSID of the guest kernel's segment (from its SLB); every guest in the model uses the same one. */
 export const GUEST_VSID = 0x2a5;
 
-const E_HCALL = event("guest_run", "sc 1: into the real-mode hcall handler (and hrfid back)", { cost: "hcall", counter: "hcalls" });
+const E_HCALL = event("guest_run", "sc 1: into the real-mode hcall handler (and hrfid back)", {
+  cost: "hcall",
+  counter: "hcalls",
+});
 
 /** Run the vcpu's next guest operation; advances its program unless the access must be retried. */
 export function* guest_run(k: KK, vcpu: KvmVcpu): Gen {

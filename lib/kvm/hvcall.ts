@@ -26,6 +26,14 @@ export const H_BULK_REMOVE = 0x24;
 
 /** Name of a return code, for traces and tests. */
 export function hret(rc: number): string {
-  const names: Record<number, string> = { 0: "H_SUCCESS", [-1]: "H_HARDWARE", [-2]: "H_FUNCTION", [-4]: "H_PARAMETER", [-5]: "H_NOT_FOUND", [-6]: "H_PTEG_FULL", 9999: "H_TOO_HARD" };
+  const names: Record<number, string> = {
+    0: "H_SUCCESS",
+    [-1]: "H_HARDWARE",
+    [-2]: "H_FUNCTION",
+    [-4]: "H_PARAMETER",
+    [-5]: "H_NOT_FOUND",
+    [-6]: "H_PTEG_FULL",
+    9999: "H_TOO_HARD",
+  };
   return names[rc] ?? `H_${rc}`;
 }

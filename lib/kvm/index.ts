@@ -13,7 +13,16 @@ import * as powerpc from "./powerpc";
 import * as kvm_main from "./kvm_main";
 import * as guest from "./guest";
 
-defineSources(__dirname, { kvm_book3s_64, book3s_hv_rm_mmu, book3s_64_mmu_hv, book3s_hv, book3s_hv_rmhandlers, powerpc, kvm_main, guest });
+defineSources(__dirname, {
+  kvm_book3s_64,
+  book3s_hv_rm_mmu,
+  book3s_64_mmu_hv,
+  book3s_hv,
+  book3s_hv_rmhandlers,
+  powerpc,
+  kvm_main,
+  guest,
+});
 
 /** The v3.7 HV KVM functions every era shares, callable as `yield* k.name(...)`. */
 export const kvmOps = {

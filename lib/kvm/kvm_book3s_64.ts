@@ -51,7 +51,8 @@ export function compute_tlbie_rb(v: bigint, _r: bigint, pte_index: number): bigi
   let rb = U64((v & ~0x7fn) << 16n); // AVA field
   let va_low = BigInt(pte_index >>> 3);
   if ((v & HPTE_V_SECONDARY) !== 0n) va_low = U64(~va_low);
-  if ((v & HPTE_V_1TB_SEG) === 0n) va_low ^= v >> 12n; // xor vsid from AVA
+  if ((v & HPTE_V_1TB_SEG) === 0n)
+    va_low ^= v >> 12n; // xor vsid from AVA
   else va_low ^= v >> 24n;
   va_low &= 0x7ffn;
   rb |= va_low << 12n; // remaining 11 bits of AVA

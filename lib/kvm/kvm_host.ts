@@ -40,7 +40,12 @@ export class KvmMemorySlot {
   /** The Linux PTE of the host mapping of each guest page (userspace_addr + i pages in qemu's mm). */
   readonly hostPte: (PageFrame | null)[];
   readonly hostPteObj: number;
-  constructor(m: Machine, readonly base_gfn: number, readonly npages: number, name: string) {
+  constructor(
+    m: Machine,
+    readonly base_gfn: number,
+    readonly npages: number,
+    name: string,
+  ) {
     this.rmap = new Array<bigint>(npages).fill(0n);
     this.rmapObj = m.newObjs(npages, `${name}.rmap`);
     this.hostPte = new Array<PageFrame | null>(npages).fill(null);
@@ -69,8 +74,23 @@ export class KvmVcpu {
   pc = 0;
   /** Ghost log of hcall return codes, for tests. */
   readonly rets: number[] = [];
-  constructor(m: Machine, readonly kvm: Kvm, readonly vcpu_id: number, vc: KvmppcVcore, readonly ops: GuestOp[]) {
-    this.arch = { vcore: vc, ptid: vc.vcpus.length, last_cpu: LAST_CPU_NONE, gpr: new Array<bigint>(12).fill(0n), pgfault_addr: 0, pgfault_index: -1, pgfault_hpte: [0n, 0n], trap: 0 };
+  constructor(
+    m: Machine,
+    readonly kvm: Kvm,
+    readonly vcpu_id: number,
+    vc: KvmppcVcore,
+    readonly ops: GuestOp[],
+  ) {
+    this.arch = {
+      vcore: vc,
+      ptid: vc.vcpus.length,
+      last_cpu: LAST_CPU_NONE,
+      gpr: new Array<bigint>(12).fill(0n),
+      pgfault_addr: 0,
+      pgfault_index: -1,
+      pgfault_hpte: [0n, 0n],
+      trap: 0,
+    };
     this.obj = m.newObj(`vm${kvm.id}.vcpu${vcpu_id}`);
   }
   get done(): boolean {
@@ -89,7 +109,11 @@ export class KvmppcVcore {
   /** Threads entered (low byte) and exited (<< 8), as entry_exit_count. */
   entry_exit_count = 0;
   readonly obj: number;
-  constructor(m: Machine, readonly kvm: Kvm, readonly index: number) {
+  constructor(
+    m: Machine,
+    readonly kvm: Kvm,
+    readonly index: number,
+  ) {
     this.obj = m.newObj(`vm${kvm.id}.vcore${index}`);
   }
   get done(): boolean {
@@ -129,7 +153,13 @@ export class Kvm {
   /** Set by kvm_create_vm (under the world's run queue object); vcores are runnable only once created. */
   created = false;
   destroyed = false;
-  constructor(readonly w: KvmWorld, readonly id: number, lpid: number, hptOrder: number, npages: number) {
+  constructor(
+    readonly w: KvmWorld,
+    readonly id: number,
+    lpid: number,
+    hptOrder: number,
+    npages: number,
+  ) {
     const m = w.m;
     const hpt = new PartitionHpt(m, hptOrder, `vm${id}`);
     this.arch = {
@@ -191,7 +221,10 @@ export class KvmWorld {
   readonly runqObj: number;
   /** Per CPU: set when its core's host loop is finished, so the secondary thread leaves its nap loop. */
   readonly stopped: boolean[];
-  constructor(readonly m: Machine, cfg: KvmWorldConfig) {
+  constructor(
+    readonly m: Machine,
+    cfg: KvmWorldConfig,
+  ) {
     // pfn 0 is the host kernel's: a real address of 0 means "no page" to kvmppc_do_h_enter (`if (pa)`)
     this.pa = new PageAllocator(m, { frames: cfg.frames + 1 });
     this.pa.take("host kernel");

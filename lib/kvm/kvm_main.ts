@@ -8,7 +8,9 @@ import type { GuestOp, Kvm } from "./kvm_host";
 import type { KK } from "./kernel";
 
 const E_ONLINE = event("kvm_vm_ioctl_create_vcpu", "atomic_inc(&kvm->online_vcpus)", { cost: "atomic" });
-const E_CREATED = event("kvm_vm_ioctl_create_vcpu", "the VM is ready to run (qemu starts the vcpu threads)", { cost: "mem" });
+const E_CREATED = event("kvm_vm_ioctl_create_vcpu", "the VM is ready to run (qemu starts the vcpu threads)", {
+  cost: "mem",
+});
 
 /** KVM_CREATE_VM: kvm_arch_init_vm → kvmppc_core_init_vm. */
 export function* kvm_create_vm(k: KK, kvm: Kvm): Gen<number> {

@@ -58,4 +58,3 @@ export function* __mmdrop(k: K, mm: MmStruct): Gen {
   yield* k.free_page(w.pa, mm.pgd.frame);
   if (w.tables[mm.pgd.frame.pfn] === mm.pgd) w.tables[mm.pgd.frame.pfn] = null;
 }
-

@@ -15,7 +15,19 @@ import * as pagemap from "./pagemap";
 import * as walk from "./walk";
 import { defineSources } from "../sim/sources";
 
-defineSources(__dirname, { memory, mmu_gather: gather, rmap, filemap, page_writeback: wb, vmscan, mmap, fork, mmu_context: mmuContext, pagemap, walk });
+defineSources(__dirname, {
+  memory,
+  mmu_gather: gather,
+  rmap,
+  filemap,
+  page_writeback: wb,
+  vmscan,
+  mmap,
+  fork,
+  mmu_context: mmuContext,
+  pagemap,
+  walk,
+});
 
 export const mmOps = {
   switch_mm: memory.switch_mm,
@@ -70,7 +82,22 @@ export const mmOps = {
 export type MmOps = typeof mmOps;
 export type { K, ArchOps } from "./kernel";
 export * from "./pgtable";
-export { MmWorld, MmStruct, Vma, PtPage, Ptep, PageInfo, AddressSpace, mmWorld, VM_READ, VM_WRITE, VM_SHARED, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "./mm_types";
+export {
+  MmWorld,
+  MmStruct,
+  Vma,
+  PtPage,
+  Ptep,
+  PageInfo,
+  AddressSpace,
+  mmWorld,
+  VM_READ,
+  VM_WRITE,
+  VM_SHARED,
+  PGD_LEVEL,
+  PMD_LEVEL,
+  PTE_LEVEL,
+} from "./mm_types";
 export type { MmConfig, HwModel } from "./mm_types";
 export { MmuGather, MMU_GATHER_BUNDLE } from "./mmu_gather";
 export type { EncodedPage } from "./mmu_gather";

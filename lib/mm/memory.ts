@@ -11,7 +11,18 @@ import { GFP_KERNEL } from "../sim/page_alloc";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
 import { MmStruct, PtPage, Ptep, Vma, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
-import { PAGE_SIZE, pfn_pte, pte_pfn, pte_same_except, pte_dirty, pte_present, pte_write, pte_young, pte_mkclean, pte_wrprotect } from "./pgtable";
+import {
+  PAGE_SIZE,
+  pfn_pte,
+  pte_pfn,
+  pte_same_except,
+  pte_dirty,
+  pte_present,
+  pte_write,
+  pte_young,
+  pte_mkclean,
+  pte_wrprotect,
+} from "./pgtable";
 import type { MmuGather } from "./mmu_gather";
 import { checkTable, pt_entry_announce, E_OFFSET } from "./pt_entry";
 
@@ -21,10 +32,19 @@ export const VM_FAULT_SIGSEGV = 2;
 export const VM_FAULT_SIGBUS = 4;
 
 // Populating a pgd entry is __pmd_alloc's step, a pmd entry __pte_alloc's.
-const E_POPULATE = [event("__pmd_alloc", "populate pgd entry", { cost: "mem" }), event("__pte_alloc", "populate pmd entry", { cost: "mem" })];
+const E_POPULATE = [
+  event("__pmd_alloc", "populate pgd entry", { cost: "mem" }),
+  event("__pte_alloc", "populate pmd entry", { cost: "mem" }),
+];
 const E_READ_PTE = event("handle_pte_fault", "read PTE", { cost: "mem" });
-const E_ANON_CHECK = event("do_anonymous_page", "pte_none recheck, page_add_new_anon_rmap", { cost: "page_fault", counter: "page faults" });
-const E_FILE_CHECK = event("__do_fault", "pte_none recheck, page_add_file_rmap", { cost: "page_fault", counter: "page faults" });
+const E_ANON_CHECK = event("do_anonymous_page", "pte_none recheck, page_add_new_anon_rmap", {
+  cost: "page_fault",
+  counter: "page faults",
+});
+const E_FILE_CHECK = event("__do_fault", "pte_none recheck, page_add_file_rmap", {
+  cost: "page_fault",
+  counter: "page faults",
+});
 const E_WP_CHECK = event("do_wp_page", "pte_same recheck", { cost: "mem" });
 export const E_ZAP_READ = event("zap_pte_range", "read PTE", { cost: "mem" });
 const E_PUT = event("put_page", "drop page reference", { cost: "atomic" });
@@ -50,7 +70,6 @@ function* readUpper(k: K, t: PtPage, addr: number, who: string): Gen<PtPage | nu
   if (!checkTable(k, t, who)) return undefined;
   return t.w.child(t.ent[i]);
 }
-
 
 /** __pmd_alloc / __pte_alloc: return the table below `parent` for addr, allocating and linking one if none. */
 function* populate(k: K, mm: MmStruct, parent: PtPage, addr: number, who: string): Gen<PtPage | null> {
@@ -132,7 +151,14 @@ export function* handle_mm_fault(k: K, mm: MmStruct, vma: Vma, addr: number, wri
 }
 
 /** do_anonymous_page: a new zeroed page mapped writable (dirty if this is a store), under the PTL. */
-export function* do_anonymous_page(k: K, mm: MmStruct, vma: Vma, addr: number, ptep: Ptep, write: boolean): Gen<number> {
+export function* do_anonymous_page(
+  k: K,
+  mm: MmStruct,
+  vma: Vma,
+  addr: number,
+  ptep: Ptep,
+  write: boolean,
+): Gen<number> {
   void vma;
   const w = mm.w;
   const L = w.L;
@@ -236,7 +262,6 @@ export function* put_page(k: K, f: PageFrame): Gen {
   page.rmap.length = 0;
   yield* k.free_page(w.pa, f);
 }
-
 
 /**
  * zap_pte_range (v3.14): clear each PTE of [addr, end) under the PTL, transfer dirtiness, drop the rmap and

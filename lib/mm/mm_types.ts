@@ -39,7 +39,13 @@ export class PtPage {
   /** Split PTE lock (PTE pages only): pte_lockptr. */
   readonly ptl: Spinlock | null;
   readonly pteps: Ptep[] = [];
-  constructor(readonly w: MmWorld, readonly frame: PageFrame, readonly level: number, n: number, readonly vaStart: number) {
+  constructor(
+    readonly w: MmWorld,
+    readonly frame: PageFrame,
+    readonly level: number,
+    n: number,
+    readonly vaStart: number,
+  ) {
     const m = w.m;
     this.ent = filled(n);
     const tag = `${LEVEL_NAME[level]}@pfn${frame.pfn}`;
@@ -56,7 +62,11 @@ export class PtPage {
 
 /** A pointer to one entry of a table page (pte_t *): its object id is what steps announce. */
 export class Ptep {
-  constructor(readonly pt: PtPage, readonly i: number, readonly id: number) {}
+  constructor(
+    readonly pt: PtPage,
+    readonly i: number,
+    readonly id: number,
+  ) {}
   get v(): number {
     return this.pt.ent[this.i];
   }
@@ -74,7 +84,11 @@ export class AddressSpace {
   readonly disk: number[];
   /** VMAs mapping this file (i_mmap), for page_mkclean. */
   readonly i_mmap: Vma[] = [];
-  constructor(m: Machine, readonly name: string, readonly npages: number) {
+  constructor(
+    m: Machine,
+    readonly name: string,
+    readonly npages: number,
+  ) {
     this.id = m.newObj(`${name}.mapping`);
     this.pages = filled(npages, -1);
     this.disk = filled(npages);
@@ -96,7 +110,10 @@ export class PageInfo {
   index = 0;
   /** rmap: (mm, address) of each PTE mapping the page. */
   readonly rmap: { mm: MmStruct; addr: number }[] = [];
-  constructor(readonly id: number, readonly frame: PageFrame) {}
+  constructor(
+    readonly id: number,
+    readonly frame: PageFrame,
+  ) {}
 }
 
 export const VM_READ = 0x1;
@@ -133,7 +150,11 @@ export class MmStruct {
   /** mm->page_table_lock: serialises populating upper levels. */
   readonly page_table_lock: Spinlock;
   readonly pgd: PtPage;
-  constructor(readonly w: MmWorld, readonly contextId: number, readonly name: string) {
+  constructor(
+    readonly w: MmWorld,
+    readonly contextId: number,
+    readonly name: string,
+  ) {
     const m = w.m;
     this.id = m.newObj(`${name}`);
     this.maskId = m.newObj(`${name}.cpu_vm_mask`);
@@ -183,7 +204,10 @@ export class MmWorld {
   private nextContext = 1;
   hw: HwModel | null = null;
 
-  constructor(readonly m: Machine, readonly cfg: MmConfig) {
+  constructor(
+    readonly m: Machine,
+    readonly cfg: MmConfig,
+  ) {
     this.pa = new PageAllocator(m, { frames: cfg.frames, mayFail: cfg.allocMayFail ?? false });
     this.L = cfg.layout;
     this.ptrsPerPte = cfg.ptrsPerPte ?? 512;

@@ -32,7 +32,12 @@ export function* exit_mmap(k: K, mm: MmStruct): Gen {
   for (const vma of vmas) yield* k.unmap_vmas(tlb, vma, 0, Infinity);
   for (let i = 0; i < vmas.length; i++) {
     const next = vmas[i + 1];
-    yield* k.free_pgtables(tlb, vmas[i], i === 0 ? FIRST_USER_ADDRESS : vmas[i - 1].end, next ? next.start : USER_PGTABLES_CEILING);
+    yield* k.free_pgtables(
+      tlb,
+      vmas[i],
+      i === 0 ? FIRST_USER_ADDRESS : vmas[i - 1].end,
+      next ? next.start : USER_PGTABLES_CEILING,
+    );
   }
   yield* k.tlb_finish_mmu(tlb, 0, Infinity);
 }

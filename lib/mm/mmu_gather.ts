@@ -24,7 +24,12 @@ export class MmuGather {
   delayed_rmap = false;
   /** v6.2 (7cc8f9c7146a): the batch holds encoded page pointers (page | flags) instead of pages. */
   encoded_pages: EncodedPage[] = [];
-  constructor(readonly mm: MmStruct, readonly fullmm: boolean, readonly max: number, readonly cpu: number) {}
+  constructor(
+    readonly mm: MmStruct,
+    readonly fullmm: boolean,
+    readonly max: number,
+    readonly cpu: number,
+  ) {}
 }
 
 /** tlb_gather_mmu: start an unmap batch for `mm`. */
@@ -59,7 +64,7 @@ export function* tlb_flush_mmu(k: K, tlb: MmuGather): Gen {
 
 /** tlb_finish_mmu: end of the unmap: the final flush and free. */
 export function* tlb_finish_mmu(k: K, tlb: MmuGather, start: number, end: number): Gen {
-  void start, end;
+  (void start, end);
   yield* k.tlb_flush_mmu(tlb);
 }
 

@@ -31,7 +31,7 @@ const TWO32 = 4294967296;
 /** The PTE with the flag bits `clear` cleared and `set` set (both below bit 32); the frame number is kept. */
 export function pte_bits(v: number, clear: number, set: number): number {
   const lo = v % TWO32;
-  return v - lo + ((((lo & ~clear) | set) >>> 0));
+  return v - lo + (((lo & ~clear) | set) >>> 0);
 }
 
 /** pte_same, ignoring the flag bits `ignore`: equal frame numbers (all bits) and equal other flags. */

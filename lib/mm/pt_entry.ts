@@ -17,7 +17,14 @@ export function checkTable(k: KernelBase, t: PtPage, who: string): boolean {
 }
 
 /** Next step accesses entry `id` of table `t` with `kind` (after waiting for `cond`, if given): entry + table page. */
-export function pt_entry_announce(k: KernelBase, t: PtPage, id: number, kind: number, ev: SimEvent, cond?: () => boolean): void {
+export function pt_entry_announce(
+  k: KernelBase,
+  t: PtPage,
+  id: number,
+  kind: number,
+  ev: SimEvent,
+  cond?: () => boolean,
+): void {
   k.inFrame(id, kind, t.frame, ev, cond);
 }
 

@@ -91,4 +91,3 @@ export function* page_referenced_one(k: K, f: PageFrame, vma: Vma, addr: number)
   return young;
 }
 const E_REF_CHECK = event("page_referenced_one", "page_check_address: PTE maps the page?", { cost: "mem" });
-

@@ -10,7 +10,10 @@ import { AddressSpace, MmWorld, mmWorld } from "./mm_types";
 import { pte_dirty, pte_pfn, pte_present } from "./pgtable";
 
 const E_LOOK = event("shrink_page_list", "find page", { cost: "mem" });
-const E_RECLAIM = event("__remove_mapping", "remove clean page from page cache", { cost: "mem", counter: "pages reclaimed" });
+const E_RECLAIM = event("__remove_mapping", "remove clean page from page cache", {
+  cost: "mem",
+  counter: "pages reclaimed",
+});
 
 /** shrink_page: try to reclaim the page cached at mapping[index]; true if it was freed. */
 export function* shrink_page(k: K, mapping: AddressSpace, index: number): Gen<boolean> {
@@ -25,7 +28,10 @@ export function* shrink_page(k: K, mapping: AddressSpace, index: number): Gen<bo
   yield;
   if (mapping.pages[index] !== pfn || page.mapcount > 0 || page.count > 1 || page.dirty) return false;
   if (f.data !== mapping.disk[index]) {
-    k.violation("lost-write", `${mapping.name} page ${index} (pfn ${pfn}) reclaimed clean holding store v${f.data}, but disk has v${mapping.disk[index]}: that store is lost`);
+    k.violation(
+      "lost-write",
+      `${mapping.name} page ${index} (pfn ${pfn}) reclaimed clean holding store v${f.data}, but disk has v${mapping.disk[index]}: that store is lost`,
+    );
     return false;
   }
   mapping.pages[index] = -1;
@@ -53,10 +59,12 @@ export function check_lost_writes(k: KernelBase, w: MmWorld = mmWorld(k.m)): voi
         if (pte_present(v, L) && pte_pfn(v, L) === pfn && pte_dirty(v, L)) dirtyPte = true;
       }
       if (!dirtyPte) {
-        k.violation("lost-write", `${mapping.name} page ${i} (pfn ${pfn}) holds store v${w.pa.frames[pfn].data} but is clean (disk v${mapping.disk[i]}): reclaim would lose it`);
+        k.violation(
+          "lost-write",
+          `${mapping.name} page ${i} (pfn ${pfn}) holds store v${w.pa.frames[pfn].data} but is clean (disk v${mapping.disk[i]}): reclaim would lose it`,
+        );
         return;
       }
     }
   }
 }
-

@@ -12,7 +12,13 @@ import { checkFrameAccess } from "../sim/page_alloc";
 import type { PtPage } from "./mm_types";
 
 /** Read entry `i` of table `t` without locks (a step); undefined when the table is no longer live (reported). */
-export function* lockless_read_entry(k: KernelBase, t: PtPage, i: number, ev: SimEvent, who: string): Gen<number | undefined> {
+export function* lockless_read_entry(
+  k: KernelBase,
+  t: PtPage,
+  i: number,
+  ev: SimEvent,
+  who: string,
+): Gen<number | undefined> {
   k.RW2(t.base + i, READ, t.frame.id, READ, ev);
   yield;
   if (!checkFrameAccess(k, t.frame, t.gen, `${who} (lockless page-table walk)`)) return undefined;

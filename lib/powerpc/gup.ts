@@ -23,7 +23,14 @@ const E_RECHECK = event("gup_pte_range", "recheck pte_val(*ptep)", { cost: "mem"
 export const EFAULT = -14;
 
 /** gup_pte_range: pages of [addr, end) under one PTE table; 0 sends the caller to the slow path. */
-export function* gup_pte_range(k: PKL, pt: PtPage, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* gup_pte_range(
+  k: PKL,
+  pt: PtPage,
+  addr: number,
+  end: number,
+  write: boolean,
+  pages: PageFrame[],
+): Gen<number> {
   const w = pt.w;
   const result = _PAGE_PRESENT | _PAGE_USER | (write ? _PAGE_RW : 0);
   const mask = result; // | _PAGE_SPECIAL: no special PTEs in this model
@@ -45,7 +52,14 @@ export function* gup_pte_range(k: PKL, pt: PtPage, addr: number, end: number, wr
 }
 
 /** gup_pmd_range: each pmd entry of [addr, end), read once; pmd_none sends the caller to the slow path. */
-export function* gup_pmd_range(k: PKL, pmdt: PtPage, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* gup_pmd_range(
+  k: PKL,
+  pmdt: PtPage,
+  addr: number,
+  end: number,
+  write: boolean,
+  pages: PageFrame[],
+): Gen<number> {
   const w = pmdt.w;
   do {
     const pmd = yield* lockless_read_entry(k, pmdt, w.index(PMD_LEVEL, addr), E_PMD, "gup_pmd_range");
@@ -58,7 +72,14 @@ export function* gup_pmd_range(k: PKL, pmdt: PtPage, addr: number, end: number, 
 }
 
 /** gup_pud_range: the pud level is folded into the pgd here, so the one "pud" is the pgd entry already read. */
-export function* gup_pud_range(k: PKL, pgd: number, addr: number, end: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* gup_pud_range(
+  k: PKL,
+  pgd: number,
+  addr: number,
+  end: number,
+  write: boolean,
+  pages: PageFrame[],
+): Gen<number> {
   return yield* k.gup_pmd_range(mmWorld(k.m).child(pgd)!, addr, end, write, pages);
 }
 
@@ -68,7 +89,13 @@ export function* gup_pud_range(k: PKL, pgd: number, addr: number, end: number, w
  * or table that is gone, which here means munmap holds mmap_sem for write, so the slow path would wait for it
  * and then find no vma (-EFAULT, or the pages pinned so far).
  */
-export function* get_user_pages_fast(k: PKL, start: number, nr_pages: number, write: boolean, pages: PageFrame[]): Gen<number> {
+export function* get_user_pages_fast(
+  k: PKL,
+  start: number,
+  nr_pages: number,
+  write: boolean,
+  pages: PageFrame[],
+): Gen<number> {
   const w = mmWorld(k.m);
   const mm = w.current_mm[k.cpu()];
   if (mm === null) return EFAULT;

@@ -9,18 +9,50 @@ import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import { mmWorld, PTE_LEVEL, Ptep } from "../mm/mm_types";
 import type { MmStruct, PtPage } from "../mm/mm_types";
 import { pte_bits, pte_pfn } from "../mm/pgtable";
-import { PPC64, _PAGE_BUSY, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, pte_hidx, pte_set_hidx } from "./pgtable_ppc64";
+import {
+  PPC64,
+  _PAGE_BUSY,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_HASHPTE,
+  _PAGE_HPTEFLAGS,
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  pte_hidx,
+  pte_set_hidx,
+} from "./pgtable_ppc64";
 import type { PK } from "./kernel";
-import { HPTES_PER_GROUP, HPTE_R_C, HPTE_R_PP, HPTE_V_SECONDARY, HPTE_V_VALID, HPTE_V_BOLTED, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
+import {
+  HPTES_PER_GROUP,
+  HPTE_R_C,
+  HPTE_R_PP,
+  HPTE_V_SECONDARY,
+  HPTE_V_VALID,
+  HPTE_V_BOLTED,
+  PP_RO,
+  PP_RW,
+  get_vsid,
+  va_to_vpn,
+} from "./mmu_hash64";
 import { ppcHw } from "./fault";
 
 const E_WALK = event("find_linux_pte", "read table entry (lockless, IRQs off)", { cost: "mem" });
-const E_BUSY = event("__hash_page_4K", "set _PAGE_BUSY|ACCESSED(|DIRTY)", { cost: "hash_fault", counter: "hash faults" });
+const E_BUSY = event("__hash_page_4K", "set _PAGE_BUSY|ACCESSED(|DIRTY)", {
+  cost: "hash_fault",
+  counter: "hash faults",
+});
 const E_STORE = event("__hash_page_4K", "store hidx|HASHPTE, clear BUSY", { cost: "pte_update" });
 const E_INSERT = event("native_hpte_insert", "insert HPTE in group", { cost: "hpte_insert" });
-const E_REMOVE = event("native_hpte_remove", "evict a slot (no tlbie)", { cost: "hpte_invalidate", counter: "hpte evictions" });
+const E_REMOVE = event("native_hpte_remove", "evict a slot (no tlbie)", {
+  cost: "hpte_invalidate",
+  counter: "hpte evictions",
+});
 const E_UPDATEPP = event("native_hpte_updatepp", "update PP if AVPN matches", { cost: "hpte_insert" });
-const E_INVAL = event("native_hpte_invalidate", "clear V if AVPN matches", { cost: "hpte_invalidate", counter: "hash flushes" });
+const E_INVAL = event("native_hpte_invalidate", "clear V if AVPN matches", {
+  cost: "hpte_invalidate",
+  counter: "hash flushes",
+});
 const E_TLBIE = event("tlbie", "invalidate VA in every core's TLB", { cost: "tlbie", counter: "tlbie" });
 const E_TLBIEL = event("tlbiel", "invalidate VA in this core's TLB", { cost: "tlbiel", counter: "tlbiel" });
 
@@ -60,7 +92,14 @@ export function* hash_page(k: PK, ea: number, write: boolean): Gen<number> {
  * update the existing HPTE if HASHPTE, else insert primary → secondary → evict and retry; store hidx|HASHPTE.
  * The HPTE is writable only if the PTE is RW and DIRTY, so a first store to a clean page faults here again.
  */
-export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean, vsid: number, ptep: Ptep): Gen<number> {
+export function* __hash_page_4K(
+  k: PK,
+  mm: MmStruct,
+  ea: number,
+  write: boolean,
+  vsid: number,
+  ptep: Ptep,
+): Gen<number> {
   const w = mm.w;
   const hw = ppcHw(w);
   const pt = ptep.pt;
@@ -104,7 +143,15 @@ export function* __hash_page_4K(k: PK, mm: MmStruct, ea: number, write: boolean,
 }
 
 /** native_hpte_insert: first free slot of the group; returns the hidx (slot | secondary << 3) or -1 if full. */
-export function* hpte_insert(k: PK, group: number, vpn: number, pfn: number, gen: number, rflags: number, vflags: number): Gen<number> {
+export function* hpte_insert(
+  k: PK,
+  group: number,
+  vpn: number,
+  pfn: number,
+  gen: number,
+  rflags: number,
+  vflags: number,
+): Gen<number> {
   const w = mmWorld(k.m);
   const hpt = ppcHw(w).hpt;
   k.W(hpt.obj(group), E_INSERT);

@@ -2,7 +2,6 @@
 // its hash, and the HPTE names the header gives to the architected format of lib/hw/hpt.ts. Pure helpers; the
 // code that changes the HPT is in hash.ts.
 
-
 // The HPTE format and the hash are the architecture's (lib/hw/hpt.ts); the kernel header names them.
 export {
   HPTES_PER_GROUP,
@@ -72,4 +71,3 @@ export function hpt_hash(va: bigint, shift: number): bigint {
 export function hpte_encode_v(va: bigint, vflags = 0): bigint {
   return ((va >> 23n) << BigInt(HPTE_V_AVPN_SHIFT)) | BigInt(vflags);
 }
-

@@ -10,7 +10,15 @@ import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
 import { pte_bits } from "../mm/pgtable";
-import { _PAGE_ACCESSED, _PAGE_BUSY, _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_HPTEFLAGS, _PAGE_PRESENT, _PAGE_RW } from "./pgtable_ppc64";
+import {
+  _PAGE_ACCESSED,
+  _PAGE_BUSY,
+  _PAGE_DIRTY,
+  _PAGE_HASHPTE,
+  _PAGE_HPTEFLAGS,
+  _PAGE_PRESENT,
+  _PAGE_RW,
+} from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
 
@@ -65,4 +73,3 @@ export function* ptep_set_access_flags(k: PK, mm: MmStruct, addr: number, ptep: 
   yield;
   ptep.v = pte_bits(ptep.v, 0, bits & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));
 }
-

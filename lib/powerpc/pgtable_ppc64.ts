@@ -41,4 +41,5 @@ export const PPC64: PteLayout = {
 /** The saved hidx nibble of a PTE (__rpte_to_hidx for a non-combo 4K page). */
 export const pte_hidx = (v: number): number => (v >>> 12) & 0xf;
 /** The PTE with the hidx nibble replaced. */
-export const pte_set_hidx = (v: number, hidx: number): number => pte_bits(v, _PAGE_SECONDARY | _PAGE_GROUP_IX, (hidx & 0xf) << 12);
+export const pte_set_hidx = (v: number, hidx: number): number =>
+  pte_bits(v, _PAGE_SECONDARY | _PAGE_GROUP_IX, (hidx & 0xf) << 12);

@@ -5,7 +5,16 @@ import type { MmStruct } from "../mm/mm_types";
 import { populate, PrefaultOptions } from "../mm/prefault";
 import { pte_bits } from "../mm/pgtable";
 import { _PAGE_DIRTY, _PAGE_HASHPTE, _PAGE_RW, pte_set_hidx } from "./pgtable_ppc64";
-import { HPTES_PER_GROUP, HPTE_R_C, HPTE_V_SECONDARY, HPTE_V_VALID, PP_RO, PP_RW, get_vsid, va_to_vpn } from "./mmu_hash64";
+import {
+  HPTES_PER_GROUP,
+  HPTE_R_C,
+  HPTE_V_SECONDARY,
+  HPTE_V_VALID,
+  PP_RO,
+  PP_RW,
+  get_vsid,
+  va_to_vpn,
+} from "./mmu_hash64";
 import { ppcHw } from "./fault";
 import { TLB_C, TLB_W } from "../hw/tlb";
 

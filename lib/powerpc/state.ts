@@ -27,7 +27,11 @@ export function hashMmuState(m: Machine, ea: number, mmName?: string): HashMmuRo
   const vpn = va_to_vpn(get_vsid(mm.contextId, ea), ea);
   for (const slot of hw.hpt.findAll(vpn)) {
     const sec = (hw.hpt.v[slot] & HPTE_V_SECONDARY) !== 0;
-    rows.push({ where: `HPTE slot ${slot}`, pfn: hw.hpt.rpn[slot], detail: `valid, ${sec ? "secondary" : "primary"} group, PP=${hw.hpt.r[slot] & 3}` });
+    rows.push({
+      where: `HPTE slot ${slot}`,
+      pfn: hw.hpt.rpn[slot],
+      detail: `valid, ${sec ? "secondary" : "primary"} group, PP=${hw.hpt.r[slot] & 3}`,
+    });
   }
   for (let core = 0; core < hw.tlb.cores; core++) {
     const i = hw.tlb.lookup(core, vpn);

@@ -70,7 +70,7 @@ export const vpnOf = (mm: MmStruct, addr: number): number => va_to_vpn(get_vsid(
  * holds one mm and one page size and is flushed when full. Caller must be non-preemptible.
  */
 export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
-  void ptep, huge;
+  (void ptep, huge);
   const batch = thisBatch(k);
   const psize = 0;
   const vaddr = vpnOf(mm, addr);
@@ -131,7 +131,7 @@ export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
 
 /** flush_tlb_page (v2.6.22 hash64): empty; every PTE change already flushed or is batched under the PTL. */
 export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
-  void k, mm, addr;
+  (void k, mm, addr);
 }
 
 // ---- shared ---------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ import { KernelBase } from "./kernel";
 import { event } from "./event";
 
 export class Atomic {
-  constructor(readonly id: number, public v: number) {}
+  constructor(
+    readonly id: number,
+    public v: number,
+  ) {}
 }
 
 export function ATOMIC_INIT(m: Machine, name: string, v = 0): Atomic {

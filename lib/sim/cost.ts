@@ -15,8 +15,10 @@ export const DEFAULT_COSTS: Readonly<CostModel> = {};
 export function defineCosts(table: Readonly<CostModel>): void {
   const d = DEFAULT_COSTS as CostModel;
   for (const [k, v] of Object.entries(table)) {
-    if (!(typeof v === "number" && v >= 0 && Number.isFinite(v))) throw new Error(`cost "${k}" must be a finite number ≥ 0, got ${String(v)}`);
-    if (k in d && d[k] !== v) throw new Error(`cost "${k}" registered twice with different defaults (${d[k]} and ${v})`);
+    if (!(typeof v === "number" && v >= 0 && Number.isFinite(v)))
+      throw new Error(`cost "${k}" must be a finite number ≥ 0, got ${String(v)}`);
+    if (k in d && d[k] !== v)
+      throw new Error(`cost "${k}" registered twice with different defaults (${d[k]} and ${v})`);
     d[k] = v;
   }
 }
@@ -55,7 +57,8 @@ export function costModel(overrides: Partial<CostModel> = {}): CostModel {
   const out: CostModel = { ...DEFAULT_COSTS };
   for (const [k, v] of Object.entries(overrides)) {
     if (!(k in DEFAULT_COSTS)) throw new Error(`unknown cost "${k}" (known: ${Object.keys(DEFAULT_COSTS).join(", ")})`);
-    if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new Error(`cost "${k}" must be a finite number ≥ 0, got ${String(v)}`);
+    if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v))
+      throw new Error(`cost "${k}" must be a finite number ≥ 0, got ${String(v)}`);
     out[k] = v;
   }
   return out;

@@ -22,7 +22,15 @@ export function describeMachine(m: Machine): ContextRow[] {
   for (const c of m.ctxs) {
     const idle = c.irq && c.gen === null;
     const waiting = !c.done && !idle && !m.isEnabled(c.proc);
-    const state = c.done ? "done" : idle ? (m.irqReadyAt(c.cpu) !== Infinity ? "work queued" : "idle") : waiting ? "waiting" : "running";
+    const state = c.done
+      ? "done"
+      : idle
+        ? m.irqReadyAt(c.cpu) !== Infinity
+          ? "work queued"
+          : "idle"
+        : waiting
+          ? "waiting"
+          : "running";
     const obj = c.kind === LOCAL ? "" : ` [${c.kind === WRITE ? "W" : "R"} ${m.objName(c.obj)}]`;
     rows.push({
       context: c.name,

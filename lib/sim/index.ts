@@ -58,7 +58,16 @@ export type { IrqFlags } from "./irqflags";
 export { PerCpu, DEFINE_PER_CPU } from "./percpu";
 export { Atomic, ATOMIC_INIT } from "./atomic";
 export type { SmpCallFunc } from "./smp";
-export { PageFrame, PageAllocator, GFP_KERNEL, GFP_NOWAIT, GFP_ATOMIC, PAGE_FREE, PAGE_ALLOCATED, checkFrameAccess } from "./page_alloc";
+export {
+  PageFrame,
+  PageAllocator,
+  GFP_KERNEL,
+  GFP_NOWAIT,
+  GFP_ATOMIC,
+  PAGE_FREE,
+  PAGE_ALLOCATED,
+  checkFrameAccess,
+} from "./page_alloc";
 export type { AllocatorOptions } from "./page_alloc";
 export type { TraceStep, Violation } from "./trace";
 export { DEFAULT_COSTS, costModel, defineCosts } from "./cost";

@@ -71,7 +71,8 @@ export class Interrupts {
    */
   syncIpiArrived(cpu: number): boolean {
     const q = this.ipiq[cpu];
-    for (let i = 0; i < q.length; i++) if (q[i].sync === true && (!this.m.timed || this.m.clock[cpu] >= q[i].readyAt)) return true;
+    for (let i = 0; i < q.length; i++)
+      if (q[i].sync === true && (!this.m.timed || this.m.clock[cpu] >= q[i].readyAt)) return true;
     return false;
   }
 
@@ -132,7 +133,8 @@ export class Interrupts {
   finish(irq: RtContext): void {
     const m = this.m;
     const work = irq.work!;
-    if (irq.locks !== 0) m.violate("lock-held-at-irq-exit", `${irq.name} left interrupt context holding ${irq.locks} spinlock(s)`);
+    if (irq.locks !== 0)
+      m.violate("lock-held-at-irq-exit", `${irq.name} left interrupt context holding ${irq.locks} spinlock(s)`);
     else if (!irq.irqsOff || irq.preempt !== HARDIRQ_OFFSET) {
       m.violate("irq-state-at-irq-exit", `${irq.name} left interrupt context with unbalanced IRQ/preempt state`);
     }

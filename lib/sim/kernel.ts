@@ -170,10 +170,16 @@ export class KernelBase {
 }
 
 /** Build a kernel object with `ops` installed (overrides replace entries by name). */
-export function makeKernel<T extends OpTable>(ops: T, overrides: Partial<Record<keyof T, KernelFn>> = {}): KernelBase & Bound<T> {
+export function makeKernel<T extends OpTable>(
+  ops: T,
+  overrides: Partial<Record<keyof T, KernelFn>> = {},
+): KernelBase & Bound<T> {
   const k = new KernelBase() as KernelBase & Record<string, unknown>;
   for (const name of Object.keys(overrides)) {
-    if (!(name in ops)) throw new ModelError(`override "${name}": no modelled function of that name (known: ${Object.keys(ops).sort().join(", ")})`);
+    if (!(name in ops))
+      throw new ModelError(
+        `override "${name}": no modelled function of that name (known: ${Object.keys(ops).sort().join(", ")})`,
+      );
     if (typeof overrides[name] !== "function") throw new ModelError(`override "${name}" must be a function`);
   }
   for (const name of Object.keys(ops)) {

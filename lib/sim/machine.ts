@@ -167,7 +167,8 @@ export class Machine {
 
   /** Run `body` as the task of `cpu`. Code before its first yield must not touch shared state. */
   spawn(cpu: number, name: string, body: Generator<void, unknown, unknown>): void {
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.ncpu) throw new ModelError(`no cpu ${cpu} (machine has ${this.ncpu})`);
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.ncpu)
+      throw new ModelError(`no cpu ${cpu} (machine has ${this.ncpu})`);
     const t = this.rctx[2 * cpu];
     if (!t.done || t.gen) throw new ModelError(`cpu ${cpu} already runs thread "${t.name}"`);
     t.done = false;
@@ -327,9 +328,11 @@ export class Machine {
     c.guard = null;
     c.pull = null;
     // lockdep-like balance checks on return to user space
-    if (c.locks !== 0) this.violate("lock-held-at-return", `${c.name} returned to user space holding ${c.locks} spinlock(s)`);
+    if (c.locks !== 0)
+      this.violate("lock-held-at-return", `${c.name} returned to user space holding ${c.locks} spinlock(s)`);
     else if (c.irqsOff) this.violate("irqs-off-at-return", `${c.name} returned to user space with IRQs disabled`);
-    else if (c.preempt !== 0) this.violate("preempt-count-leak", `${c.name} returned to user space with preempt_count ${c.preempt}`);
+    else if (c.preempt !== 0)
+      this.violate("preempt-count-leak", `${c.name} returned to user space with preempt_count ${c.preempt}`);
   }
 
   // ---- interrupts (interrupts.ts) ---------------------------------------------------------------------

@@ -22,7 +22,10 @@ export class PageFrame {
   use = "";
   /** Contents, as a version number: enough to tell which store a reader sees. */
   data = 0;
-  constructor(readonly id: number, readonly pfn: number) {}
+  constructor(
+    readonly id: number,
+    readonly pfn: number,
+  ) {}
 }
 
 export interface AllocatorOptions {

@@ -7,7 +7,11 @@ import { KernelBase } from "./kernel";
 export class PerCpu<T> {
   readonly ids: number[] = [];
   private readonly vals: T[] = [];
-  constructor(m: Machine, readonly name: string, init: (cpu: number) => T) {
+  constructor(
+    m: Machine,
+    readonly name: string,
+    init: (cpu: number) => T,
+  ) {
     for (let c = 0; c < m.ncpu; c++) {
       this.ids.push(m.newObj(`${name}@cpu${c}`));
       this.vals.push(init(c));

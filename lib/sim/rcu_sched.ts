@@ -37,7 +37,8 @@ export class RcuSched {
   /** Start a grace period for `work` (null: synchronize_sched): it waits for every CPU not quiescent now. */
   queue(cpu: number, work: IrqWork | null): RcuCallback {
     const m = this.m;
-    if (!m.rcuMode) throw new ModelError("RCU-sched used by a scenario that did not set rcu: true in its machine config");
+    if (!m.rcuMode)
+      throw new ModelError("RCU-sched used by a scenario that did not set rcu: true in its machine config");
     let need = 0;
     for (let c = 0; c < m.ncpu; c++) if (!this.quiescent(c)) need |= 1 << c;
     const cb: RcuCallback = { cpu, need, work, gpDone: false, queuedAt: m.clock[cpu] };

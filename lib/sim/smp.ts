@@ -16,7 +16,9 @@ export type SmpCallFunc<A = unknown> = { handler(k: KernelBase, arg: A): Gen<unk
 const E_SEND = event("smp_call_function", "send IPIs", { cost: "ipi_send", counter: "IPI rounds" });
 const E_SEND_MORE = event("smp_call_function", "send one more IPI", { cost: "ipi_send" });
 const E_WAIT = event("smp_call_function", "wait for handlers", { cost: "ipi_wait" });
-const E_UNLOCK = event("generic_smp_call_function_single_interrupt", "csd_unlock: the sender may go on", { cost: "mem" });
+const E_UNLOCK = event("generic_smp_call_function_single_interrupt", "csd_unlock: the sender may go on", {
+  cost: "mem",
+});
 
 interface CallSingleData {
   readonly fn: SmpCallFunc;
@@ -32,12 +34,22 @@ function* generic_smp_call_function_single_interrupt(k: KernelBase, data: unknow
   yield; // the machine counts the handler done when it returns, within this step
 }
 
-function* callFunctionMany<A>(k: KernelBase, targets: number[], name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
+function* callFunctionMany<A>(
+  k: KernelBase,
+  targets: number[],
+  name: string,
+  fn: SmpCallFunc<A>,
+  arg: A,
+  wait: boolean,
+): Gen {
   const m = k.m;
   const me = m.cur;
   if (me.irqsOff || me.irq) {
     // kernel/smp.c WARN_ON_ONCE(irqs_disabled()): two CPUs doing this to each other deadlock
-    k.violation("smp_call_function-irqs-off", `${me.name} called smp_call_function with IRQs disabled (deadlock-prone)`);
+    k.violation(
+      "smp_call_function-irqs-off",
+      `${me.name} called smp_call_function with IRQs disabled (deadlock-prone)`,
+    );
     return;
   }
   if (targets.length === 0) return;
@@ -48,7 +60,8 @@ function* callFunctionMany<A>(k: KernelBase, targets: number[], name: string, fn
   yield;
   const readyAt = k.now() + m.ipiLatency;
   const data: CallSingleData = { fn, info: arg, csd };
-  for (const t of targets) m.queueIpi(t, { name, fn: generic_smp_call_function_single_interrupt, arg: data, csd, readyAt, sync: wait });
+  for (const t of targets)
+    m.queueIpi(t, { name, fn: generic_smp_call_function_single_interrupt, arg: data, csd, readyAt, sync: wait });
   csd.pending = targets.length;
   k.count("IPIs", targets.length);
   // the APIC send loop costs the sender once per target (x2APIC: one ICR write each)
@@ -70,12 +83,26 @@ export function* smp_call_function<A>(k: KernelBase, name: string, fn: SmpCallFu
 }
 
 /** smp_call_function_single: run `fn(arg)` on `cpu` (not the caller's). */
-export function* smp_call_function_single<A>(k: KernelBase, cpu: number, name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
+export function* smp_call_function_single<A>(
+  k: KernelBase,
+  cpu: number,
+  name: string,
+  fn: SmpCallFunc<A>,
+  arg: A,
+  wait: boolean,
+): Gen {
   yield* callFunctionMany(k, cpu === k.m.cur.cpu ? [] : [cpu], name, fn, arg, wait);
 }
 
 /** smp_call_function_many: run `fn(arg)` on the CPUs in `mask` except the caller. */
-export function* smp_call_function_many<A>(k: KernelBase, mask: number, name: string, fn: SmpCallFunc<A>, arg: A, wait: boolean): Gen {
+export function* smp_call_function_many<A>(
+  k: KernelBase,
+  mask: number,
+  name: string,
+  fn: SmpCallFunc<A>,
+  arg: A,
+  wait: boolean,
+): Gen {
   const targets: number[] = [];
   for (let c = 0; c < k.m.ncpu; c++) if (c !== k.m.cur.cpu && (mask & (1 << c)) !== 0) targets.push(c);
   yield* callFunctionMany(k, targets, name, fn, arg, wait);

@@ -14,7 +14,10 @@ export class Spinlock {
   private hold: string | null = null;
   /** Guard of a waiting spin_lock, allocated once. */
   readonly isFree = (): boolean => this.owner < 0;
-  constructor(readonly id: number, readonly name: string) {}
+  constructor(
+    readonly id: number,
+    readonly name: string,
+  ) {}
   /** Sample name for hold times (timed mode): the lock's class, e.g. `lock hold: ptl`. */
   get holdSample(): string {
     return (this.hold ??= `lock hold: ${this.name.split(/[@[.]/)[0]}`);
@@ -49,7 +52,10 @@ export function* spin_unlock(k: KernelBase, l: Spinlock): Gen {
   yield;
   const c = rt(m.cur);
   if (l.owner !== c.proc) {
-    k.violation("unlock-not-held", `${c.name} released ${l.name}, held by ${l.owner < 0 ? "nobody" : m.ctxs[l.owner].name}`);
+    k.violation(
+      "unlock-not-held",
+      `${c.name} released ${l.name}, held by ${l.owner < 0 ? "nobody" : m.ctxs[l.owner].name}`,
+    );
     return;
   }
   if (c.preempt <= 0) throw new ModelError(`${c.name}: preempt_count underflow in spin_unlock(${l.name})`);

@@ -6,6 +6,16 @@ import { defineSources } from "../sim/sources";
 
 defineSources(__dirname, { tlb });
 
-export { x86Ops, x86FlushOps, x86Mmu, x86Hw, flush_tlb_mm_range, FlushTlbInfo, TLB_FLUSH_ALL, tlb_flushall_shift, tlb_lld_4k_entries } from "./tlb";
+export {
+  x86Ops,
+  x86FlushOps,
+  x86Mmu,
+  x86Hw,
+  flush_tlb_mm_range,
+  FlushTlbInfo,
+  TLB_FLUSH_ALL,
+  tlb_flushall_shift,
+  tlb_lld_4k_entries,
+} from "./tlb";
 export type { XK } from "./kernel";
 export { X86 } from "./pgtable_types";

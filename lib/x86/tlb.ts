@@ -93,7 +93,11 @@ export const tlb_lld_4k_entries = 512;
 
 /** struct flush_tlb_info: what native_flush_tlb_others hands each flush_tlb_func (on its stack: wait=1). */
 export class FlushTlbInfo {
-  constructor(readonly flush_mm: MmStruct, readonly flush_start: number, readonly flush_end: number) {}
+  constructor(
+    readonly flush_mm: MmStruct,
+    readonly flush_start: number,
+    readonly flush_end: number,
+  ) {}
 }
 
 /**
@@ -126,7 +130,10 @@ export function* local_flush_tlb(k: XK): Gen {
   yield;
   hw.tlb.invalidateWhere(core, () => true);
 }
-const E_CR3 = event("local_flush_tlb", "reload CR3: flush this CPU's TLB", { cost: "cr3_flush", counter: "full tlb flushes" });
+const E_CR3 = event("local_flush_tlb", "reload CR3: flush this CPU's TLB", {
+  cost: "cr3_flush",
+  counter: "full tlb flushes",
+});
 
 /** __flush_tlb_single (INVLPG): one page of this CPU's TLB. `mm` is the address space CR3 holds (the caller checked). */
 export function* __flush_tlb_single(k: XK, mm: MmStruct, addr: number): Gen {
@@ -148,7 +155,8 @@ export function* flush_tlb_func(k: XK, f: FlushTlbInfo): Gen {
   if (!tlb_holds_mm(f.flush_mm, k.cpu())) return; // f->flush_mm != cpu_tlbstate.active_mm
   if (f.flush_end === TLB_FLUSH_ALL) yield* k.local_flush_tlb();
   else if (f.flush_end === 0) yield* k.__flush_tlb_single(f.flush_mm, f.flush_start);
-  else for (let addr = f.flush_start; addr < f.flush_end; addr += PAGE_SIZE) yield* k.__flush_tlb_single(f.flush_mm, addr);
+  else
+    for (let addr = f.flush_start; addr < f.flush_end; addr += PAGE_SIZE) yield* k.__flush_tlb_single(f.flush_mm, addr);
 }
 
 /** What smp_call_function_many runs on each target: flush_tlb_func, called through `k` so it can be replaced. */
@@ -162,7 +170,13 @@ function* flush_tlb_func_ipi(k: KernelBase, info: unknown): Gen {
  */
 export function* native_flush_tlb_others(k: XK, cpumask: number, mm: MmStruct, start: number, end: number): Gen {
   k.count("tlb shootdowns"); // NR_TLB_REMOTE_FLUSH
-  yield* k.smp_call_function_many(cpumask, "flush_tlb_func", flush_tlb_func_ipi, new FlushTlbInfo(mm, start, end), true);
+  yield* k.smp_call_function_many(
+    cpumask,
+    "flush_tlb_func",
+    flush_tlb_func_ipi,
+    new FlushTlbInfo(mm, start, end),
+    true,
+  );
 }
 
 /** flush_tlb_others: the paravirt hook; native_flush_tlb_others on bare metal. */
@@ -224,6 +238,23 @@ export function* tlb_flush(k: XK, tlb: MmuGather): Gen {
 }
 
 /** The shootdown path: x86-only names, with no counterpart in other arch tables. */
-export const x86FlushOps = { flush_tlb_mm_range, flush_tlb_others, native_flush_tlb_others, flush_tlb_func, local_flush_tlb, __flush_tlb_single };
+export const x86FlushOps = {
+  flush_tlb_mm_range,
+  flush_tlb_others,
+  native_flush_tlb_others,
+  flush_tlb_func,
+  local_flush_tlb,
+  __flush_tlb_single,
+};
 
-export const x86Ops = { ...x86FlushOps, user_access, ptep_get_and_clear, set_pte_at, ptep_set_wrprotect, ptep_set_access_flags, ptep_test_and_clear_young, flush_tlb_page, tlb_flush };
+export const x86Ops = {
+  ...x86FlushOps,
+  user_access,
+  ptep_get_and_clear,
+  set_pte_at,
+  ptep_set_wrprotect,
+  ptep_set_access_flags,
+  ptep_test_and_clear_young,
+  flush_tlb_page,
+  tlb_flush,
+};

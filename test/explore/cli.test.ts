@@ -8,7 +8,11 @@ import { run } from "../../lib/cli/main";
 function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = run(argv, (s) => out.push(s), (s) => err.push(s));
+  const code = run(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join("\n"), err: err.join("") };
 }
 
@@ -26,8 +30,19 @@ describe("flushlab CLI", () => {
     const r = cli("explore", "lost-update", "--variant", "racy", "--json");
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out);
-    for (const key of ["scenario", "variant", "strategy", "bounds", "executions", "exhaustive", "elapsedMs", "violation"]) expect(j).toHaveProperty(key);
-    for (const key of ["invariant", "message", "schedule", "steps", "preemptions", "trace"]) expect(j.violation).toHaveProperty(key);
+    for (const key of [
+      "scenario",
+      "variant",
+      "strategy",
+      "bounds",
+      "executions",
+      "exhaustive",
+      "elapsedMs",
+      "violation",
+    ])
+      expect(j).toHaveProperty(key);
+    for (const key of ["invariant", "message", "schedule", "steps", "preemptions", "trace"])
+      expect(j.violation).toHaveProperty(key);
     const rp = cli("replay", "lost-update", "--variant", "racy", "--schedule", j.violation.schedule, "--json");
     expect(rp.code).toBe(1);
     expect(JSON.parse(rp.out).violation.invariant).toBe(j.violation.invariant);
@@ -86,7 +101,9 @@ describe("flushlab CLI parameters", () => {
     const j = JSON.parse(r.out);
     expect(j.params).toEqual({ cpus: 3 });
     expect(new Set(j.violation.trace.map((t: any) => t.cpu)).size).toBeGreaterThanOrEqual(2);
-    expect(cli("replay", "lost-update", "--param", "cpus=3", "--schedule", j.violation.schedule, "--json").code).toBe(1);
+    expect(cli("replay", "lost-update", "--param", "cpus=3", "--schedule", j.violation.schedule, "--json").code).toBe(
+      1,
+    );
     const mismatch = cli("replay", "lost-update", "--schedule", j.violation.schedule);
     expect(mismatch.code).toBe(2);
     expect(mismatch.err).toMatch(/different model/);
@@ -97,7 +114,17 @@ describe("flushlab CLI parameters", () => {
 
 describe("flushlab timed", () => {
   it("runs a workload in virtual time and prints its counters as JSON", () => {
-    const r = cli("timed", "lazy-mmu-workload", "--variant", "after", "--param", "pages=600", "--param", "cpus=1", "--json");
+    const r = cli(
+      "timed",
+      "lazy-mmu-workload",
+      "--variant",
+      "after",
+      "--param",
+      "pages=600",
+      "--param",
+      "cpus=1",
+      "--json",
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.counters.tlbiel).toBe(600);

@@ -11,7 +11,13 @@ import "../../lib/fixes/index";
 import "../../lib/examples/index";
 import { replay, explore } from "../../lib/explore/explore";
 import { scenarios, Session } from "../../lib/explore/scenario";
-import { declarationOf, definitionFile, modelText, normalise, normalisedDeclaration } from "../../lib/explore/model_text";
+import {
+  declarationOf,
+  definitionFile,
+  modelText,
+  normalise,
+  normalisedDeclaration,
+} from "../../lib/explore/model_text";
 import { page_mkclean_always_walk } from "../../lib/fixes/split-tlb-flush/exercises";
 import type { Gen } from "../../lib/sim/machine";
 import { event } from "../../lib/sim/event";
@@ -25,7 +31,11 @@ const BUILT = path.join(TMP, "tsc");
 /** Run `code` in a node process with `fl` = the tsc-built library under `root`; its stdout, parsed. */
 function node(root: string, code: string): any {
   const lib = path.join(root, "lib", "index.js");
-  return JSON.parse(execFileSync(process.execPath, ["-e", `const fl = require(${JSON.stringify(lib)});\n${code}`], { encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync(process.execPath, ["-e", `const fl = require(${JSON.stringify(lib)});\n${code}`], {
+      encoding: "utf8",
+    }),
+  );
 }
 
 const ALL_FINGERPRINTS = `const out = {};
@@ -44,7 +54,19 @@ function here(): Record<string, string> {
 beforeAll(() => {
   fs.rmSync(TMP, { recursive: true, force: true });
   // The tsc `npm run build` runs (node_modules/.bin/tsc), into a folder of our own: dist/ may be in use.
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules", ".bin", "tsc"), "-p", path.join(ROOT, "tsconfig.json"), "--outDir", BUILT, "--declaration", "false"], { cwd: ROOT });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(ROOT, "node_modules", ".bin", "tsc"),
+      "-p",
+      path.join(ROOT, "tsconfig.json"),
+      "--outDir",
+      BUILT,
+      "--declaration",
+      "false",
+    ],
+    { cwd: ROOT },
+  );
 }, 120_000);
 // The copies hold .ts files: leave none for a type-checker or linter to find.
 afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
@@ -56,10 +78,18 @@ describe("a schedule string survives the compiler", () => {
   });
 
   it("a violation found by the CLI built with tsc replays in-process", () => {
-    for (const [id, variant] of [["lost-update", "racy"], ["split-tlb-flush", "before"], ["lazy-mmu-batch", "before"]]) {
+    for (const [id, variant] of [
+      ["lost-update", "racy"],
+      ["split-tlb-flush", "before"],
+      ["lazy-mmu-batch", "before"],
+    ]) {
       let out = "";
       try {
-        execFileSync(process.execPath, [path.join(BUILT, "lib", "cli", "main.js"), "explore", id, "--variant", variant, "--json"], { encoding: "utf8" });
+        execFileSync(
+          process.execPath,
+          [path.join(BUILT, "lib", "cli", "main.js"), "explore", id, "--variant", variant, "--json"],
+          { encoding: "utf8" },
+        );
       } catch (e) {
         out = (e as { stdout: string }).stdout; // exit 1: a violation was found
       }
@@ -132,9 +162,16 @@ describe("what changes a fingerprint", () => {
       copyWith("cosmetic", {
         "lib/examples/lost_update.ts": (s) =>
           s
-            .replace("  const v = x.v;\n", "  // the load the other CPU can overtake\n  const   v =\n      x.v;  /* a register */\n\n")
+            .replace(
+              "  const v = x.v;\n",
+              "  // the load the other CPU can overtake\n  const   v =\n      x.v;  /* a register */\n\n",
+            )
             .replace("    const lock = spin_lock_init(m,", "    /* one lock */ const lock =\tspin_lock_init( m ,"),
-        "lib/sim/spinlock.ts": (s) => s.replace(/^export function\* spin_lock\(/m, "// the kernel's spin_lock\n\n\nexport   function*  spin_lock ("),
+        "lib/sim/spinlock.ts": (s) =>
+          s.replace(
+            /^export function\* spin_lock\(/m,
+            "// the kernel's spin_lock\n\n\nexport   function*  spin_lock (",
+          ),
       }),
     );
     expect(cosmetic).toEqual(base);
@@ -142,18 +179,34 @@ describe("what changes a fingerprint", () => {
 
   it("one token does, and only where that code is installed or defines the scenario", () => {
     const base = here();
-    const token = fingerprints(copyWith("token", { "lib/examples/lost_update.ts": (s) => s.replace("x.v = v + 1;", "x.v = v + 2;") }));
+    const token = fingerprints(
+      copyWith("token", { "lib/examples/lost_update.ts": (s) => s.replace("x.v = v + 1;", "x.v = v + 2;") }),
+    );
     // counter_inc is installed by both variants (the spinlock one calls it), and lives in the scenario's file.
     expect(token["lost-update/racy"]).not.toBe(base["lost-update/racy"]);
     expect(token["lost-update/spinlock"]).not.toBe(base["lost-update/spinlock"]);
     expect(token["split-tlb-flush/before"]).toBe(base["split-tlb-flush/before"]);
     // Inside a string literal, white space is a token's text.
-    const str = fingerprints(copyWith("string", { "lib/examples/lost_update.ts": (s) => s.replace('"store counter + 1"', '"store counter  + 1"') }));
+    const str = fingerprints(
+      copyWith("string", {
+        "lib/examples/lost_update.ts": (s) => s.replace('"store counter + 1"', '"store counter  + 1"'),
+      }),
+    );
     expect(str["lost-update/racy"]).not.toBe(base["lost-update/racy"]);
     // spin_lock is installed by every scenario: all change; powerpc's hash code only where it is installed.
-    const spin = fingerprints(copyWith("spin", { "lib/sim/spinlock.ts": (s) => s.replace(/^(export function\* spin_lock\([^)]*\)[^{]*\{)/m, "$1\n  k.count(\"spin\");") }));
+    const spin = fingerprints(
+      copyWith("spin", {
+        "lib/sim/spinlock.ts": (s) =>
+          s.replace(/^(export function\* spin_lock\([^)]*\)[^{]*\{)/m, '$1\n  k.count("spin");'),
+      }),
+    );
     for (const key of Object.keys(base)) expect(spin[key], key).not.toBe(base[key]);
-    const ppc = fingerprints(copyWith("ppc", { "lib/powerpc/hash.ts": (s) => s.replace(/^(export function\* hash_page\([^)]*\)[^{]*\{)/m, "$1\n  k.count(\"hash\");") }));
+    const ppc = fingerprints(
+      copyWith("ppc", {
+        "lib/powerpc/hash.ts": (s) =>
+          s.replace(/^(export function\* hash_page\([^)]*\)[^{]*\{)/m, '$1\n  k.count("hash");'),
+      }),
+    );
     expect(ppc["lost-update/racy"]).toBe(base["lost-update/racy"]);
     expect(ppc["lazy-mmu-batch/before"]).not.toBe(base["lazy-mmu-batch/before"]);
   });
@@ -176,7 +229,9 @@ describe("overrides", () => {
     const base = new Session(lostUpdate, { variant: "racy" }).fingerprint;
     const mine = new Session(lostUpdate, { variant: "racy", overrides: { counter_inc: my_counter_inc } }).fingerprint;
     expect(mine).not.toBe(base);
-    expect(new Session(lostUpdate, { variant: "racy", overrides: { counter_inc: my_counter_inc } }).fingerprint).toBe(mine);
+    expect(new Session(lostUpdate, { variant: "racy", overrides: { counter_inc: my_counter_inc } }).fingerprint).toBe(
+      mine,
+    );
     expect(modelText(my_counter_inc)).toBe(`js:${normalise(my_counter_inc.toString())}`);
     // Replacing counter_inc by its own base version is no change at all.
     expect(new Session(lostUpdate, { variant: "racy", overrides: { counter_inc } }).fingerprint).toBe(base);
@@ -184,9 +239,12 @@ describe("overrides", () => {
 
   it("an override's text is normalised: the same code written differently is the same model", () => {
     const a = (0, eval)("(function* inc(k, x) { k.W(x, 0); yield; x.v = x.v + 1; })");
-    const b = (0, eval)("(function*   inc(k, x) {\n  // store\n  k.W( x, 0 );\n  yield;\n  x.v = x.v + 1; /* done */\n})");
+    const b = (0, eval)(
+      "(function*   inc(k, x) {\n  // store\n  k.W( x, 0 );\n  yield;\n  x.v = x.v + 1; /* done */\n})",
+    );
     const c = (0, eval)("(function* inc(k, x) { k.W(x, 0); yield; x.v = x.v + 2; })");
-    const fp = (f: unknown) => new Session(lostUpdate, { variant: "racy", overrides: { counter_inc: f as typeof counter_inc } }).fingerprint;
+    const fp = (f: unknown) =>
+      new Session(lostUpdate, { variant: "racy", overrides: { counter_inc: f as typeof counter_inc } }).fingerprint;
     expect(fp(b)).toBe(fp(a));
     expect(fp(c)).not.toBe(fp(a));
   });
@@ -222,7 +280,9 @@ describe("normalise", () => {
         "const tail = 1;",
       ].join("\n"),
     };
-    expect(normalisedDeclaration(f, "g")).toBe("export function*g<T extends{a:number}>(k:T,o:{b:string}):Gen<{c:1}>{if(x){y(`${{z:1}.z}`);}}");
+    expect(normalisedDeclaration(f, "g")).toBe(
+      "export function*g<T extends{a:number}>(k:T,o:{b:string}):Gen<{c:1}>{if(x){y(`${{z:1}.z}`);}}",
+    );
     expect(normalisedDeclaration(f, "f")).toBe("export function f(a):{r:number}{return{r:a}}");
     expect(normalisedDeclaration(f, "q")).toBe("export function q():(a:{x:1})=>Map<string,{y:2}>{return z;}");
     expect(normalisedDeclaration(f, "tail")).toBeNull();
@@ -231,7 +291,9 @@ describe("normalise", () => {
   it("drops comments and white space, keeps one space between words and every literal as written", () => {
     expect(normalise("if (x) {\n  return   y // why\n}\n/* block */ else z")).toBe("if(x){return y}else z");
     expect(normalise(`s = "it's // not";  t = 'a  b'`)).toBe(`s="it's // not";t='a  b'`);
-    expect(normalise("const a = `x ${ b /* c */ + `y ${ {q: 1}.q }` } z // kept`; // dropped")).toBe("const a=`x ${b+`y ${{q:1}.q}`} z // kept`;");
+    expect(normalise("const a = `x ${ b /* c */ + `y ${ {q: 1}.q }` } z // kept`; // dropped")).toBe(
+      "const a=`x ${b+`y ${{q:1}.q}`} z // kept`;",
+    );
     expect(normalise("return /a\\/ b[/]/g.test(s) // c")).toBe("return/a\\/ b[/]/g.test(s)");
     expect(normalise("x = a / b / c")).toBe("x=a/b/c");
     expect(normalise("y = a++ + +b - -c")).toBe("y=a++ + +b- -c");

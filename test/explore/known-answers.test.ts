@@ -1,7 +1,17 @@
 // The explorer on cases with known answers.
 
 import { describe, it, expect } from "vitest";
-import { explore, replay, dfs, Session, defineScenario, traceHash, runExecution, RandomPicker, encodeSchedule } from "../../lib/explore/index";
+import {
+  explore,
+  replay,
+  dfs,
+  Session,
+  defineScenario,
+  traceHash,
+  runExecution,
+  RandomPicker,
+  encodeSchedule,
+} from "../../lib/explore/index";
 import { simOps, event, spin_lock_init } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
 import type { KernelBase } from "../../lib/sim/kernel";
@@ -61,12 +71,16 @@ describe("partial-order reduction", () => {
       setup(k, m) {
         for (let c = 0; c < 2; c++) {
           const obj = m.newObj(`private${c}`);
-          m.spawn(c, `t${c}`, (function* (): Gen {
-            for (let i = 0; i < steps; i++) {
-              k.W(obj, E);
-              yield;
-            }
-          })());
+          m.spawn(
+            c,
+            `t${c}`,
+            (function* (): Gen {
+              for (let i = 0; i < steps; i++) {
+                k.W(obj, E);
+                yield;
+              }
+            })(),
+          );
         }
       },
     });
@@ -95,22 +109,35 @@ describe("interrupts and RCU", () => {
       machine: { cpus: 2 },
       setup(k, m) {
         const a = { id: m.newObj("A"), v: 0 };
-        m.spawn(0, "irqoff", (function* (): Gen {
-          yield* k.local_irq_disable();
-          k.W(a, E);
-          yield;
-          a.v = 1;
-          k.W(a, E);
-          yield;
-          a.v = 2;
-          yield* k.local_irq_enable();
-        })());
-        m.spawn(1, "sender", k.smp_call_function("read_A", function* (kk: KernelBase): Gen {
-          kk.R(a, E);
-          yield;
-          seen.add(a.v);
-          if (a.v === 1) kk.violation("ipi-in-irqoff", "handler ran inside the IRQ-off section");
-        }, null, true));
+        m.spawn(
+          0,
+          "irqoff",
+          (function* (): Gen {
+            yield* k.local_irq_disable();
+            k.W(a, E);
+            yield;
+            a.v = 1;
+            k.W(a, E);
+            yield;
+            a.v = 2;
+            yield* k.local_irq_enable();
+          })(),
+        );
+        m.spawn(
+          1,
+          "sender",
+          k.smp_call_function(
+            "read_A",
+            function* (kk: KernelBase): Gen {
+              kk.R(a, E);
+              yield;
+              seen.add(a.v);
+              if (a.v === 1) kk.violation("ipi-in-irqoff", "handler ran inside the IRQ-off section");
+            },
+            null,
+            true,
+          ),
+        );
       },
     });
     const r = explore(s, { preemptions: Infinity });
@@ -131,31 +158,44 @@ describe("interrupts and RCU", () => {
       machine: { cpus: 2, rcu: true },
       setup(k, m) {
         const sec = { id: m.newObj("section"), n: 0, open: false };
-        m.spawn(0, "reader", (function* (): Gen {
-          for (let i = 0; i < 2; i++) {
-            yield* k.local_irq_disable();
-            k.W(sec, E);
+        m.spawn(
+          0,
+          "reader",
+          (function* (): Gen {
+            for (let i = 0; i < 2; i++) {
+              yield* k.local_irq_disable();
+              k.W(sec, E);
+              yield;
+              sec.n++;
+              sec.open = true;
+              k.W(sec, E);
+              yield;
+              sec.open = false;
+              yield* k.local_irq_enable();
+            }
+          })(),
+        );
+        m.spawn(
+          1,
+          "updater",
+          (function* (): Gen {
+            k.R(sec, E);
             yield;
-            sec.n++;
-            sec.open = true;
-            k.W(sec, E);
-            yield;
-            sec.open = false;
-            yield* k.local_irq_enable();
-          }
-        })());
-        m.spawn(1, "updater", (function* (): Gen {
-          k.R(sec, E);
-          yield;
-          const snap = { n: sec.n, open: sec.open };
-          yield* k.call_rcu_sched("free", function* (kk: KernelBase): Gen {
-            kk.R(sec, E);
-            yield;
-            ran++;
-            if (snap.open && sec.open && sec.n === snap.n) kk.violation("gp-too-short", "callback ran inside the section it had to wait for");
-            if (snap.open) deferred++;
-          }, null);
-        })());
+            const snap = { n: sec.n, open: sec.open };
+            yield* k.call_rcu_sched(
+              "free",
+              function* (kk: KernelBase): Gen {
+                kk.R(sec, E);
+                yield;
+                ran++;
+                if (snap.open && sec.open && sec.n === snap.n)
+                  kk.violation("gp-too-short", "callback ran inside the section it had to wait for");
+                if (snap.open) deferred++;
+              },
+              null,
+            );
+          })(),
+        );
       },
     });
     const r = explore(s, { preemptions: Infinity });
@@ -194,10 +234,23 @@ describe("interrupts and RCU", () => {
 
 describe("determinism", () => {
   it("the same seed gives an identical trace hash", () => {
-    const s = programScenario({ vars: 2, locks: 1, threads: [
-      [{ t: "read", v: 0, reg: 0 }, { t: "write", v: 1, reg: 0, add: 1 }, { t: "choose", reg: 1 }],
-      [{ t: "lock", l: 0 }, { t: "inc", v: 0 }, { t: "unlock", l: 0 }, { t: "read", v: 1, reg: 0 }],
-    ] });
+    const s = programScenario({
+      vars: 2,
+      locks: 1,
+      threads: [
+        [
+          { t: "read", v: 0, reg: 0 },
+          { t: "write", v: 1, reg: 0, add: 1 },
+          { t: "choose", reg: 1 },
+        ],
+        [
+          { t: "lock", l: 0 },
+          { t: "inc", v: 0 },
+          { t: "unlock", l: 0 },
+          { t: "read", v: 1, reg: 0 },
+        ],
+      ],
+    });
     const hashes = (seed: number) => {
       const sess = new Session(s);
       const out = runExecution(sess, new RandomPicker(seed), { maxSteps: 100, trace: true });
@@ -210,14 +263,27 @@ describe("determinism", () => {
 
   it("every violation DFS finds replays to the same violation", () => {
     const prog: Op[][] = [
-      [{ t: "read", v: 0, reg: 0 }, { t: "write", v: 0, reg: 0, add: 1 }, { t: "read", v: 1, reg: 1 }],
-      [{ t: "read", v: 0, reg: 0 }, { t: "write", v: 0, reg: 0, add: 1 }, { t: "inc", v: 1 }],
+      [
+        { t: "read", v: 0, reg: 0 },
+        { t: "write", v: 0, reg: 0, add: 1 },
+        { t: "read", v: 1, reg: 1 },
+      ],
+      [
+        { t: "read", v: 0, reg: 0 },
+        { t: "write", v: 0, reg: 0, add: 1 },
+        { t: "inc", v: 1 },
+      ],
     ];
     const s = programScenario({ vars: 2, locks: 0, threads: prog, forbid: 1 });
     const sess = new Session(s);
     let checked = 0;
     dfs(sess, {
-      reduce: true, preemptionBound: Infinity, maxSteps: 100, maxExecutions: Infinity, deadline: Infinity, stopOnViolation: false,
+      reduce: true,
+      preemptionBound: Infinity,
+      maxSteps: 100,
+      maxExecutions: Infinity,
+      deadline: Infinity,
+      stopOnViolation: false,
       onExecution: (e) => {
         if (!e.violation) return;
         const sched = encodeSchedule({ scenario: s.id, variant: "base", fingerprint: sess.fingerprint }, e.decisions());
@@ -232,7 +298,11 @@ describe("determinism", () => {
 describe("outcomes", () => {
   it("counts every interleaving's end: 6 for two increments, 4 of which lose one; 90 and 84 with three CPUs", async () => {
     const { outcomes } = await import("../../lib/explore/outcomes");
-    expect(outcomes("lost-update", { variant: "racy" })).toEqual({ executions: 6, exhaustive: true, counts: { "counter=2": 2, "lost-update": 4 } });
+    expect(outcomes("lost-update", { variant: "racy" })).toEqual({
+      executions: 6,
+      exhaustive: true,
+      counts: { "counter=2": 2, "lost-update": 4 },
+    });
     const three = outcomes("lost-update", { variant: "racy", params: { cpus: 3 } });
     expect(three.executions).toBe(90); // 6!/(2!·2!·2!)
     expect(three.counts["lost-update"]).toBe(84);

@@ -14,7 +14,11 @@ import { scenarios } from "../../lib/explore/registry";
 function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = run(argv, (s) => out.push(s), (s) => err.push(s));
+  const code = run(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join("\n"), err: err.join("") };
 }
 
@@ -27,10 +31,22 @@ describe("parameter declarations", () => {
   });
 
   it("refuse a fraction, a string, a negative, a value out of range, the wrong type", () => {
-    for (const given of [{ n: 1.5 }, { n: "abc" }, { n: -3 }, { n: 11 }, { n: 0 }, { on: 1 }, { on: "true" }, { arch: "arm" }, { arch: 1 }]) {
+    for (const given of [
+      { n: 1.5 },
+      { n: "abc" },
+      { n: -3 },
+      { n: 11 },
+      { n: 0 },
+      { on: 1 },
+      { on: "true" },
+      { arch: "arm" },
+      { arch: 1 },
+    ]) {
       expect(() => resolveParams("s", schema, given), JSON.stringify(given)).toThrow(ModelError);
     }
-    expect(() => resolveParams("s", schema, { n: 1.5 })).toThrow(/parameter n must be an integer from 1 to 10, got 1\.5/);
+    expect(() => resolveParams("s", schema, { n: 1.5 })).toThrow(
+      /parameter n must be an integer from 1 to 10, got 1\.5/,
+    );
   });
 
   it("accept only the schema's own names: toString and __proto__ are not parameters", () => {
@@ -46,7 +62,9 @@ describe("parameter declarations", () => {
   });
 
   it("every project scenario declares each parameter with a check (no plain values)", () => {
-    for (const s of scenarios()) for (const [name, spec] of Object.entries(s.params ?? {}) as [string, { check?: unknown }][]) expect(typeof spec.check, `${s.id}.${name}`).toBe("function");
+    for (const s of scenarios())
+      for (const [name, spec] of Object.entries(s.params ?? {}) as [string, { check?: unknown }][])
+        expect(typeof spec.check, `${s.id}.${name}`).toBe("function");
     expect(Object.keys(lostUpdate.params ?? {})).toEqual(["cpus", "iterations"]);
     expect(lostUpdateParams.iterations.describe()).toMatch(/^int 1\.\./);
   });
@@ -58,14 +76,23 @@ describe("bad parameters never reach a search", () => {
       expect(() => explore(lostUpdate, { variant: "spinlock", params: { iterations } })).toThrow(ModelError);
     }
     expect(() => outcomes("lost-update", { params: { iterations: 1.5 } })).toThrow(ModelError);
-    expect(() => runTimed("lazy-mmu-workload", { params: { op: "unmap" } })).toThrow(/op must be one of "munmap", "aging"/);
+    expect(() => runTimed("lazy-mmu-workload", { params: { op: "unmap" } })).toThrow(
+      /op must be one of "munmap", "aging"/,
+    );
     expect(() => new Session(lazyMmuBatch, { params: { pages: 65 } })).toThrow(/pages must be an integer from 1 to 64/);
     expect(() => new Session(lazyMmuBatch, { params: { cpus: 1 } })).toThrow(/cpus must be an integer from 2 to 15/);
     expect(() => new Session(lazyMmuWorkload, { params: { cpus: 9 } })).toThrow(ModelError);
   });
 
   it("the CLI exits 2 with one line for --param iterations=1.5, abc, -3, toString, __proto__", () => {
-    for (const p of ["iterations=1.5", "iterations=abc", "iterations=-3", "toString=1", "__proto__=1", "constructor=1"]) {
+    for (const p of [
+      "iterations=1.5",
+      "iterations=abc",
+      "iterations=-3",
+      "toString=1",
+      "__proto__=1",
+      "constructor=1",
+    ]) {
       const r = cli("explore", "lost-update", "--variant", "spinlock", "--param", p);
       expect(r.code, p).toBe(2);
       expect(r.out, p).toBe("");
@@ -85,7 +112,9 @@ describe("bad parameters never reach a search", () => {
   it("a valid value still searches: the racy counter with 3 CPUs loses an update", () => {
     const r = explore(lostUpdate, { variant: "racy", params: { cpus: 3 } });
     expect(r.violation?.invariant).toBe("lost-update");
-    expect(explore(splitTlbFlush, { variant: "after", params: { arch: "hash" }, maxExecutions: 5 }).violation).toBeNull();
+    expect(
+      explore(splitTlbFlush, { variant: "after", params: { arch: "hash" }, maxExecutions: 5 }).violation,
+    ).toBeNull();
   });
 
   it("list shows each parameter's type and range", () => {

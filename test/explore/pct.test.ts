@@ -19,31 +19,39 @@ function planted(depth: 1 | 2, pad: number) {
     setup(k, m) {
       const x = { id: m.newObj("x"), v: 0 };
       const mine = m.newObj("private");
-      m.spawn(0, "A", (function* (): Gen {
-        for (let i = 0; i < pad; i++) {
-          k.W(mine, E);
+      m.spawn(
+        0,
+        "A",
+        (function* (): Gen {
+          for (let i = 0; i < pad; i++) {
+            k.W(mine, E);
+            yield;
+          }
+          k.W(x, E);
           yield;
-        }
-        k.W(x, E);
-        yield;
-        x.v = 1;
-        for (let i = 0; i < pad; i++) {
-          k.W(mine, E);
+          x.v = 1;
+          for (let i = 0; i < pad; i++) {
+            k.W(mine, E);
+            yield;
+          }
+          k.W(x, E);
           yield;
-        }
-        k.W(x, E);
-        yield;
-        x.v = 2;
-      })());
-      m.spawn(1, "B", (function* (): Gen {
-        for (let i = 0; i < pad; i++) {
-          k.R(m.newObj("scratch"), E);
+          x.v = 2;
+        })(),
+      );
+      m.spawn(
+        1,
+        "B",
+        (function* (): Gen {
+          for (let i = 0; i < pad; i++) {
+            k.R(m.newObj("scratch"), E);
+            yield;
+          }
+          k.R(x, E);
           yield;
-        }
-        k.R(x, E);
-        yield;
-        if (x.v === (depth === 1 ? 0 : 1)) k.violation("planted", `B saw x=${x.v}`);
-      })());
+          if (x.v === (depth === 1 ? 0 : 1)) k.violation("planted", `B saw x=${x.v}`);
+        })(),
+      );
     },
   });
 }
@@ -53,7 +61,11 @@ describe("PCT", () => {
     it(`hits a planted depth-${depth} bug at least as often as 1/(n·k^(d−1)) over 10^4 seeds`, () => {
       const s = planted(depth, 4);
       const sess = new Session(s);
-      const serial = runExecution(sess, { pick: (_m, en) => 31 - Math.clz32(en & -en), choose: () => 0 }, { maxSteps: 200 });
+      const serial = runExecution(
+        sess,
+        { pick: (_m, en) => 31 - Math.clz32(en & -en), choose: () => 0 },
+        { maxSteps: 200 },
+      );
       const k = serial.steps;
       const n = 2;
       let hits = 0;

@@ -112,7 +112,8 @@ export function programScenario(prog: Program): ScenarioDef<typeof simOps, Recor
       prog.threads.forEach((ops, c) => m.spawn(c, `t${c}`, runThread(k as never, ops, vars, locks, regs[c])));
       return {
         final() {
-          if (prog.forbid !== undefined && vars.vals[0] === prog.forbid) k.violation("forbidden-value", `v0 = ${prog.forbid}`);
+          if (prog.forbid !== undefined && vars.vals[0] === prog.forbid)
+            k.violation("forbidden-value", `v0 = ${prog.forbid}`);
         },
         observe: () => `${vars.vals.join(",")}|${regs.map((r) => r.join(",")).join(";")}`,
       };

@@ -8,15 +8,30 @@ import { programScenario, Op, Program } from "./programs";
 
 const opArb = (): fc.Arbitrary<Op[]> =>
   fc.oneof(
-    fc.record({ t: fc.constant("read" as const), v: fc.integer({ min: 0, max: 1 }), reg: fc.integer({ min: 0, max: 1 }) }).map((o): Op[] => [o]),
-    fc.record({ t: fc.constant("write" as const), v: fc.integer({ min: 0, max: 1 }), reg: fc.integer({ min: 0, max: 1 }), add: fc.integer({ min: 0, max: 2 }) }).map((o): Op[] => [o]),
+    fc
+      .record({
+        t: fc.constant("read" as const),
+        v: fc.integer({ min: 0, max: 1 }),
+        reg: fc.integer({ min: 0, max: 1 }),
+      })
+      .map((o): Op[] => [o]),
+    fc
+      .record({
+        t: fc.constant("write" as const),
+        v: fc.integer({ min: 0, max: 1 }),
+        reg: fc.integer({ min: 0, max: 1 }),
+        add: fc.integer({ min: 0, max: 2 }),
+      })
+      .map((o): Op[] => [o]),
     fc.record({ t: fc.constant("inc" as const), v: fc.integer({ min: 0, max: 1 }) }).map((o): Op[] => [o]),
     fc.record({ l: fc.integer({ min: 0, max: 1 }), v: fc.integer({ min: 0, max: 1 }) }).map(({ l, v }): Op[] => [
       { t: "lock" as const, l },
       { t: "inc" as const, v },
       { t: "unlock" as const, l },
     ]),
-    fc.record({ v: fc.integer({ min: 0, max: 1 }) }).map(({ v }): Op[] => [{ t: "irqoff" as const }, { t: "inc" as const, v }, { t: "irqon" as const }]),
+    fc
+      .record({ v: fc.integer({ min: 0, max: 1 }) })
+      .map(({ v }): Op[] => [{ t: "irqoff" as const }, { t: "inc" as const, v }, { t: "irqon" as const }]),
     fc.constant<Op[]>([{ t: "choose", reg: 1 }]),
     fc.integer({ min: 0, max: 1 }).map((v): Op[] => [{ t: "ipi" as const, v }]),
   );
@@ -25,7 +40,11 @@ const programArb: fc.Arbitrary<Program> = fc.integer({ min: 2, max: 3 }).chain((
   fc.record({
     vars: fc.constant(2),
     locks: fc.constant(2),
-    threads: fc.tuple(...Array.from({ length: n }, () => fc.array(opArb(), { minLength: 1, maxLength: n === 2 ? 3 : 2 }).map((a) => a.flat()))),
+    threads: fc.tuple(
+      ...Array.from({ length: n }, () =>
+        fc.array(opArb(), { minLength: 1, maxLength: n === 2 ? 3 : 2 }).map((a) => a.flat()),
+      ),
+    ),
     forbid: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
   }),
 );

@@ -2,7 +2,17 @@
 // ids use, and the one strategy list the CLI, the bench and explore() select from.
 
 import { describe, it, expect } from "vitest";
-import { createRegistry, defaultRegistry, defineScenario, explore, runExecution, Session, STRATEGIES, STRATEGY_NAMES, RandomPicker } from "../../lib/explore/index";
+import {
+  createRegistry,
+  defaultRegistry,
+  defineScenario,
+  explore,
+  runExecution,
+  Session,
+  STRATEGIES,
+  STRATEGY_NAMES,
+  RandomPicker,
+} from "../../lib/explore/index";
 import type { Strategy } from "../../lib/explore/index";
 import { simOps, event } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
@@ -21,10 +31,14 @@ const tiny = defineScenario({
   setup(k, m) {
     const x = { id: m.newObj("x") };
     for (let c = 0; c < 2; c++) {
-      m.spawn(c, `w${c}`, (function* (): Gen {
-        k.W(x, E);
-        yield;
-      })());
+      m.spawn(
+        c,
+        `w${c}`,
+        (function* (): Gen {
+          k.W(x, E);
+          yield;
+        })(),
+      );
     }
   },
 });
@@ -61,15 +75,28 @@ describe("strategies", () => {
     expect(STRATEGY_NAMES).toEqual(Object.keys(STRATEGIES));
     const out: string[] = [];
     const err: string[] = [];
-    expect(run(["help"], (s) => out.push(s), (s) => err.push(s))).toBe(0);
+    expect(
+      run(
+        ["help"],
+        (s) => out.push(s),
+        (s) => err.push(s),
+      ),
+    ).toBe(0);
     for (const n of STRATEGY_NAMES) expect(out.join("\n")).toContain(STRATEGIES[n].summary);
-    expect(run(["explore", "lost-update", "--strategy", "bfs"], (s) => out.push(s), (s) => err.push(s))).toBe(2);
+    expect(
+      run(
+        ["explore", "lost-update", "--strategy", "bfs"],
+        (s) => out.push(s),
+        (s) => err.push(s),
+      ),
+    ).toBe(2);
     expect(err.join("")).toContain(`one of ${STRATEGY_NAMES.join(", ")}`);
     expect(() => explore(lostUpdate, { strategy: "bfs" as "dfs" })).toThrow(/unknown strategy "bfs"/);
   });
 
   it("each registry strategy finds the lost update", () => {
-    for (const strategy of STRATEGY_NAMES) expect(explore(lostUpdate, { variant: "racy", strategy }).violation?.invariant, strategy).toBe("lost-update");
+    for (const strategy of STRATEGY_NAMES)
+      expect(explore(lostUpdate, { variant: "racy", strategy }).violation?.invariant, strategy).toBe("lost-update");
   });
 
   it("the step loop calls a strategy's hooks in order: begin, pick and after each step, end", () => {

@@ -20,7 +20,9 @@ describe("functionSource", () => {
     expect(functionSource(powerpcHashOps.tlb_flush).file).toBe("lib/powerpc/tlb_batch.ts");
   });
   it("refuses an ambiguous name and finds a unique one", () => {
-    expect(() => functionSource("tlb_flush")).toThrow(/defined in .*lib\/powerpc\/tlb_batch\.ts.*lib\/x86\/tlb\.ts|defined in .*lib\/x86\/tlb\.ts/);
+    expect(() => functionSource("tlb_flush")).toThrow(
+      /defined in .*lib\/powerpc\/tlb_batch\.ts.*lib\/x86\/tlb\.ts|defined in .*lib\/x86\/tlb\.ts/,
+    );
     expect(functionSource("hpte_need_flush").file).toBe("lib/powerpc/tlb_batch.ts");
   });
   it("shows a function defined outside lib/ as its own text", () => {
@@ -43,7 +45,10 @@ describe("variantDiff", () => {
           const ib = new Session(def, { variant: b }).k.installed;
           for (const c of variantDiff(def, a, b)) {
             pairs++;
-            for (const [side, inst] of [[c.a, ia[c.name]], [c.b, ib[c.name]]] as const) {
+            for (const [side, inst] of [
+              [c.a, ia[c.name]],
+              [c.b, ib[c.name]],
+            ] as const) {
               const abs = sourceFileOf(inst);
               expect(abs, `${def.id} ${a}/${b} ${c.name}: installed function has no registered source`).not.toBeNull();
               expect(side.file).not.toBe("");

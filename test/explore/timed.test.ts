@@ -12,16 +12,24 @@ const TLBIE = event("test", "tlbie", { cost: "tlbie", counter: "tlbie" });
 describe("timed mode", () => {
   it("charges each step its cost and counts events", () => {
     const s = defineScenario({
-      id: "test-timed-cost", title: "cost", ops: simOps, variants: { base: {} }, machine: { cpus: 1 },
+      id: "test-timed-cost",
+      title: "cost",
+      ops: simOps,
+      variants: { base: {} },
+      machine: { cpus: 1 },
       setup(k, m) {
         const o = m.newObj("o");
-        m.spawn(0, "t", (function* (): Gen {
-          for (let i = 0; i < 3; i++) {
-            k.W(o, TLBIE);
-            yield;
-          }
-          k.sample("latency", k.now());
-        })());
+        m.spawn(
+          0,
+          "t",
+          (function* (): Gen {
+            for (let i = 0; i < 3; i++) {
+              k.W(o, TLBIE);
+              yield;
+            }
+            k.sample("latency", k.now());
+          })(),
+        );
       },
     });
     const r = runTimed(s);
@@ -35,18 +43,23 @@ describe("timed mode", () => {
 
   it("a CPU spinning on a held lock accumulates wait time", () => {
     const s = defineScenario({
-      id: "test-timed-wait", title: "wait", ops: simOps, variants: { base: {} }, machine: { cpus: 2 },
+      id: "test-timed-wait",
+      title: "wait",
+      ops: simOps,
+      variants: { base: {} },
+      machine: { cpus: 2 },
       setup(k, m) {
         const l = spin_lock_init(m, "L");
         const o = m.newObj("o");
-        const body = (n: number) => (function* (): Gen {
-          yield* k.spin_lock(l);
-          for (let i = 0; i < n; i++) {
-            k.W(o, TLBIE);
-            yield;
-          }
-          yield* k.spin_unlock(l);
-        })();
+        const body = (n: number) =>
+          (function* (): Gen {
+            yield* k.spin_lock(l);
+            for (let i = 0; i < n; i++) {
+              k.W(o, TLBIE);
+              yield;
+            }
+            yield* k.spin_unlock(l);
+          })();
         m.spawn(0, "holder", body(10));
         m.spawn(1, "waiter", body(1));
       },
@@ -59,13 +72,26 @@ describe("timed mode", () => {
   it("an IPI handler starts no earlier than the IPI latency after the send", () => {
     let started = -1;
     const s = defineScenario({
-      id: "test-timed-ipi", title: "ipi", ops: simOps, variants: { base: {} }, machine: { cpus: 2 },
+      id: "test-timed-ipi",
+      title: "ipi",
+      ops: simOps,
+      variants: { base: {} },
+      machine: { cpus: 2 },
       setup(k, m) {
-        m.spawn(0, "sender", k.smp_call_function("h", function* (kk: KernelBase): Gen {
-          started = kk.now();
-          kk.local(TLBIE);
-          yield;
-        }, null, true));
+        m.spawn(
+          0,
+          "sender",
+          k.smp_call_function(
+            "h",
+            function* (kk: KernelBase): Gen {
+              started = kk.now();
+              kk.local(TLBIE);
+              yield;
+            },
+            null,
+            true,
+          ),
+        );
       },
     });
     const r = runTimed(s);

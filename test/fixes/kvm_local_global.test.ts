@@ -15,7 +15,9 @@ describe("kvm-local-global", () => {
     expect(v.preemptions).toBeGreaterThanOrEqual(1);
     const cores = new Set(v.trace.map((t) => Math.floor(t.cpu / THREADS)));
     expect(cores.size).toBeGreaterThanOrEqual(3); // two guest cores and the host's
-    expect(v.trace.map((t) => t.fn)).toEqual(expect.arrayContaining(["kvmppc_h_remove", "tlbiel", "kvm_unmap_rmapp", "__free_pages"]));
+    expect(v.trace.map((t) => t.fn)).toEqual(
+      expect.arrayContaining(["kvmppc_h_remove", "tlbiel", "kvm_unmap_rmapp", "__free_pages"]),
+    );
     expect(v.trace.map((t) => t.fn)).not.toContain("tlbie");
     const rp = replay(kvmLocalGlobal, { schedule: v.schedule });
     expect(rp.violation?.invariant).toBe(v.invariant);
@@ -57,7 +59,9 @@ describe("kvm-local-global", () => {
   it("the variants differ exactly in the functions 1b400ba0 changed", () => {
     const b = new Session(kvmLocalGlobal, { variant: "before" }).k.installed;
     const a = new Session(kvmLocalGlobal, { variant: "after" }).k.installed;
-    const changed = Object.keys(a).filter((n) => a[n] !== b[n]).sort();
+    const changed = Object.keys(a)
+      .filter((n) => a[n] !== b[n])
+      .sort();
     expect(changed).toEqual(Object.keys(kvmLocalGlobalBefore).sort());
   }, 60_000);
 

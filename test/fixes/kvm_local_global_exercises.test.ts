@@ -18,7 +18,9 @@ describe("kvm-local-global exercises", () => {
 
   it("exercise 2: 1b400ba0's global_invalidates passes; the v3.7 rule, no-setall and always-global do not", () => {
     expect(ex.checkGlobalInvalidates(after.global_invalidates).status).toBe("correct");
-    expect(ex.checkGlobalInvalidates(broken.global_invalidates_no_setall).message).toMatch(/one-vcore guest breaks: use-after-free/);
+    expect(ex.checkGlobalInvalidates(broken.global_invalidates_no_setall).message).toMatch(
+      /one-vcore guest breaks: use-after-free/,
+    );
     function* v37(k: any, kvm: any, flags: bigint) {
       k.R(kvm.onlineObj, k.m.cur.ev);
       yield;

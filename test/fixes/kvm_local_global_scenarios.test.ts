@@ -29,7 +29,9 @@ describe("kvm-one-vcore", () => {
     const v = r.violation!;
     expect(v.invariant).toBe("use-after-free");
     expect(v.message).toMatch(/guest load .* via core \d TLB .* after it was freed/);
-    expect(v.trace.map((t) => t.fn)).toEqual(expect.arrayContaining(["tlbiel", "global_invalidates", "kvm_mmu_notifier_invalidate_page", "__free_pages"]));
+    expect(v.trace.map((t) => t.fn)).toEqual(
+      expect.arrayContaining(["tlbiel", "global_invalidates", "kvm_mmu_notifier_invalidate_page", "__free_pages"]),
+    );
     expect(v.trace.map((t) => t.fn)).not.toContain("tlbie");
     expect(v.preemptions).toBe(2);
     const guestCores = [...coresOf(v.trace)].filter((c) => c < 2);
@@ -47,9 +49,13 @@ describe("kvm-one-vcore", () => {
     const r = explore(kvmOneVcore, { variant: "after", params: { vcpus: 1, hcall: "bulk" } });
     const v = r.violation!;
     expect(v.invariant).toBe("use-after-free");
-    expect(v.trace.map((t) => t.fn)).toEqual(expect.arrayContaining(["kvmppc_h_bulk_remove", "tlbiel", "__free_pages"]));
+    expect(v.trace.map((t) => t.fn)).toEqual(
+      expect.arrayContaining(["kvmppc_h_bulk_remove", "tlbiel", "__free_pages"]),
+    );
     expect(v.trace.map((t) => t.fn)).not.toContain("global_invalidates");
-    expect(replay(kvmOneVcore, { schedule: v.schedule, params: { vcpus: 1, hcall: "bulk" } }).violation?.invariant).toBe("use-after-free");
+    expect(
+      replay(kvmOneVcore, { schedule: v.schedule, params: { vcpus: 1, hcall: "bulk" } }).violation?.invariant,
+    ).toBe("use-after-free");
   }, 120_000);
 
   it("the same H_BULK_REMOVE guest is clean on v3.7 (per-move flush) and with v3.12's global_invalidates", () => {

@@ -32,7 +32,9 @@ describe("notebook 01 exercises", () => {
     expect(ex.checkBrokenLeave({ leave: leaveWithoutFlush, invariant: "hpte-multi-hit" }).status).toBe("correct");
     expect(ex.checkBrokenLeave({ leave: leaveWithoutFlush, invariant: "deadlock" }).status).toBe("incorrect");
     // the library's own (correct) leave does not break anything: a wrong answer
-    expect(ex.checkBrokenLeave({ leave: powerpc.arch_leave_lazy_mmu_mode, invariant: "hpte-multi-hit" }).status).toBe("incorrect");
+    expect(ex.checkBrokenLeave({ leave: powerpc.arch_leave_lazy_mmu_mode, invariant: "hpte-multi-hit" }).status).toBe(
+      "incorrect",
+    );
     expect(ex.checkBrokenLeave({ leave: 42 as never, invariant: "x" }).status).toBe("incorrect");
     expect(ex.checkBrokenLeave(undefined).status).toBe("not attempted");
   });

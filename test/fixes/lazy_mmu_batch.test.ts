@@ -62,7 +62,9 @@ describe("lazy-mmu-batch", () => {
   it("the variants differ exactly in the functions a741e679 changed", () => {
     const b = new Session(lazyMmuBatch, { variant: "before" }).k.installed;
     const a = new Session(lazyMmuBatch, { variant: "after" }).k.installed;
-    const changed = Object.keys(a).filter((n) => a[n] !== b[n]).sort();
+    const changed = Object.keys(a)
+      .filter((n) => a[n] !== b[n])
+      .sort();
     expect(changed).toEqual(Object.keys(lazyMmuBefore).sort());
   });
 
@@ -89,7 +91,10 @@ describe("lazy-mmu-preempt (later history, 2020–2022)", () => {
 
   it("2020 on a user mm (inside the PTE lock) and 2022 on kernel mappings are clean and exhaustive", async () => {
     const { lazyMmuPreempt } = await import("../../lib/fixes/lazy-mmu-batch/preempt");
-    for (const [variant, params] of [["2020", { kernel: false }], ["2022", { kernel: true }]] as const) {
+    for (const [variant, params] of [
+      ["2020", { kernel: false }],
+      ["2022", { kernel: true }],
+    ] as const) {
       const r = explore(lazyMmuPreempt, { variant, params });
       expect(r.violation, variant).toBeNull();
       expect(r.exhaustive, variant).toBe(true);

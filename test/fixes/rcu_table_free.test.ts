@@ -16,7 +16,11 @@ import type { Gen } from "../../lib/sim/machine";
 
 const IRQ_OFF_WALKERS = ["hash_page", "gup_fast"] as const;
 
-function search(variant: keyof typeof rcuTableFree.variants, params: Partial<RcuTableFreeParams>, extra: Record<string, unknown> = {}) {
+function search(
+  variant: keyof typeof rcuTableFree.variants,
+  params: Partial<RcuTableFreeParams>,
+  extra: Record<string, unknown> = {},
+) {
   return explore(rcuTableFree, { variant, params, timeLimitMs: 60_000, ...extra });
 }
 
@@ -78,10 +82,16 @@ describe("rcu-table-free: the rcu_read_lock_sched walker", () => {
   });
 
   it("is not covered by the IPI fallback: it takes the IPI with IRQs on, mid-walk", () => {
-    for (const [variant, handler] of [["before", "pte_free_smp_sync"], ["after", "tlb_remove_table_smp_sync"]] as const) {
+    for (const [variant, handler] of [
+      ["before", "pte_free_smp_sync"],
+      ["after", "tlb_remove_table_smp_sync"],
+    ] as const) {
       const v = search(variant, { walker: "rcu_sched" }).violation!;
       expect(v?.invariant, variant).toBe("use-after-free");
-      expect(v.trace.map((t) => t.fn), variant).toEqual(expect.arrayContaining(["smp_call_function", "rcu_sched_walk"]));
+      expect(
+        v.trace.map((t) => t.fn),
+        variant,
+      ).toEqual(expect.arrayContaining(["smp_call_function", "rcu_sched_walk"]));
       // the fallback's IPI handler ran on the walker's CPU, between two of its reads
       const ipi = v.trace.findIndex((t) => t.ctx === "irq" && t.cpu === 1 && t.thread === handler);
       const walks = v.trace.map((t, i) => (t.fn === "rcu_sched_walk" ? i : -1)).filter((i) => i >= 0);
@@ -93,11 +103,17 @@ describe("rcu-table-free: the rcu_read_lock_sched walker", () => {
 
 describe("rcu-table-free: a kernel thread that use_mm()s the mm (finding)", () => {
   it("before and after: mm_users is 1, the shortcut frees at once under the walk", () => {
-    for (const [variant, fn] of [["before", "pgtable_free_tlb"], ["after", "tlb_remove_table"]] as const) {
+    for (const [variant, fn] of [
+      ["before", "pgtable_free_tlb"],
+      ["after", "tlb_remove_table"],
+    ] as const) {
       for (const walker of IRQ_OFF_WALKERS) {
         const v = search(variant, { walker, user: "kthread" }).violation!;
         expect(v?.invariant, `${variant} ${walker}`).toBe("use-after-free");
-        expect(v.trace.map((t) => t.fn), `${variant} ${walker}`).toEqual(expect.arrayContaining(["use_mm", fn, "__free_pages"]));
+        expect(
+          v.trace.map((t) => t.fn),
+          `${variant} ${walker}`,
+        ).toEqual(expect.arrayContaining(["use_mm", fn, "__free_pages"]));
       }
     }
   });
@@ -128,15 +144,25 @@ describe("rcu-table-free: serial schedules and invariants", () => {
     function* pgtable_free_tlb(k: RK, tlb: MmuGather, table: number, shift: number): Gen {
       yield* k.tlb_remove_table(tlb, table + (shift === 0 ? 7 : 0)); // a PTE page tagged as a pmd table
     }
-    const r = explore(rcuTableFree, { variant: "after", overrides: { pgtable_free_tlb }, params: { allocFail: false }, preemptions: 0 });
+    const r = explore(rcuTableFree, {
+      variant: "after",
+      overrides: { pgtable_free_tlb },
+      params: { allocFail: false },
+      preemptions: 0,
+    });
     expect(r.violation?.invariant).toBe("pgtable-free-mismatch");
   });
 
   it("a batch never submitted is a leak", () => {
     function* pte_free_finish(k: RK, tlb: MmuGather): Gen {
-      void k, tlb;
+      (void k, tlb);
     }
-    const r = explore(rcuTableFree, { variant: "before", overrides: { pte_free_finish }, params: { allocFail: false }, preemptions: 0 });
+    const r = explore(rcuTableFree, {
+      variant: "before",
+      overrides: { pte_free_finish },
+      params: { allocFail: false },
+      preemptions: 0,
+    });
     expect(["table-leak", "batch-leak"]).toContain(r.violation?.invariant);
   });
 });
@@ -144,8 +170,21 @@ describe("rcu-table-free: serial schedules and invariants", () => {
 describe("rcu-table-free: the variants differ as 267239116987 does", () => {
   // From the full upstream commit (the seed is an excerpt): functions it changed, removed and added, as modelled.
   const CHANGED = ["pgtable_free_tlb", "tlb_flush", "tlb_flush_mmu", "tlb_gather_mmu"];
-  const REMOVED = ["pgtable_free_now", "pte_free_finish", "pte_free_rcu_callback", "pte_free_smp_sync", "pte_free_submit"];
-  const ADDED = ["__tlb_remove_table", "tlb_remove_table", "tlb_remove_table_one", "tlb_remove_table_rcu", "tlb_remove_table_smp_sync", "tlb_table_flush"];
+  const REMOVED = [
+    "pgtable_free_now",
+    "pte_free_finish",
+    "pte_free_rcu_callback",
+    "pte_free_smp_sync",
+    "pte_free_submit",
+  ];
+  const ADDED = [
+    "__tlb_remove_table",
+    "tlb_remove_table",
+    "tlb_remove_table_one",
+    "tlb_remove_table_rcu",
+    "tlb_remove_table_smp_sync",
+    "tlb_table_flush",
+  ];
   const fns = (mod: object) =>
     Object.entries(mod)
       .filter(([, v]) => typeof v === "function" && /^function\*/.test(String(v)))
@@ -155,7 +194,11 @@ describe("rcu-table-free: the variants differ as 267239116987 does", () => {
   it("the installed functions that differ are exactly the ones the commit changed", () => {
     const b = new Session(rcuTableFree, { variant: "before" }).k.installed;
     const a = new Session(rcuTableFree, { variant: "after" }).k.installed;
-    expect(Object.keys(a).filter((n) => a[n] !== b[n]).sort()).toEqual(CHANGED);
+    expect(
+      Object.keys(a)
+        .filter((n) => a[n] !== b[n])
+        .sort(),
+    ).toEqual(CHANGED);
     expect(Object.keys(rcuTableFreeBefore).sort()).toEqual(CHANGED);
   });
 
@@ -168,11 +211,24 @@ describe("rcu-table-free: the variants differ as 267239116987 does", () => {
 describe("rcu-table-free: CLI", () => {
   it("explore --variant naive exits 1; before and after exit 0, exhaustive", () => {
     const out: string[] = [];
-    expect(run(["explore", "rcu-table-free", "--variant", "naive", "--json"], (s) => out.push(s), () => {})).toBe(1);
+    expect(
+      run(
+        ["explore", "rcu-table-free", "--variant", "naive", "--json"],
+        (s) => out.push(s),
+        () => {},
+      ),
+    ).toBe(1);
     expect(JSON.parse(out.join("\n")).violation.invariant).toBe("use-after-free");
     for (const variant of ["before", "after"] as const) {
       const o: string[] = [];
-      expect(run(["explore", "rcu-table-free", "--variant", variant, "--json"], (s) => o.push(s), () => {}), variant).toBe(0);
+      expect(
+        run(
+          ["explore", "rcu-table-free", "--variant", variant, "--json"],
+          (s) => o.push(s),
+          () => {},
+        ),
+        variant,
+      ).toBe(0);
       expect(JSON.parse(o.join("\n")).exhaustive).toBe(true);
     }
   });

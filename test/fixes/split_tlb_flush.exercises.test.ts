@@ -43,11 +43,37 @@ describe("notebook 02 exercises", () => {
   // Dropping the rmap before the flush is exactly 1cf35d47's order: for the last mapping page_mkclean returns at
   // once (lost write); with another mapping the page stays mapped, the walk takes the zapped PTE's lock and waits.
   it("exercise 2: rmaps before the flush breaks the last mapping only, as lost-write", { timeout: 240_000 }, () => {
-    expect(ex.checkRmapsFirst({ tlbonly: rmapsFirst as never, invariant: "lost-write", scenarios: ["split-tlb-flush-last-map"] }).status).toBe("correct");
-    expect(ex.checkRmapsFirst({ tlbonly: rmapsFirst as never, invariant: "lost-write", scenarios: ["split-tlb-flush", "split-tlb-flush-last-map"] }).status).toBe("incorrect");
-    expect(ex.checkRmapsFirst({ tlbonly: rmapsFirst as never, invariant: "stale-translation", scenarios: ["split-tlb-flush-last-map"] }).status).toBe("incorrect");
-    expect(ex.checkRmapsFirst({ tlbonly: flushOnly as never, invariant: "lost-write", scenarios: ["split-tlb-flush-last-map"] }).status).toBe("incorrect");
-    expect(ex.checkRmapsFirst({ tlbonly: 1 as never, invariant: "lost-write", scenarios: [] }).status).toBe("incorrect");
+    expect(
+      ex.checkRmapsFirst({
+        tlbonly: rmapsFirst as never,
+        invariant: "lost-write",
+        scenarios: ["split-tlb-flush-last-map"],
+      }).status,
+    ).toBe("correct");
+    expect(
+      ex.checkRmapsFirst({
+        tlbonly: rmapsFirst as never,
+        invariant: "lost-write",
+        scenarios: ["split-tlb-flush", "split-tlb-flush-last-map"],
+      }).status,
+    ).toBe("incorrect");
+    expect(
+      ex.checkRmapsFirst({
+        tlbonly: rmapsFirst as never,
+        invariant: "stale-translation",
+        scenarios: ["split-tlb-flush-last-map"],
+      }).status,
+    ).toBe("incorrect");
+    expect(
+      ex.checkRmapsFirst({
+        tlbonly: flushOnly as never,
+        invariant: "lost-write",
+        scenarios: ["split-tlb-flush-last-map"],
+      }).status,
+    ).toBe("incorrect");
+    expect(ex.checkRmapsFirst({ tlbonly: 1 as never, invariant: "lost-write", scenarios: [] }).status).toBe(
+      "incorrect",
+    );
     expect(ex.checkRmapsFirst(undefined).status).toBe("not attempted");
   });
 
@@ -62,9 +88,13 @@ describe("notebook 02 exercises", () => {
     expect(ex.checkShootdowns(undefined).status).toBe("not attempted");
   });
 
-  it("verdict and losingVariants agree with the explorer (x86, the first scenario: before only)", { timeout: 240_000 }, () => {
-    expect(ex.losingVariants("split-tlb-flush", "x86")).toEqual(["before"]);
-  });
+  it(
+    "verdict and losingVariants agree with the explorer (x86, the first scenario: before only)",
+    { timeout: 240_000 },
+    () => {
+      expect(ex.losingVariants("split-tlb-flush", "x86")).toEqual(["before"]);
+    },
+  );
 
   it("splitState shows the page clean, the disk behind, and CPU 1's dirty TLB entry just before the lost store", () => {
     const v = explore(splitTlbFlush, { variant: "before" }).violation!;

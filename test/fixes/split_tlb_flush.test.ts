@@ -36,18 +36,30 @@ describe("split-tlb-flush", () => {
   for (const [s, arch, variant, lost] of CASES) {
     const name = `${s.id} ${variant} on ${arch}`;
     if (lost) {
-      it(`${name}: DFS finds the lost write, minimised to ≥1 preemption with steps from ≥2 CPUs, and it replays`, { timeout: 60_000 }, () => {
-        const r = explore(s, { variant, params: { arch } });
-        const v = r.violation!;
-        expect(v, name).not.toBeNull();
-        expect(v.invariant).toBe("lost-write");
-        expect(v.preemptions).toBeGreaterThanOrEqual(1);
-        expect(new Set(v.trace.map((t) => t.cpu)).size).toBeGreaterThanOrEqual(2);
-        expect(v.functions).toEqual(expect.arrayContaining(["zap_pte_range", "set_page_dirty", "page_mkclean", "clear_page_dirty_for_io", "writepage"]));
-        const rp = replay(s, { schedule: v.schedule, params: { arch } });
-        expect(rp.violation?.invariant).toBe(v.invariant);
-        expect(rp.violation?.message).toBe(v.message);
-      });
+      it(
+        `${name}: DFS finds the lost write, minimised to ≥1 preemption with steps from ≥2 CPUs, and it replays`,
+        { timeout: 60_000 },
+        () => {
+          const r = explore(s, { variant, params: { arch } });
+          const v = r.violation!;
+          expect(v, name).not.toBeNull();
+          expect(v.invariant).toBe("lost-write");
+          expect(v.preemptions).toBeGreaterThanOrEqual(1);
+          expect(new Set(v.trace.map((t) => t.cpu)).size).toBeGreaterThanOrEqual(2);
+          expect(v.functions).toEqual(
+            expect.arrayContaining([
+              "zap_pte_range",
+              "set_page_dirty",
+              "page_mkclean",
+              "clear_page_dirty_for_io",
+              "writepage",
+            ]),
+          );
+          const rp = replay(s, { schedule: v.schedule, params: { arch } });
+          expect(rp.violation?.invariant).toBe(v.invariant);
+          expect(rp.violation?.message).toBe(v.message);
+        },
+      );
     } else {
       it(`${name}: the default bound is exhausted with no violation`, { timeout: 60_000 }, () => {
         const r = explore(s, { variant, params: { arch } });
@@ -70,13 +82,22 @@ describe("split-tlb-flush", () => {
   // longer exhausts in minutes (> 668k executions in 300 s; 437k at 3 preemptions, 36 s), so it waits for the
   // state caching of the scale issue; x86 is covered at the default bound above.
   it("1cf35d47 holds on hash without a preemption bound (DPOR exhausts the space)", { timeout: 120_000 }, () => {
-    const r = explore(splitTlbFlush, { variant: "after", params: { arch: "hash" }, preemptions: Infinity, timeLimitMs: 110_000 });
+    const r = explore(splitTlbFlush, {
+      variant: "after",
+      params: { arch: "hash" },
+      preemptions: Infinity,
+      timeLimitMs: 110_000,
+    });
     expect(r.violation).toBeNull();
     expect(r.exhaustive).toBe(true);
   });
 
   it("PCT finds the lost writes from 5 different seeds", () => {
-    for (const [s, arch, variant] of [[splitTlbFlush, "x86", "before"], [splitTlbFlushLastMap, "x86", "after"], [splitTlbFlushLastMap, "hash", "after"]] as const) {
+    for (const [s, arch, variant] of [
+      [splitTlbFlush, "x86", "before"],
+      [splitTlbFlushLastMap, "x86", "after"],
+      [splitTlbFlushLastMap, "hash", "after"],
+    ] as const) {
       for (let seed = 1; seed <= 5; seed++) {
         const r = explore(s, { variant, params: { arch }, strategy: "pct", seed, maxExecutions: 3000 });
         expect(r.violation?.invariant, `${s.id} ${variant} ${arch} seed ${seed}`).toBe("lost-write");
@@ -85,11 +106,15 @@ describe("split-tlb-flush", () => {
   });
 
   it("the variants differ exactly in the functions 1cf35d47 and v6.2 changed", () => {
-    const installed = (variant: keyof typeof splitTlbFlush.variants) => new Session(splitTlbFlush, { variant }).k.installed;
+    const installed = (variant: keyof typeof splitTlbFlush.variants) =>
+      new Session(splitTlbFlush, { variant }).k.installed;
     const b = installed("before");
     const a = installed("after");
     const l = installed("later");
-    const diff = (x: Record<string, unknown>, y: Record<string, unknown>) => Object.keys(x).filter((n) => x[n] !== y[n]).sort();
+    const diff = (x: Record<string, unknown>, y: Record<string, unknown>) =>
+      Object.keys(x)
+        .filter((n) => x[n] !== y[n])
+        .sort();
     expect(diff(a, b)).toEqual(Object.keys(splitTlbFlushBefore).sort());
     expect(diff(a, l)).toEqual(Object.keys(splitTlbFlushLater).sort());
     expect(diff(a, b)).toEqual(["tlb_flush_mmu", "zap_pte_range"]);
@@ -133,7 +158,9 @@ describe("split-tlb-flush workload (timed)", () => {
   });
 
   it("hash: the lazy-MMU batch already flushed under the PTE lock, so the fix costs nothing there", () => {
-    const runs = (["before", "after", "later"] as const).map((v) => splitTlbFlushCost(v, { pages, cpus: 4, arch: "hash" }));
+    const runs = (["before", "after", "later"] as const).map((v) =>
+      splitTlbFlushCost(v, { pages, cpus: 4, arch: "hash" }),
+    );
     for (const r of runs) {
       expect(r.tlbie).toBe(pages);
       expect(r.flushes).toBe(runs[0].flushes);

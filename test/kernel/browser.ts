@@ -8,6 +8,13 @@ export async function launchChromium(): Promise<Browser> {
   if (!exe) throw new Error("no Chromium: kernel/setup.sh installs Debian's chromium (apt-get install -y chromium)");
   return chromium.launch({
     executablePath: exe,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }

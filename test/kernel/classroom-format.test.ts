@@ -3,7 +3,17 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readNotebook, sourceOf } from "../../kernel/notebook";
-import { CODE_STUB, computeChecksum, gradeId, isGrade, isLocked, isSolution, nbMeta, pyFloatStr, validateNotebook } from "../../kernel/classroom/format";
+import {
+  CODE_STUB,
+  computeChecksum,
+  gradeId,
+  isGrade,
+  isLocked,
+  isSolution,
+  nbMeta,
+  pyFloatStr,
+  validateNotebook,
+} from "../../kernel/classroom/format";
 import { releaseNotebook } from "../../kernel/classroom/release";
 import { FIXTURES } from "./helpers";
 
@@ -30,7 +40,15 @@ describe("nbgrader checksum", () => {
   });
 
   it("formats points as Python's str(float(x))", () => {
-    expect([1, 0.5, 0, 2.25, 1e16, 1.5e-5, 123456.75].map(pyFloatStr)).toEqual(["1.0", "0.5", "0.0", "2.25", "1e+16", "1.5e-05", "123456.75"]);
+    expect([1, 0.5, 0, 2.25, 1e16, 1.5e-5, 123456.75].map(pyFloatStr)).toEqual([
+      "1.0",
+      "0.5",
+      "0.0",
+      "2.25",
+      "1e+16",
+      "1.5e-05",
+      "123456.75",
+    ]);
   });
 });
 
@@ -61,7 +79,8 @@ describe("release", () => {
     expect(sourceOf(rel.cells.find((c) => gradeId(c) === "sum_of_squares_equation")!)).toBe("YOUR ANSWER HERE");
     expect(rel.cells.some((c) => c.metadata.flushlab)).toBe(false);
     for (const c of rel.cells.filter((x) => x.cell_type === "code")) expect(c.outputs).toEqual([]);
-    for (const c of rel.cells.filter((x) => isGrade(x) || isLocked(x) || isSolution(x))) expect(nbMeta(c)!.checksum).toBe(computeChecksum(c));
+    for (const c of rel.cells.filter((x) => isGrade(x) || isLocked(x) || isSolution(x)))
+      expect(nbMeta(c)!.checksum).toBe(computeChecksum(c));
     // The source is untouched.
     expect(sourceOf(src.cells.find((c) => gradeId(c) === "squares")!)).toContain("BEGIN SOLUTION");
   });

@@ -22,7 +22,11 @@ const NB = "squares.ipynb";
 
 const source = readNotebook(SOURCE);
 const release = releaseNotebook(source);
-const solutions = new Map(source.cells.filter((c) => nbMeta(c)?.solution).map((c) => [gradeId(c)!, sourceOf(c).replace(/^\s*\/\/ (BEGIN|END) SOLUTION\n?/gm, "")]));
+const solutions = new Map(
+  source.cells
+    .filter((c) => nbMeta(c)?.solution)
+    .map((c) => [gradeId(c)!, sourceOf(c).replace(/^\s*\/\/ (BEGIN|END) SOLUTION\n?/gm, "")]),
+);
 
 /** The release with some answer cells replaced (the rest left as released). */
 function answered(answers: Record<string, string>): Notebook {
@@ -44,7 +48,9 @@ function put(student: string, nb: Notebook | string | null): void {
   else writeNotebook(path.join(dir, NB), nb);
 }
 
-const HOSTILE = () => decl("squares") + `import * as fs from "fs";
+const HOSTILE = () =>
+  decl("squares") +
+  `import * as fs from "fs";
 import * as cp from "child_process";
 const probe = (what: string, f: () => unknown) => { try { f(); console.log("HOSTILE " + what + ": ALLOWED"); } catch (e) { console.log("HOSTILE " + what + ": " + (e as any).code); } };
 probe("read source", () => fs.readFileSync(${JSON.stringify(SOURCE)}));
@@ -67,24 +73,69 @@ const before = new Map<string, string>();
 
 beforeAll(async () => {
   put("right", right());
-  put("wrong", answered({ squares: decl("squares") + "squares = (n: number) => Array.from({ length: n }, (_, i) => i * i);", sum_of_squares: decl("sum_of_squares") + "sumOfSquares = (n: number) => n;", flush_counts_answer: decl("flush_counts_answer") + "answer1 = { batchFlushes: 1, tlbie: 0, tlbiel: 600 };" }));
+  put(
+    "wrong",
+    answered({
+      squares: decl("squares") + "squares = (n: number) => Array.from({ length: n }, (_, i) => i * i);",
+      sum_of_squares: decl("sum_of_squares") + "sumOfSquares = (n: number) => n;",
+      flush_counts_answer: decl("flush_counts_answer") + "answer1 = { batchFlushes: 1, tlbie: 0, tlbiel: 600 };",
+    }),
+  );
   put("partial", answered({ squares: solutions.get("squares")! }));
-  put("broken", answered({ squares: decl("squares") + "squares = (n: number): number[] => { return n.map(1); };", flush_counts_answer: solutions.get("flush_counts_answer")! }));
+  put(
+    "broken",
+    answered({
+      squares: decl("squares") + "squares = (n: number): number[] => { return n.map(1); };",
+      flush_counts_answer: solutions.get("flush_counts_answer")!,
+    }),
+  );
   put("unmodified", release);
   put("empty", null);
   put("malformed", '{"cells": [ {"cell_type": "code", ');
   // Edits the locked imports cell and a test cell to pass anything, then moves cells around and deletes a test.
   const cheat = right();
-  for (const c of cheat.cells) if (gradeId(c) === "correct_squares" || gradeId(c) === "imports") c.source = sourceOf(c).replace(/assert\.deepStrictEqual/g, "console.log") + "\n// edited";
+  for (const c of cheat.cells)
+    if (gradeId(c) === "correct_squares" || gradeId(c) === "imports")
+      c.source = sourceOf(c).replace(/assert\.deepStrictEqual/g, "console.log") + "\n// edited";
   const moved = cheat.cells.filter((c) => gradeId(c) !== "squares_invalid_input");
   moved.reverse();
   put("cheat", { ...cheat, cells: moved });
-  put("loop", answered({ squares: decl("squares") + "while (true) {}", flush_counts_answer: solutions.get("flush_counts_answer")! }));
-  put("deaf", answered({ ...Object.fromEntries(solutions), sum_of_squares: decl("sum_of_squares") + 'process.on("SIGINT", () => undefined);\nwhile (true) {}' }));
-  put("exits", answered({ ...Object.fromEntries(solutions), squares: solutions.get("squares")! + "\nprocess.exit(3);" }));
-  put("hostile", answered({ squares: HOSTILE(), flush_counts_answer: decl("flush_counts_answer") + "answer1 = { batchFlushes: 1, tlbie: 1, tlbiel: 1 };" }));
-  for (const s of fs.readdirSync(SUBS)) for (const f of fs.readdirSync(path.join(SUBS, s))) before.set(`${s}/${f}`, fs.readFileSync(path.join(SUBS, s, f), "utf8"));
-  gb = await autograde({ root: ROOT, toolchain: loadToolchain(ROOT), sources: [SOURCE], submissionsDir: SUBS, outDir: OUT, cellTimeoutMs: 4000 });
+  put(
+    "loop",
+    answered({
+      squares: decl("squares") + "while (true) {}",
+      flush_counts_answer: solutions.get("flush_counts_answer")!,
+    }),
+  );
+  put(
+    "deaf",
+    answered({
+      ...Object.fromEntries(solutions),
+      sum_of_squares: decl("sum_of_squares") + 'process.on("SIGINT", () => undefined);\nwhile (true) {}',
+    }),
+  );
+  put(
+    "exits",
+    answered({ ...Object.fromEntries(solutions), squares: solutions.get("squares")! + "\nprocess.exit(3);" }),
+  );
+  put(
+    "hostile",
+    answered({
+      squares: HOSTILE(),
+      flush_counts_answer: decl("flush_counts_answer") + "answer1 = { batchFlushes: 1, tlbie: 1, tlbiel: 1 };",
+    }),
+  );
+  for (const s of fs.readdirSync(SUBS))
+    for (const f of fs.readdirSync(path.join(SUBS, s)))
+      before.set(`${s}/${f}`, fs.readFileSync(path.join(SUBS, s, f), "utf8"));
+  gb = await autograde({
+    root: ROOT,
+    toolchain: loadToolchain(ROOT),
+    sources: [SOURCE],
+    submissionsDir: SUBS,
+    outDir: OUT,
+    cellTimeoutMs: 4000,
+  });
   rows = effectiveRows(gb);
 }, 600_000);
 
@@ -117,7 +168,8 @@ describe("autograde a fixture class", () => {
 
   it("gives the unmodified release 0 points, not attempted; an empty folder and malformed JSON get a row each", () => {
     expect(points("unmodified")).toBe(0);
-    for (const c of ["correct_squares", "squares_invalid_input", "correct_sum_of_squares", "flush_counts"]) expect(row("unmodified", c).status).toBe("not attempted");
+    for (const c of ["correct_squares", "squares_invalid_input", "correct_sum_of_squares", "flush_counts"])
+      expect(row("unmodified", c).status).toBe("not attempted");
     expect(row("empty", "")).toMatchObject({ status: "empty submission" });
     expect(row("malformed", "")).toMatchObject({ status: "malformed" });
     expect(row("malformed", "")?.message).toMatch(/could not be read/);
@@ -126,7 +178,12 @@ describe("autograde a fixture class", () => {
 
   it("restores edited and deleted locked cells from the source and undoes reordering", () => {
     const notes = rows.filter((r) => r.student === "cheat" && r.points === null && r.status !== "manual");
-    expect(notes.map((r) => `${r.cell}:${r.status}`).sort()).toEqual([":reordered", "correct_squares:restored", "imports:restored", "squares_invalid_input:missing"]);
+    expect(notes.map((r) => `${r.cell}:${r.status}`).sort()).toEqual([
+      ":reordered",
+      "correct_squares:restored",
+      "imports:restored",
+      "squares_invalid_input:missing",
+    ]);
     // The originals ran, with the hidden tests: the right answers still score everything.
     expect(points("cheat")).toBe(4.5);
   });
@@ -136,7 +193,9 @@ describe("autograde a fixture class", () => {
     expect(row("loop", "flush_counts").points).toBe(2);
     // The unstoppable loop's kernel is killed; the notebook re-runs with that cell skipped, so later cells count.
     expect(row("deaf", "sum_of_squares")).toMatchObject({ points: null, status: "timeout" });
-    expect(row("deaf", "sum_of_squares").message).toMatch(/ignores SIGINT\): the kernel (was killed|died); the notebook was re-run/);
+    expect(row("deaf", "sum_of_squares").message).toMatch(
+      /ignores SIGINT\): the kernel (was killed|died); the notebook was re-run/,
+    );
     expect(row("deaf", "correct_sum_of_squares").points).toBe(0);
     expect(row("deaf", "flush_counts").points).toBe(2);
     expect(row("deaf", "correct_squares").points).toBe(1);
@@ -149,7 +208,14 @@ describe("autograde a fixture class", () => {
 
   it("contains the hostile submission: no file reached, patched checkers overruled, no process left", () => {
     const fb = fs.readFileSync(path.join(OUT, "feedback", "hostile", "squares.html"), "utf8");
-    for (const what of ["read source", "read other submission", "write other submission", "list gradebook", "write project", "list grader scratch"]) {
+    for (const what of [
+      "read source",
+      "read other submission",
+      "write other submission",
+      "list gradebook",
+      "write project",
+      "list grader scratch",
+    ]) {
       expect(fb).toMatch(new RegExp(`HOSTILE ${what}: E(ACCES|PERM)`));
     }
     expect(fb).not.toMatch(/HOSTILE [\w ]+: ALLOWED/);
@@ -177,9 +243,29 @@ describe("autograde a fixture class", () => {
   });
 
   it("keeps a manual override with its comment through a regrade of one student's cell", async () => {
-    execFileSync(process.execPath, [path.join(ROOT, "bin", "flushlab.js"), "classroom", "override", OUT, "wrong", NB, "correct_squares", "0.5", "--comment", "off by one, method right"]);
+    execFileSync(process.execPath, [
+      path.join(ROOT, "bin", "flushlab.js"),
+      "classroom",
+      "override",
+      OUT,
+      "wrong",
+      NB,
+      "correct_squares",
+      "0.5",
+      "--comment",
+      "off by one, method right",
+    ]);
     put("wrong", answered({ squares: solutions.get("squares")! }));
-    const again = await autograde({ root: ROOT, toolchain: loadToolchain(ROOT), sources: [SOURCE], submissionsDir: SUBS, outDir: OUT, students: ["wrong"], cells: ["squares_invalid_input"], cellTimeoutMs: 4000 });
+    const again = await autograde({
+      root: ROOT,
+      toolchain: loadToolchain(ROOT),
+      sources: [SOURCE],
+      submissionsDir: SUBS,
+      outDir: OUT,
+      students: ["wrong"],
+      cells: ["squares_invalid_input"],
+      cellTimeoutMs: 4000,
+    });
     const r = effectiveRows(again);
     const get = (s: string, c: string) => r.find((x) => x.student === s && x.cell === c)!;
     expect(get("wrong", "correct_squares")).toMatchObject({ points: 0.5, status: "override" });
@@ -196,12 +282,28 @@ describe("autograde a fixture class", () => {
       fs.mkdirSync(path.join(homes, s, "workbook"), { recursive: true });
       fs.copyFileSync(path.join(SUBS, s, NB), path.join(homes, s, "workbook", NB));
     }
-    fs.writeFileSync(path.join(homes, "wrong", "workbook", "timestamp.txt"), "2015-02-01 09:28:58.749302 America/Los_Angeles\n");
-    const got = collect({ from: path.join(homes, "{student}", "workbook"), students: ["right", "wrong"], notebooks: [NB], dest: path.join(base, "collected"), due: new Date("2020-01-01T00:00:00Z") });
-    expect(got.map((g) => [g.student, g.files, g.late])).toEqual([["right", [NB], true], ["wrong", [NB], false]]);
-    expect(fs.readFileSync(path.join(base, "collected", "wrong", "timestamp.txt"), "utf8")).toMatch(/^2015-02-01 09:28:58/);
+    fs.writeFileSync(
+      path.join(homes, "wrong", "workbook", "timestamp.txt"),
+      "2015-02-01 09:28:58.749302 America/Los_Angeles\n",
+    );
+    const got = collect({
+      from: path.join(homes, "{student}", "workbook"),
+      students: ["right", "wrong"],
+      notebooks: [NB],
+      dest: path.join(base, "collected"),
+      due: new Date("2020-01-01T00:00:00Z"),
+    });
+    expect(got.map((g) => [g.student, g.files, g.late])).toEqual([
+      ["right", [NB], true],
+      ["wrong", [NB], false],
+    ]);
+    expect(fs.readFileSync(path.join(base, "collected", "wrong", "timestamp.txt"), "utf8")).toMatch(
+      /^2015-02-01 09:28:58/,
+    );
     const written = returnFeedback(OUT, path.join(homes, "{student}", "workbook"), ["right", "wrong"]);
     expect(written).toHaveLength(2);
-    expect(fs.readFileSync(path.join(homes, "wrong", "workbook", "feedback", "squares.html"), "utf8")).toMatch(/off by one, method right/);
+    expect(fs.readFileSync(path.join(homes, "wrong", "workbook", "feedback", "squares.html"), "utf8")).toMatch(
+      /off by one, method right/,
+    );
   });
 });

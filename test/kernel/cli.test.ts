@@ -19,9 +19,18 @@ interface Run {
  * Runs dist/kernel/workbook.js in its own process group, as a shell runs a job; `interruptWhen` sends SIGINT
  * once stdout matches it, to the runner (`to: "runner"`) or, like Ctrl-C in a terminal, to its whole group.
  */
-function workbook(args: string[], interruptWhen?: RegExp, to: "runner" | "group" = "runner", onInterrupt?: (pid: number) => void): Promise<Run> {
+function workbook(
+  args: string[],
+  interruptWhen?: RegExp,
+  to: "runner" | "group" = "runner",
+  onInterrupt?: (pid: number) => void,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "dist", "kernel", "workbook.js"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(process.execPath, [path.join(ROOT, "dist", "kernel", "workbook.js"), ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     let kernelPids: number[] = [];
     let interrupted = false;
@@ -45,13 +54,17 @@ function workbook(args: string[], interruptWhen?: RegExp, to: "runner" | "group"
 const serverPid = (stdout: string) => Number(/\(pid (\d+)\)/.exec(stdout)?.[1] ?? NaN);
 
 function childrenOf(pid: number): number[] {
-  return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      return fs.readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(pid);
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return fs.readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Every process started for the runner with this PID: its server gets a private runtime dir named after it. */
@@ -60,7 +73,12 @@ function processesOfRun(runnerPid: number): Array<{ pid: number; cmd: string }> 
   const found: Array<{ pid: number; cmd: string }> = [];
   for (const d of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
     try {
-      if (fs.readFileSync(`/proc/${d}/environ`, "utf8").split("\0").some((e) => e.startsWith(mark))) {
+      if (
+        fs
+          .readFileSync(`/proc/${d}/environ`, "utf8")
+          .split("\0")
+          .some((e) => e.startsWith(mark))
+      ) {
         found.push({ pid: Number(d), cmd: fs.readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ") });
       }
     } catch {
@@ -90,7 +108,16 @@ describe("npm run workbook", () => {
     const out = scratch("cli-ok");
     const src = path.join(FIXTURES, "cli", "params.ipynb");
     const before = fs.readFileSync(src, "utf8");
-    const r = await workbook(["--notebooks", "test/kernel/fixtures/cli", "--out", out, "--param", "seed=7", "--param", "name=ada lovelace"]);
+    const r = await workbook([
+      "--notebooks",
+      "test/kernel/fixtures/cli",
+      "--out",
+      out,
+      "--param",
+      "seed=7",
+      "--param",
+      "name=ada lovelace",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('workbook: parameters {"seed":7,"name":"ada lovelace"}');
     expect(await waitGone(r.serverPid)).toBe(true);
@@ -101,7 +128,9 @@ describe("npm run workbook", () => {
     expect(m.notebooks[0].injectedParametersCell).toBe(2);
     const executed = JSON.parse(fs.readFileSync(path.join(out, "params.ipynb"), "utf8"));
     expect(executed.cells[2].metadata.tags).toEqual(["injected-parameters"]);
-    expect(executed.cells[3].outputs.find((o: { name?: string }) => o.name === "stdout").text).toBe("seed=7 name=ada lovelace\n");
+    expect(executed.cells[3].outputs.find((o: { name?: string }) => o.name === "stdout").text).toBe(
+      "seed=7 name=ada lovelace\n",
+    );
     expect(fs.existsSync(path.join(out, "params.html"))).toBe(true);
   });
 
@@ -138,7 +167,12 @@ describe("npm run workbook", () => {
   it("on Ctrl-C to its process group during a long cell leaves no process of the run alive", async () => {
     const out = scratch("cli-int-group");
     let before: Array<{ pid: number; cmd: string }> = [];
-    const r = await workbook(["--notebooks", "test/kernel/fixtures/slow", "--out", out], /cell\s+1 \[1\] ok/, "group", (pid) => (before = processesOfRun(pid)));
+    const r = await workbook(
+      ["--notebooks", "test/kernel/fixtures/slow", "--out", out],
+      /cell\s+1 \[1\] ok/,
+      "group",
+      (pid) => (before = processesOfRun(pid)),
+    );
     expect(r.code).toBe(130);
     // The check can fail: it saw the server and a tslab kernel of this run before the interrupt.
     expect(before.some((p) => p.pid === r.serverPid)).toBe(true);
@@ -161,7 +195,9 @@ describe("npm run workbook: nothing it did not write is touched", () => {
       const r = await workbook(["--notebooks", rel, "--out", bad]);
       expect(r.code, bad).toBe(2);
       expect(r.stdout.trim().split("\n"), bad).toHaveLength(1);
-      expect(r.stdout).toMatch(/would mix the write-ups with (the notebooks being run|the workbook's source notebooks|the student's working copy)/);
+      expect(r.stdout).toMatch(
+        /would mix the write-ups with (the notebooks being run|the workbook's source notebooks|the student's working copy)/,
+      );
       expect(Number.isNaN(r.serverPid), bad).toBe(true); // refused before any server started
     }
     expect(snapshot(src)).toEqual(before);
@@ -200,21 +236,40 @@ describe("npm run workbook: nothing it did not write is touched", () => {
     const r = await workbook(["--notebooks", path.relative(ROOT, src), "--out", out]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("workbook: ERROR 00-broken.ipynb: not run: 00-broken.ipynb is not valid JSON");
-    expect(r.stdout).toContain("workbook: ERROR 02-broken.ipynb: not run: 02-broken.ipynb is not an nbformat 4 notebook (nbformat 3)");
+    expect(r.stdout).toContain(
+      "workbook: ERROR 02-broken.ipynb: not run: 02-broken.ipynb is not an nbformat 4 notebook (nbformat 3)",
+    );
     const m = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest;
-    expect(m.notebooks.map((n) => [n.notebook, n.status])).toEqual([["00-broken.ipynb", "stopped"], ["01-params.ipynb", "ok"], ["02-broken.ipynb", "stopped"]]);
+    expect(m.notebooks.map((n) => [n.notebook, n.status])).toEqual([
+      ["00-broken.ipynb", "stopped"],
+      ["01-params.ipynb", "ok"],
+      ["02-broken.ipynb", "stopped"],
+    ]);
     expect(fs.existsSync(path.join(out, "01-params.html"))).toBe(true);
     expect(fs.readFileSync(path.join(out, "index.html"), "utf8")).toContain("00-broken.ipynb is not valid JSON");
   });
 
   it("runs one notebook given as --notebooks FILE; a missing path is one line, exit 2", async () => {
     const out = scratch("cli-file");
-    const r = await workbook(["--notebooks", "test/kernel/fixtures/cli/params.ipynb", "--out", out, "--param", "nosuch=1"]);
+    const r = await workbook([
+      "--notebooks",
+      "test/kernel/fixtures/cli/params.ipynb",
+      "--out",
+      out,
+      "--param",
+      "nosuch=1",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('warning: --param nosuch: the parameters cell declares no "nosuch"');
-    expect(JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).notebooks.map((n: { notebook: string }) => n.notebook)).toEqual(["params.ipynb"]);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).notebooks.map(
+        (n: { notebook: string }) => n.notebook,
+      ),
+    ).toEqual(["params.ipynb"]);
     const missing = await workbook(["--notebooks", "no-such-dir", "--out", out]);
     expect(missing.code).toBe(2);
-    expect(missing.stdout.trim()).toBe(`workbook: --notebooks ${path.join(ROOT, "no-such-dir")}: no such file or folder`);
+    expect(missing.stdout.trim()).toBe(
+      `workbook: --notebooks ${path.join(ROOT, "no-such-dir")}: no such file or folder`,
+    );
   });
 });

@@ -2,27 +2,50 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TraceStep, Violation } from "../../lib/sim/trace";
-import { countsFigure, emit, escapeHtml, jsonForScript, latencyFigure, plotlyBundle, PLOTLY_MIME, resetPlotlyInjection, scriptSafe, summary, tableHtml, tableText, timelineFigure } from "../../kernel/display";
+import {
+  countsFigure,
+  emit,
+  escapeHtml,
+  jsonForScript,
+  latencyFigure,
+  plotlyBundle,
+  PLOTLY_MIME,
+  resetPlotlyInjection,
+  scriptSafe,
+  summary,
+  tableHtml,
+  tableText,
+  timelineFigure,
+} from "../../kernel/display";
 import { stepTableHtml } from "../../kernel/display/timeline-table";
 
 describe("escaping", () => {
   it("escapeHtml leaves no markup and round-trips through an HTML decoder", () => {
-    fc.assert(fc.property(fc.string(), (s) => {
-      const e = escapeHtml(s);
-      expect(e).not.toMatch(/[<>"']/);
-      const decoded = e.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
-      expect(decoded).toBe(s);
-    }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const e = escapeHtml(s);
+        expect(e).not.toMatch(/[<>"']/);
+        const decoded = e
+          .replace(/&lt;/g, "<")
+          .replace(/&gt;/g, ">")
+          .replace(/&quot;/g, '"')
+          .replace(/&#39;/g, "'")
+          .replace(/&amp;/g, "&");
+        expect(decoded).toBe(s);
+      }),
+    );
   });
 
   it("jsonForScript can neither close the script tag nor open a comment, and parses back to the value", () => {
-    fc.assert(fc.property(fc.jsonValue(), fc.constantFrom("</script>", "<!--", "</SCRIPT ", "\u2028"), (v, evil) => {
-      const value = { v, evil };
-      const js = jsonForScript(value);
-      expect(js.toLowerCase()).not.toContain("</script");
-      expect(js).not.toContain("<!--");
-      expect(JSON.parse(js)).toEqual(JSON.parse(JSON.stringify(value)));
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.constantFrom("</script>", "<!--", "</SCRIPT ", "\u2028"), (v, evil) => {
+        const value = { v, evil };
+        const js = jsonForScript(value);
+        expect(js.toLowerCase()).not.toContain("</script");
+        expect(js).not.toContain("<!--");
+        expect(JSON.parse(js)).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+    );
   });
 
   it("scriptSafe neutralises closing tags and comment openers in inlined library code", () => {
@@ -35,7 +58,10 @@ describe("plotlyBundle", () => {
   it("carries the figure as a plotly JSON object, text/plain, and HTML with plotly.js only the first time", () => {
     resetPlotlyInjection();
     // A raw "</script>" (must not break the HTML) and an escaped title (shown decoded in text/plain).
-    const fig = { data: [{ type: "bar", name: "a</script>b", x: [1], y: [2] }], layout: { title: { text: "&lt;T&gt;<br>sub" } } };
+    const fig = {
+      data: [{ type: "bar", name: "a</script>b", x: [1], y: [2] }],
+      layout: { title: { text: "&lt;T&gt;<br>sub" } },
+    };
     const first = plotlyBundle(fig);
     const second = plotlyBundle(fig);
     expect(first[PLOTLY_MIME]).toEqual({ data: fig.data, layout: fig.layout, config: {} });
@@ -53,15 +79,32 @@ describe("plotlyBundle", () => {
 });
 
 describe("timelineFigure", () => {
-  const at = (i: number, cpu: number, fn: string, what: string, obj: string, kind: TraceStep["kind"] = "W", ctx: TraceStep["ctx"] = "task"): TraceStep =>
-    ({ i, proc: cpu * 2 + (ctx === "irq" ? 1 : 0), cpu, ctx, thread: `t${cpu}`, fn, what, obj, kind });
+  const at = (
+    i: number,
+    cpu: number,
+    fn: string,
+    what: string,
+    obj: string,
+    kind: TraceStep["kind"] = "W",
+    ctx: TraceStep["ctx"] = "task",
+  ): TraceStep => ({ i, proc: cpu * 2 + (ctx === "irq" ? 1 : 0), cpu, ctx, thread: `t${cpu}`, fn, what, obj, kind });
   const trace = [
-    at(0, 1, "inc", "load", "counter", "R"), at(1, 0, "spin_lock", "acquire", "ptl@pfn2"), at(2, 0, "zap", "clear PTE", "pte@pfn2[0]"),
-    at(3, 0, "spin_unlock", "release", "ptl@pfn2"), at(4, 1, "<script>x</script>", "store", "<b>obj</b>@x"), at(5, 0, "tick", "irq work", "", "-", "irq"),
+    at(0, 1, "inc", "load", "counter", "R"),
+    at(1, 0, "spin_lock", "acquire", "ptl@pfn2"),
+    at(2, 0, "zap", "clear PTE", "pte@pfn2[0]"),
+    at(3, 0, "spin_unlock", "release", "ptl@pfn2"),
+    at(4, 1, "<script>x</script>", "store", "<b>obj</b>@x"),
+    at(5, 0, "tick", "irq work", "", "-", "irq"),
   ];
   const violation: Violation = {
-    invariant: "lost-update", message: "counter is 1, expected 2", schedule: "1.0.1.0", steps: 5, preemptions: 1, at: 4,
-    functions: ["inc"], trace,
+    invariant: "lost-update",
+    message: "counter is 1, expected 2",
+    schedule: "1.0.1.0",
+    steps: 5,
+    preemptions: 1,
+    at: 4,
+    functions: ["inc"],
+    trace,
   };
   type Shape = { type: string; x0: number; x1: number; y0: number; yref: string };
 
@@ -71,7 +114,9 @@ describe("timelineFigure", () => {
     const marker = fig.data.find((d) => String(d.name).startsWith("violating step"))!;
     expect(marker).toMatchObject({ name: "violating step #4: lost-update", x: [4.5], y: ["CPU 1"] });
     const shapes = fig.layout!.shapes as Shape[];
-    expect(shapes.filter((s) => s.type === "rect" && s.yref === "paper")).toEqual([expect.objectContaining({ x0: 4, x1: 5 })]);
+    expect(shapes.filter((s) => s.type === "rect" && s.yref === "paper")).toEqual([
+      expect.objectContaining({ x0: 4, x1: 5 }),
+    ]);
     expect((fig.layout!.title as { text: string }).text).toContain("schedule 1.0.1.0");
   });
 
@@ -111,7 +156,13 @@ describe("timelineFigure", () => {
 
 describe("charts and tables", () => {
   it("counts: one bar per label, highlighted in red, labels escaped", () => {
-    const fig = countsFigure(new Map([[1, 3], [2, 97]]), { highlight: (k) => k === "1", title: "<b>final</b>" });
+    const fig = countsFigure(
+      new Map([
+        [1, 3],
+        [2, 97],
+      ]),
+      { highlight: (k) => k === "1", title: "<b>final</b>" },
+    );
     expect(fig.data[0]).toMatchObject({ x: ["1", "2"], y: [3, 97], marker: { color: ["#d62728", "#1f77b4"] } });
     expect((fig.layout!.title as { text: string }).text).toBe("&lt;b&gt;final&lt;/b&gt;");
   });
@@ -123,13 +174,21 @@ describe("charts and tables", () => {
   });
 
   it("tables escape cells, headers and captions, and line up as text", () => {
-    const rows = [{ fn: "<i>x</i>", n: 1 }, { fn: "y", n: 22, extra: { a: 1 } }];
+    const rows = [
+      { fn: "<i>x</i>", n: 1 },
+      { fn: "y", n: 22, extra: { a: 1 } },
+    ];
     const html = tableHtml(rows, { caption: "<c>" });
     expect(html).toContain("<caption>&lt;c&gt;</caption>");
     expect(html).toContain('<td style="text-align:left">&lt;i&gt;x&lt;/i&gt;</td>');
     expect(html).toContain('<td style="text-align:right">22</td>');
     expect(html).toContain('<td style="text-align:left">{&quot;a&quot;:1}</td>');
-    expect(tableText(rows).split("\n")).toEqual(["fn        n   extra", "--------  --  -------", "<i>x</i>  1", 'y         22  {"a":1}']);
+    expect(tableText(rows).split("\n")).toEqual([
+      "fn        n   extra",
+      "--------  --  -------",
+      "<i>x</i>  1",
+      'y         22  {"a":1}',
+    ]);
   });
 
   it("outside a kernel, emit falls back to text on stdout", () => {

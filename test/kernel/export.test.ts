@@ -25,7 +25,11 @@ beforeAll(async () => {
   out = scratch("export");
   log = [];
   manifest = await runWorkbook({
-    root: ROOT, toolchain: loadToolchain(ROOT), settings: settings(), notebooksDir: path.join(FIXTURES, "export"), outDir: out,
+    root: ROOT,
+    toolchain: loadToolchain(ROOT),
+    settings: settings(),
+    notebooksDir: path.join(FIXTURES, "export"),
+    outDir: out,
     reporter: new Reporter((l) => log.push(l)),
   });
   browser = await launchChromium();
@@ -41,8 +45,23 @@ describe("workbook write-ups", () => {
   it("writes the executed notebook, its HTML, index.html and a manifest", () => {
     expect(manifest.errors).toEqual([]);
     expect(manifest.ok).toBe(true);
-    expect(fs.readdirSync(out).sort()).toEqual([".workbook-files.json", "_static", "index.html", "manifest.json", "plots.html", "plots.ipynb"]);
-    expect(onDiskFiles()).toEqual(["_static/mathjax/tex-svg-full.js", "_static/mathjax/ui/safe.js", "_static/plotly.js", "index.html", "manifest.json", "plots.html", "plots.ipynb"]);
+    expect(fs.readdirSync(out).sort()).toEqual([
+      ".workbook-files.json",
+      "_static",
+      "index.html",
+      "manifest.json",
+      "plots.html",
+      "plots.ipynb",
+    ]);
+    expect(onDiskFiles()).toEqual([
+      "_static/mathjax/tex-svg-full.js",
+      "_static/mathjax/ui/safe.js",
+      "_static/plotly.js",
+      "index.html",
+      "manifest.json",
+      "plots.html",
+      "plots.ipynb",
+    ]);
     const onDisk = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest;
     expect(onDisk.notebooks[0]).toMatchObject({ notebook: "plots.ipynb", html: "plots.html", ok: true });
     expect(onDisk.git.commit).toMatch(/^[0-9a-f]{40}$/);
@@ -55,7 +74,9 @@ describe("workbook write-ups", () => {
 
   it("inlines plotly.js once per kernel session and stores the figure as a plotly JSON object", () => {
     const nb = JSON.parse(fs.readFileSync(path.join(out, "plots.ipynb"), "utf8"));
-    const outputs = nb.cells.flatMap((c: { outputs?: unknown[] }) => c.outputs ?? []) as Array<{ data?: Record<string, unknown> }>;
+    const outputs = nb.cells.flatMap((c: { outputs?: unknown[] }) => c.outputs ?? []) as Array<{
+      data?: Record<string, unknown>;
+    }>;
     const plots = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
     expect(plots).toHaveLength(3);
     for (const p of plots) {
@@ -68,11 +89,18 @@ describe("workbook write-ups", () => {
 
   it("signs the executed notebook with the project-local notary, so the UI trusts its plots", () => {
     const tc = loadToolchain(ROOT);
-    const check = "import sys, nbformat\nfrom nbformat.sign import NotebookNotary\nprint(NotebookNotary().check_signature(nbformat.read(sys.argv[1], as_version=4)))";
-    const trusted = execFileSync(tc.python, ["-c", check, path.join(out, "plots.ipynb")], { env: jupyterEnv(tc) }).toString().trim();
+    const check =
+      "import sys, nbformat\nfrom nbformat.sign import NotebookNotary\nprint(NotebookNotary().check_signature(nbformat.read(sys.argv[1], as_version=4)))";
+    const trusted = execFileSync(tc.python, ["-c", check, path.join(out, "plots.ipynb")], { env: jupyterEnv(tc) })
+      .toString()
+      .trim();
     expect(trusted).toBe("True");
     // A notebook nobody signed is not trusted by the same notary: the check above can fail.
-    const unsigned = execFileSync(tc.python, ["-c", check, path.join(FIXTURES, "export", "plots.ipynb")], { env: jupyterEnv(tc) }).toString().trim();
+    const unsigned = execFileSync(tc.python, ["-c", check, path.join(FIXTURES, "export", "plots.ipynb")], {
+      env: jupyterEnv(tc),
+    })
+      .toString()
+      .trim();
     expect(unsigned).toBe("False");
   });
 
@@ -84,7 +112,9 @@ describe("workbook write-ups", () => {
     page.on("request", (r) => requests.push(r.url()));
     await page.goto("file://" + path.join(out, "plots.html"));
     await page.waitForSelector("mjx-container svg", { timeout: 30_000 });
-    await page.waitForFunction(() => document.querySelectorAll(".js-plotly-plot .main-svg").length >= 3, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll(".js-plotly-plot .main-svg").length >= 3, undefined, {
+      timeout: 30_000,
+    });
     const seen = await page.evaluate(() => ({
       plots: document.querySelectorAll(".js-plotly-plot").length,
       scatter: document.querySelectorAll(".js-plotly-plot g.trace.scatter").length,
@@ -118,7 +148,11 @@ describe("workbook write-ups", () => {
     // A click on a timeline bar brings its row of the step table into view, outlined.
     const plotId = (await page.locator(".flushlab-steps tbody tr").first().getAttribute("id"))!.replace(/-step-0$/, "");
     await page.locator(`#${plotId} .bars path`).last().click({ force: true });
-    await page.waitForFunction((id) => document.getElementById(id)?.style.outline.includes("solid"), `${plotId}-step-3`, { timeout: 5000 });
+    await page.waitForFunction(
+      (id) => document.getElementById(id)?.style.outline.includes("solid"),
+      `${plotId}-step-3`,
+      { timeout: 5000 },
+    );
     await page.close();
   });
 
@@ -135,13 +169,18 @@ describe("workbook write-ups", () => {
     page.on("pageerror", (e) => errors.push(e.message));
     await page.route("**/*", (route) => {
       const url = route.request().url();
-      if (url.startsWith(server.url)) { served.push(url.slice(server.url.length)); return route.continue(); }
+      if (url.startsWith(server.url)) {
+        served.push(url.slice(server.url.length));
+        return route.continue();
+      }
       blocked.push(url);
       return route.abort();
     });
     try {
       await page.goto(server.url + "plots.html");
-      await page.waitForFunction(() => document.querySelectorAll(".js-plotly-plot .main-svg").length >= 3, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelectorAll(".js-plotly-plot .main-svg").length >= 3, undefined, {
+        timeout: 30_000,
+      });
       await page.waitForSelector("mjx-container svg", { timeout: 30_000 });
       const seen = await page.evaluate(() => ({
         math: [...document.querySelectorAll("mjx-container")].map((m) => m.getAttribute("display") ?? "inline"),
@@ -154,7 +193,9 @@ describe("workbook write-ups", () => {
       expect(seen.traces).toBeGreaterThanOrEqual(4);
       expect(seen.back).toBe("index.html");
       expect(blocked).toEqual([]);
-      expect(served).toEqual(expect.arrayContaining(["plots.html", "_static/plotly.js", "_static/mathjax/tex-svg-full.js"]));
+      expect(served).toEqual(
+        expect.arrayContaining(["plots.html", "_static/plotly.js", "_static/mathjax/tex-svg-full.js"]),
+      );
       expect(errors).toEqual([]);
     } finally {
       await page.close();
@@ -167,11 +208,31 @@ describe("the front page, out/index.html", () => {
   it("shows titles, summaries, status and the races found, without sideways scroll at 1400 px", async () => {
     const real = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as Manifest;
     const schedule = "fl1.lazy-mmu-batch.before.d301de4b." + "AAwEIg".repeat(40) + ".03185733";
-    const m: Manifest = { ...real, ok: false, parameters: { seed: 7 }, notebooks: [real.notebooks[0], {
-      ...real.notebooks[0], notebook: "01-x.ipynb", title: "01 · a race", summary: "Fix 000: [a741e679](https://example.invalid/c) makes `tlb_flush_mmu()` *safe*. More after.",
-      ok: false, status: "dead", error: "kernel died while running cell 3", html: "01-x.html", ipynb: "01-x.ipynb",
-      records: { parameters: { cpus: 2, seed: 7 }, "before: counterexample": { invariant: "hpte-multi-hit", schedule, steps: 46, preemptions: 1 }, big: { series: [1, 2, 3] }, "exercise 1": "passed" },
-    }] };
+    const m: Manifest = {
+      ...real,
+      ok: false,
+      parameters: { seed: 7 },
+      notebooks: [
+        real.notebooks[0],
+        {
+          ...real.notebooks[0],
+          notebook: "01-x.ipynb",
+          title: "01 · a race",
+          summary: "Fix 000: [a741e679](https://example.invalid/c) makes `tlb_flush_mmu()` *safe*. More after.",
+          ok: false,
+          status: "dead",
+          error: "kernel died while running cell 3",
+          html: "01-x.html",
+          ipynb: "01-x.ipynb",
+          records: {
+            parameters: { cpus: 2, seed: 7 },
+            "before: counterexample": { invariant: "hpte-multi-hit", schedule, steps: 46, preemptions: 1 },
+            big: { series: [1, 2, 3] },
+            "exercise 1": "passed",
+          },
+        },
+      ],
+    };
     const file = path.join(scratch("index-page"), "index.html");
     fs.writeFileSync(file, indexPage(m));
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -205,15 +266,26 @@ describe("a notebook whose kernel died", () => {
   let dead: string;
   beforeAll(async () => {
     dead = scratch("export-dead");
-    await runWorkbook({ root: ROOT, toolchain: loadToolchain(ROOT), settings: settings(), notebooksDir: path.join(FIXTURES, "runner", "killed.ipynb"), outDir: dead, reporter: new Reporter(() => undefined) });
+    await runWorkbook({
+      root: ROOT,
+      toolchain: loadToolchain(ROOT),
+      settings: settings(),
+      notebooksDir: path.join(FIXTURES, "runner", "killed.ipynb"),
+      outDir: dead,
+      reporter: new Reporter(() => undefined),
+    });
   });
 
   it("says so on its own page, not only on the index", async () => {
     const page = await browser.newPage();
     await page.goto("file://" + path.join(dead, "killed.html"));
     const banner = await page.locator("#flushlab-run-status").innerText();
-    expect(banner).toMatch(/^The kernel died during this run, so this page is incomplete\. kernel died while running cell 2/);
-    expect(await page.locator(".flushlab-dead").innerText()).toMatch(/Kernel died\. The kernel died while running this cell/);
+    expect(banner).toMatch(
+      /^The kernel died during this run, so this page is incomplete\. kernel died while running cell 2/,
+    );
+    expect(await page.locator(".flushlab-dead").innerText()).toMatch(
+      /Kernel died\. The kernel died while running this cell/,
+    );
     await page.close();
     const nb = JSON.parse(fs.readFileSync(path.join(dead, "killed.ipynb"), "utf8"));
     expect(nb.metadata.flushlab_run.status).toBe("dead");
@@ -226,7 +298,10 @@ async function serveFolder(dir: string): Promise<{ url: string; close: () => Pro
   const srv = http.createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
     const file = path.join(dir, rel);
-    if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404).end(); return; }
+    if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
     res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
     fs.createReadStream(file).pipe(res);
   });

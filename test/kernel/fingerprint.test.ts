@@ -13,14 +13,24 @@ import { ROOT, scratch, settings, streamText } from "./helpers";
 /** The first violation `flushlab explore` finds (exit 1), from dist/ as a user runs it. */
 function cliFinds(id: string, variant: string): { schedule: string; invariant: string; steps: number } {
   try {
-    execFileSync(process.execPath, [path.join(ROOT, "dist", "lib", "cli", "main.js"), "explore", id, "--variant", variant, "--json"], { encoding: "utf8" });
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, "dist", "lib", "cli", "main.js"), "explore", id, "--variant", variant, "--json"],
+      { encoding: "utf8" },
+    );
   } catch (e) {
     return JSON.parse((e as { stdout: string }).stdout).violation;
   }
   throw new Error(`${id}/${variant}: the CLI found no violation`);
 }
 
-const code = (source: string, tags?: string[]) => ({ cell_type: "code", metadata: tags ? { tags } : {}, source, outputs: [], execution_count: null });
+const code = (source: string, tags?: string[]) => ({
+  cell_type: "code",
+  metadata: tags ? { tags } : {},
+  source,
+  outputs: [],
+  execution_count: null,
+});
 
 const NOTEBOOK = {
   nbformat: 4,
@@ -74,11 +84,27 @@ describe("schedule strings across compilers", () => {
     const dir = scratch("fingerprint");
     const file = path.join(dir, "fingerprint.ipynb");
     fs.writeFileSync(file, JSON.stringify(NOTEBOOK, null, 1));
-    const r = await runNotebook({ settings: settings(), file, rootDir: ROOT, cellTimeoutMs: 60_000, params: { lostUpdate: lost.schedule, split: split.schedule, lazy: lazy.schedule } });
+    const r = await runNotebook({
+      settings: settings(),
+      file,
+      rootDir: ROOT,
+      cellTimeoutMs: 60_000,
+      params: { lostUpdate: lost.schedule, split: split.schedule, lazy: lazy.schedule },
+    });
     const out = r.notebook!.cells.map((c) => c.outputs ?? []);
-    expect(r.cells.map((c) => c.status), JSON.stringify(out.map((o) => streamText(o, "stderr")))).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    expect(
+      r.cells.map((c) => c.status),
+      JSON.stringify(out.map((o) => streamText(o, "stderr"))),
+    ).toEqual(["ok", "ok", "ok", "ok", "ok"]);
     // cells: parameters, injected parameters, import, the CLI strings, the override
-    expect(JSON.parse(streamText(out[3], "stdout"))).toEqual([lost.invariant, lost.steps, split.invariant, split.steps, lazy.invariant, lazy.steps]);
+    expect(JSON.parse(streamText(out[3], "stdout"))).toEqual([
+      lost.invariant,
+      lost.steps,
+      split.invariant,
+      split.steps,
+      lazy.invariant,
+      lazy.steps,
+    ]);
     const [invariant, differs, refused] = JSON.parse(streamText(out[4], "stdout"));
     expect(invariant).toBe("lost-update");
     expect(differs).toBe(true);

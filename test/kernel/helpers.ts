@@ -31,8 +31,14 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Text of all stream outputs of one name in a cell. */
-export function streamText(outputs: Array<{ output_type: string; name?: string; text?: string }>, name: "stdout" | "stderr"): string {
-  return outputs.filter((o) => o.output_type === "stream" && o.name === name).map((o) => o.text).join("");
+export function streamText(
+  outputs: Array<{ output_type: string; name?: string; text?: string }>,
+  name: "stdout" | "stderr",
+): string {
+  return outputs
+    .filter((o) => o.output_type === "stream" && o.name === name)
+    .map((o) => o.text)
+    .join("");
 }
 
 // @jupyterlab/services logs every websocket it opens.

@@ -9,7 +9,10 @@ function quickStart(): string[] {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const section = readme.split(/^## Quick start$/m)[1]?.split(/^## /m)[0] ?? "";
   const block = /```[a-z]*\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-  return block.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return block
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 describe("Quick start", () => {
@@ -24,7 +27,10 @@ describe("Quick start", () => {
     const run = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
     expect(run.startsWith("#!/usr/bin/env bash\n")).toBe(true);
     expect(run).toMatch(/^set -euo pipefail$/m);
-    const commands = run.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#") && !l.startsWith("set ") && !l.startsWith("cd "));
+    const commands = run
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#") && !l.startsWith("set ") && !l.startsWith("cd "));
     expect(commands).toEqual(quickStart());
     expect(fs.statSync(path.join(ROOT, ".ci", "run")).mode & 0o111).not.toBe(0);
   });

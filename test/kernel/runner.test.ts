@@ -42,7 +42,7 @@ describe("runNotebook", () => {
     expect(r.injectedAt).toBe(2);
     const injected = r.notebook!.cells[2];
     expect(injected.metadata.tags).toEqual(["injected-parameters"]);
-    expect(sourceOf(injected)).toContain('let seed = 7;');
+    expect(sourceOf(injected)).toContain("let seed = 7;");
     expect(r.records).toEqual({ seed: 7, label: "</script>" });
     expect(r.ok).toBe(true);
   });
@@ -65,11 +65,15 @@ describe("runNotebook", () => {
   it("gives a clear error when the kernel dies mid-notebook and keeps the outputs so far", async () => {
     const r = await run("killed.ipynb");
     expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/kernel died while running cell 2 .*the kernel process died.*1 later cell\(s\) not run, outputs so far kept/);
+    expect(r.error).toMatch(
+      /kernel died while running cell 2 .*the kernel process died.*1 later cell\(s\) not run, outputs so far kept/,
+    );
     expect(r.kernelDied).toBe(true);
     // The notebook itself says so, in the cell where it happened.
     const notice = r.notebook!.cells[1].outputs!.at(-1) as { data: Record<string, string> };
-    expect(notice.data["text/plain"]).toMatch(/^The kernel died while running this cell .* 1 later cell\(s\) were not run/);
+    expect(notice.data["text/plain"]).toMatch(
+      /^The kernel died while running this cell .* 1 later cell\(s\) were not run/,
+    );
     expect(r.cells.map((c) => c.status)).toEqual(["ok", "dead"]);
     expect(streamText(r.notebook!.cells[0].outputs!, "stdout")).toBe("before the kill\n");
     expect(r.notebook!.cells[0].execution_count).toBe(1);
@@ -96,9 +100,14 @@ describe("runNotebook: bad input and errors in the reader's terms", () => {
     expect(r.ok).toBe(false);
     expect(r.notebook).toBeNull();
     expect(r.error).toMatch(/^not run: broken\.ipynb is not valid JSON: /);
-    fs.writeFileSync(bad, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code" }] }));
+    fs.writeFileSync(
+      bad,
+      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code" }] }),
+    );
     const r2 = await runNotebook({ settings: settings(), file: bad, rootDir: ROOT });
-    expect(r2.error).toBe("not run: broken.ipynb: cell 1 is malformed (needs cell_type code, markdown or raw, and a text source)");
+    expect(r2.error).toBe(
+      "not run: broken.ipynb: cell 1 is malformed (needs cell_type code, markdown or raw, and a text source)",
+    );
   });
 
   it("refuses a notebook written for another kernel instead of running it on tslab", async () => {
@@ -112,7 +121,9 @@ describe("runNotebook: bad input and errors in the reader's terms", () => {
     const r = await run("errors.ipynb");
     const msg = r.cells.map((c) => c.message ?? "");
     // A library error: the message, the library function as its .ts file, the cell line that called it.
-    expect(msg[0]).toMatch(/^ModelError: cpus must be an integer from 1 to 15, got abc \(thrown in new Machine in lib\/sim\/machine\.ts; cell line 2: const f = fl\.explore/);
+    expect(msg[0]).toMatch(
+      /^ModelError: cpus must be an integer from 1 to 15, got abc \(thrown in new Machine in lib\/sim\/machine\.ts; cell line 2: const f = fl\.explore/,
+    );
     expect(msg[0]).not.toMatch(/scenario\.js|\^/);
     // The cell's own throw: found by its code line, in TS line numbers (tslab's JS line is 5).
     expect(msg[1]).toBe('RangeError: too big: 6 (cell line 2: if (x > 1) throw new RangeError("too big: " + x);)');
@@ -122,17 +133,23 @@ describe("runNotebook: bad input and errors in the reader's terms", () => {
     expect(boom).toHaveLength(1);
     expect([2, 3]).toContain(boom[0].index);
     expect(boom[0].status).toBe("error");
-    expect(boom[0].message).toMatch(boom[0].index === 2 ? /^error after the cell returned/ : /^an error escaped while this cell ran/);
+    expect(boom[0].message).toMatch(
+      boom[0].index === 2 ? /^error after the cell returned/ : /^an error escaped while this cell ran/,
+    );
     // The last cell's unawaited rejection: kept in that cell, and the cell fails.
     const nobody = r.cells.filter((c) => /Error: nobody awaits/.test(c.message ?? ""));
     expect(nobody.map((c) => [c.index, c.status])).toEqual([[4, "error"]]);
-    expect(streamText(r.notebook!.cells[4].outputs!, "stderr")).toMatch(/UnhandledPromiseRejection: Error: nobody awaits/);
+    expect(streamText(r.notebook!.cells[4].outputs!, "stderr")).toMatch(
+      /UnhandledPromiseRejection: Error: nobody awaits/,
+    );
     expect(r.ok).toBe(false);
   });
 
   it("warns about a --param that no parameters cell declares", async () => {
     const r = await run("basic.ipynb", { params: { seed: 3, nosuch: 1 } });
-    expect(r.warnings).toEqual(['--param nosuch: the parameters cell declares no "nosuch" (declares seed, label); set anyway']);
+    expect(r.warnings).toEqual([
+      '--param nosuch: the parameters cell declares no "nosuch" (declares seed, label); set anyway',
+    ]);
     const none = await run("errors.ipynb", { params: { seed: 3 } });
     expect(none.warnings).toContain('no cell tagged "parameters": --param values not applied');
   });

@@ -11,7 +11,9 @@ import { KernelSession } from "../../kernel/session";
 import { FIXTURES, ROOT, scratch } from "./helpers";
 
 const setup = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  execFileSync("bash", [path.join(ROOT, "kernel", "setup.sh"), ...args], { env, cwd: ROOT }).toString().trim();
+  execFileSync("bash", [path.join(ROOT, "kernel", "setup.sh"), ...args], { env, cwd: ROOT })
+    .toString()
+    .trim();
 
 describe("kernel/setup.sh", () => {
   it("skips a `jupyter` on PATH that cannot run a server and falls back to a working one", () => {
@@ -26,7 +28,12 @@ describe("kernel/setup.sh", () => {
     const tc = loadToolchain(ROOT);
     expect(tc.env.JUPYTER_PATH).toBe(path.join(ROOT, ".jupyter", "share", "jupyter"));
     const spec = JSON.parse(fs.readFileSync(path.join(tc.env.JUPYTER_PATH, "kernels", "tslab", "kernel.json"), "utf8"));
-    expect(spec.argv).toEqual([path.join(ROOT, "node_modules", ".bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
+    expect(spec.argv).toEqual([
+      path.join(ROOT, "node_modules", ".bin", "tslab"),
+      "kernel",
+      "--config-path",
+      "{connection_file}",
+    ]);
     expect(fs.readlinkSync(path.join(ROOT, "node_modules", "flushlab"))).toBe("..");
   });
 

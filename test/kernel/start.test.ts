@@ -41,9 +41,13 @@ describe("npm start", () => {
     work = scratch("ui");
     // An edit made in an earlier session, and a signed + an unsigned executed notebook with plots.
     const edited = readNotebook(path.join(FIXTURES, "cli", "params.ipynb"));
-    edited.cells[1].source = ['let seed = 1;\n', 'let name = "edited";'];
+    edited.cells[1].source = ["let seed = 1;\n", 'let name = "edited";'];
     writeNotebook(path.join(work, "params.ipynb"), edited);
-    const r = await runNotebook({ settings: settings(), file: path.join(FIXTURES, "export", "plots.ipynb"), rootDir: ROOT });
+    const r = await runNotebook({
+      settings: settings(),
+      file: path.join(FIXTURES, "export", "plots.ipynb"),
+      rootDir: ROOT,
+    });
     expect(r.ok).toBe(true);
     const nb = r.notebook!;
     writeNotebook(path.join(work, "signed.ipynb"), nb);
@@ -51,8 +55,19 @@ describe("npm start", () => {
     writeNotebook(path.join(work, "unsigned.ipynb"), { ...nb, metadata: { ...nb.metadata, copy: "unsigned" } });
     signNotebooks(loadToolchain(ROOT), [path.join(work, "signed.ipynb")]);
 
-    child = spawn(process.execPath, [path.join(ROOT, "dist", "kernel", "start.js"), "--workdir", path.relative(ROOT, work), "--source", "test/kernel/fixtures/cli", "--port", "0"],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FLUSHLAB_NO_BROWSER: "1" } });
+    child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, "dist", "kernel", "start.js"),
+        "--workdir",
+        path.relative(ROOT, work),
+        "--source",
+        "test/kernel/fixtures/cli",
+        "--port",
+        "0",
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FLUSHLAB_NO_BROWSER: "1" } },
+    );
     child.stderr!.on("data", (b: Buffer) => (stdout += b.toString()));
     home = await new Promise<string>((resolve, reject) => {
       child.stdout!.on("data", (b: Buffer) => {
@@ -78,7 +93,9 @@ describe("npm start", () => {
     const token = home.split("token=")[1];
     expect((await fetch(home)).status).toBe(200);
     expect((await fetch(`${base}api/kernelspecs`)).status).toBe(403);
-    const specs = await (await fetch(`${base}api/kernelspecs?token=${token}`)).json() as { kernelspecs: Record<string, { spec: { argv: string[] } }> };
+    const specs = (await (await fetch(`${base}api/kernelspecs?token=${token}`)).json()) as {
+      kernelspecs: Record<string, { spec: { argv: string[] } }>;
+    };
     expect(specs.kernelspecs.tslab.spec.argv[0]).toBe(path.join(ROOT, "node_modules", ".bin", "tslab"));
   });
 
@@ -86,10 +103,16 @@ describe("npm start", () => {
     const page = await browser.newPage();
     await page.goto(home.replace("/tree?", "/notebooks/params.ipynb?"));
     // tslab's kernel_info_reply has no `status`: wait on protocol_version (toolchain.md §6).
-    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.info_reply?.protocol_version, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (window as any).Jupyter?.notebook?.kernel?.info_reply?.protocol_version,
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(await page.evaluate(() => (window as any).Jupyter.notebook.kernel.name)).toBe("tslab");
     await page.evaluate(() => (window as any).Jupyter.notebook.execute_all_cells());
-    await page.waitForFunction(() => document.body.innerText.includes("seed=1 name=edited"), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.body.innerText.includes("seed=1 name=edited"), undefined, {
+      timeout: 60_000,
+    });
     await page.close();
   });
 
@@ -97,7 +120,9 @@ describe("npm start", () => {
     const count = async (name: string) => {
       const page = await browser.newPage();
       await page.goto(home.replace("/tree?", `/notebooks/${name}?`));
-      await page.waitForFunction(() => (window as any).Jupyter?.notebook?._fully_loaded, undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => (window as any).Jupyter?.notebook?._fully_loaded, undefined, {
+        timeout: 60_000,
+      });
       await page.waitForTimeout(name === "signed.ipynb" ? 0 : 1500);
       if (name === "signed.ipynb") await page.waitForSelector(".js-plotly-plot .main-svg", { timeout: 30_000 });
       const n = await page.evaluate(() => document.querySelectorAll(".js-plotly-plot").length);

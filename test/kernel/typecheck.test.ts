@@ -7,24 +7,38 @@ import { describe, expect, it } from "vitest";
 import { FIXTURES, ROOT } from "./helpers";
 
 const tslabDir = path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("tslab/package.json"));
-const ts = createRequire(path.join(tslabDir, "package.json"))("@tslab/typescript-for-tslab") as typeof import("typescript");
+const ts = createRequire(path.join(tslabDir, "package.json"))(
+  "@tslab/typescript-for-tslab",
+) as typeof import("typescript");
 
 describe("published types under tslab's TypeScript", () => {
   it("is TypeScript 5.0 (what tslab bundles)", () => {
     expect(ts.version).toMatch(/^5\.0\./);
   });
 
-  it("type-checks `import * as fl from \"flushlab\"` and flushlab/display against dist/ with no errors", () => {
+  it('type-checks `import * as fl from "flushlab"` and flushlab/display against dist/ with no errors', () => {
     const consumer = path.join(FIXTURES, "typecheck", "consumer.ts");
     expect(fs.existsSync(path.join(ROOT, "dist", "lib", "index.d.ts"))).toBe(true);
     // tslab's hard-coded options (converter.js), with library checking ON so every .d.ts we ship is checked.
     const program = ts.createProgram([consumer], {
-      module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.NodeJs, target: ts.ScriptTarget.ES2022,
-      lib: ["lib.es2022.d.ts"], esModuleInterop: true, resolveJsonModule: true, strict: true, noEmit: true,
-      skipLibCheck: false, types: ["node"],
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeJs,
+      target: ts.ScriptTarget.ES2022,
+      lib: ["lib.es2022.d.ts"],
+      esModuleInterop: true,
+      resolveJsonModule: true,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: ["node"],
     });
-    const ours = ts.getPreEmitDiagnostics(program).filter((d) => !d.file || !d.file.fileName.includes("/node_modules/"));
-    const text = ours.map((d) => `${d.file ? path.relative(ROOT, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+    const ours = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => !d.file || !d.file.fileName.includes("/node_modules/"));
+    const text = ours.map(
+      (d) =>
+        `${d.file ? path.relative(ROOT, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+    );
     expect(text).toEqual([]);
     const files = program.getSourceFiles().map((f) => path.relative(ROOT, f.fileName));
     expect(files).toContain("dist/lib/index.d.ts");

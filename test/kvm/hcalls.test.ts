@@ -2,10 +2,40 @@
 import { describe, it, expect } from "vitest";
 import { defineScenario, explore } from "../../lib/explore/index";
 import type { Gen } from "../../lib/sim/machine";
-import { KvmWorld, H_SUCCESS, H_NOT_FOUND, H_PARAMETER, H_PTEG_FULL, H_LOCAL, H_AVPN, H_EXACT, KVMPPC_RMAP_PRESENT, KVMPPC_RMAP_INDEX, HPTE_V_ABSENT, compute_tlbie_rb, GUEST_VSID } from "../../lib/kvm/index";
+import {
+  KvmWorld,
+  H_SUCCESS,
+  H_NOT_FOUND,
+  H_PARAMETER,
+  H_PTEG_FULL,
+  H_LOCAL,
+  H_AVPN,
+  H_EXACT,
+  KVMPPC_RMAP_PRESENT,
+  KVMPPC_RMAP_INDEX,
+  HPTE_V_ABSENT,
+  compute_tlbie_rb,
+  GUEST_VSID,
+} from "../../lib/kvm/index";
 import type { Kvm, KK, KvmVcpu } from "../../lib/kvm/index";
-import { kvmLocalGlobalOps, kvmLocalGlobalAfter, bootedVm, guestPteIndex, GUEST_AVPN, GUEST_EA } from "../../lib/fixes/kvm-local-global/scenario";
-import { HPTE_V_VALID, HPTE_R_PP, PP_RO, PP_RW, Power7Mmu, guest_vpn, rb_of_vpn, hpte_encode_avpn } from "../../lib/hw/power7";
+import {
+  kvmLocalGlobalOps,
+  kvmLocalGlobalAfter,
+  bootedVm,
+  guestPteIndex,
+  GUEST_AVPN,
+  GUEST_EA,
+} from "../../lib/fixes/kvm-local-global/scenario";
+import {
+  HPTE_V_VALID,
+  HPTE_R_PP,
+  PP_RO,
+  PP_RW,
+  Power7Mmu,
+  guest_vpn,
+  rb_of_vpn,
+  hpte_encode_avpn,
+} from "../../lib/hw/power7";
 
 type Body = (k: KK, w: KvmWorld, kvm: Kvm, vcpus: KvmVcpu[]) => Gen<void>;
 let last: { w: KvmWorld; kvm: Kvm; out: unknown[] } | null = null;
@@ -32,7 +62,10 @@ function run(body: Body, variant: "before" | "after" = "before", prefillTlbCore1
 
 function* probe(k: KK, w: KvmWorld, kvm: Kvm, body: Body, prefill: boolean): Gen {
   yield* k.kvm_create_vm(kvm);
-  yield* k.kvm_vm_ioctl_create_vcpus(kvm, [{ id: 0, ops: [] }, { id: 4, ops: [] }]);
+  yield* k.kvm_vm_ioctl_create_vcpus(kvm, [
+    { id: 0, ops: [] },
+    { id: 4, ops: [] },
+  ]);
   // the hcalls run as vcpu 0 on this CPU, in the guest partition
   w.hstate[0] = { kvm_vcpu: kvm.vcpus[0], kvm_vcore: kvm.vcpus[0].arch.vcore };
   kvm.vcpus[0].arch.vcore.pcpu = 0;
@@ -119,9 +152,9 @@ describe("H_ENTER, H_PROTECT, H_BULK_REMOVE", () => {
     });
     const g = s.kvm.vcpus[0].arch.gpr;
     expect(s.out).toEqual([H_PARAMETER]);
-    expect(g[4] >> 56n & 0xf0n).toBe(0x80n);
-    expect(g[6] >> 56n & 0xf0n).toBe(0x90n);
-    expect(g[8] >> 56n & 0xf0n).toBe(0xa0n);
+    expect((g[4] >> 56n) & 0xf0n).toBe(0x80n);
+    expect((g[6] >> 56n) & 0xf0n).toBe(0x90n);
+    expect((g[8] >> 56n) & 0xf0n).toBe(0xa0n);
     expect(s.kvm.arch.hpt.get0(guestPteIndex(s.kvm))).toBe(0n);
   });
 });
@@ -132,12 +165,18 @@ describe("POWER7 MMU and HPT arithmetic", () => {
     const vpn = guest_vpn(GUEST_VSID, GUEST_EA);
     const i = guestPteIndex(s.kvm);
     expect(compute_tlbie_rb(hpte_encode_avpn(vpn) | HPTE_V_VALID, 0n, i)).toBe(rb_of_vpn(vpn));
-    expect(compute_tlbie_rb(hpte_encode_avpn(vpn + 1) | HPTE_V_VALID, 0n, s.kvm.arch.hpt.group(vpn + 1, false))).toBe(rb_of_vpn(vpn + 1));
+    expect(compute_tlbie_rb(hpte_encode_avpn(vpn + 1) | HPTE_V_VALID, 0n, s.kvm.arch.hpt.group(vpn + 1, false))).toBe(
+      rb_of_vpn(vpn + 1),
+    );
   });
   it("the MMU notifier marks the HPTE absent and a global tlbie empties every core's entry for it", () => {
-    const s = run(function* (k, _w, kvm) {
-      yield* k.kvm_mmu_notifier_invalidate_page(kvm, 0);
-    }, "before", true);
+    const s = run(
+      function* (k, _w, kvm) {
+        yield* k.kvm_mmu_notifier_invalidate_page(kvm, 0);
+      },
+      "before",
+      true,
+    );
     const i = guestPteIndex(s.kvm);
     expect(s.kvm.arch.hpt.get0(i) & (HPTE_V_ABSENT | HPTE_V_VALID)).toBe(HPTE_V_ABSENT);
     expect(s.w.mmu.dump()).toHaveLength(0);

@@ -6,9 +6,29 @@ import { makeKernel } from "../../lib/sim/kernel";
 import { simOps } from "../../lib/sim/index";
 import { PAGE_FREE } from "../../lib/sim/page_alloc";
 import {
-  mmOps, MmWorld, PAGE_SIZE, pfn_pte, pte_pfn, pte_present, pte_dirty, pte_write, pte_mkclean, pte_wrprotect, PMD_LEVEL, check_lost_writes,
+  mmOps,
+  MmWorld,
+  PAGE_SIZE,
+  pfn_pte,
+  pte_pfn,
+  pte_present,
+  pte_dirty,
+  pte_write,
+  pte_mkclean,
+  pte_wrprotect,
+  PMD_LEVEL,
+  check_lost_writes,
 } from "../../lib/mm/index";
-import { powerpcHashOps, powerpcHash, PPC64, pte_hidx, pte_set_hidx, _PAGE_HASHPTE, _PAGE_BUSY, _PAGE_HPTEFLAGS } from "../../lib/powerpc/index";
+import {
+  powerpcHashOps,
+  powerpcHash,
+  PPC64,
+  pte_hidx,
+  pte_set_hidx,
+  _PAGE_HASHPTE,
+  _PAGE_BUSY,
+  _PAGE_HPTEFLAGS,
+} from "../../lib/powerpc/index";
 import { X86 } from "../../lib/x86/index";
 import type { PK } from "../../lib/powerpc/index";
 
@@ -62,20 +82,28 @@ describe("page-table page lifecycle", () => {
     const mm = w.mm_alloc();
     const vma = w.mmap_anon(mm, BASE, 2);
     const free0 = w.pa.freeCount;
-    m.spawn(0, "t", (function* (): Gen {
-      yield* k.switch_mm(mm);
-      yield* k.user_access(mm, BASE, true);
-    })());
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.switch_mm(mm);
+        yield* k.user_access(mm, BASE, true);
+      })(),
+    );
     runSerial(m);
     expect(m.violation).toBeNull();
     expect(w.pa.freeCount).toBe(free0 - 3); // pmd page, pte page, data page
     const pt = w.lookup(mm, BASE)!.pt;
-    m.spawn(0, "u", (function* (): Gen {
-      const tlb = yield* k.tlb_gather_mmu(mm, false);
-      yield* k.unmap_vmas(tlb, vma, vma.start, vma.end);
-      yield* k.free_pgtables(tlb, vma, 0, 2 ** 31);
-      yield* k.tlb_finish_mmu(tlb, vma.start, vma.end);
-    })());
+    m.spawn(
+      0,
+      "u",
+      (function* (): Gen {
+        const tlb = yield* k.tlb_gather_mmu(mm, false);
+        yield* k.unmap_vmas(tlb, vma, vma.start, vma.end);
+        yield* k.free_pgtables(tlb, vma, 0, 2 ** 31);
+        yield* k.tlb_finish_mmu(tlb, vma.start, vma.end);
+      })(),
+    );
     runSerial(m);
     expect(m.violation).toBeNull();
     expect(pt.frame.state).toBe(PAGE_FREE);
@@ -101,21 +129,25 @@ describe("property: single-CPU sequences never break an invariant", () => {
         const file = w.newFile("f", 4);
         const vma = fileBacked ? w.mmap_file(mm, BASE, 4, file) : w.mmap_anon(mm, BASE, 4);
         const stores: number[] = [];
-        m.spawn(0, "t", (function* (): Gen {
-          yield* k.switch_mm(mm);
-          for (const op of seq) {
-            const ea = BASE + op.page * PAGE_SIZE;
-            if (op.kind === "load" || op.kind === "store") {
-              const ok = yield* k.user_access(mm, ea, op.kind === "store");
-              if (!ok) throw new Error("SIGSEGV inside the vma");
-              if (op.kind === "store") stores.push(w.storeSeq);
-            } else if (op.kind === "zap") yield* k.zap_page_range(vma, ea, PAGE_SIZE);
-            else if (op.kind === "writeback") {
-              const pfn = file.pages[op.page];
-              if (fileBacked && pfn >= 0) yield* k.write_one_page(w.pa.frames[pfn]);
-            } else if (fileBacked) yield* k.shrink_page(file, op.page);
-          }
-        })());
+        m.spawn(
+          0,
+          "t",
+          (function* (): Gen {
+            yield* k.switch_mm(mm);
+            for (const op of seq) {
+              const ea = BASE + op.page * PAGE_SIZE;
+              if (op.kind === "load" || op.kind === "store") {
+                const ok = yield* k.user_access(mm, ea, op.kind === "store");
+                if (!ok) throw new Error("SIGSEGV inside the vma");
+                if (op.kind === "store") stores.push(w.storeSeq);
+              } else if (op.kind === "zap") yield* k.zap_page_range(vma, ea, PAGE_SIZE);
+              else if (op.kind === "writeback") {
+                const pfn = file.pages[op.page];
+                if (fileBacked && pfn >= 0) yield* k.write_one_page(w.pa.frames[pfn]);
+              } else if (fileBacked) yield* k.shrink_page(file, op.page);
+            }
+          })(),
+        );
         runSerial(m);
         if (m.violation === null) check_lost_writes(k, w);
         expect(m.violation).toBeNull();

@@ -23,9 +23,28 @@ function build(k: any, m: any, withWriteback: boolean) {
   mm.cpu_vm_mask = 0b11;
   hw.tlb.fill(1, mm.contextId * 2 ** 20 + BASE / PAGE_SIZE, pfn, w.pa.frames[pfn].gen, TLB_W | TLB_C);
   const kk = k as K;
-  m.spawn(0, "munmap", (function* (): Gen { yield* kk.zap_page_range(vma, BASE, PAGE_SIZE); })());
-  m.spawn(1, "user", (function* (): Gen { yield* kk.user_access(mm, BASE, true); })());
-  if (withWriteback) m.spawn(2, "writeback", (function* (): Gen { yield* kk.write_one_page(w.pa.frames[pfn]); })());
+  m.spawn(
+    0,
+    "munmap",
+    (function* (): Gen {
+      yield* kk.zap_page_range(vma, BASE, PAGE_SIZE);
+    })(),
+  );
+  m.spawn(
+    1,
+    "user",
+    (function* (): Gen {
+      yield* kk.user_access(mm, BASE, true);
+    })(),
+  );
+  if (withWriteback)
+    m.spawn(
+      2,
+      "writeback",
+      (function* (): Gen {
+        yield* kk.write_one_page(w.pa.frames[pfn]);
+      })(),
+    );
   return { final: () => check_lost_writes(k, w) };
 }
 

@@ -30,15 +30,23 @@ const zapVsStore = defineScenario({
     const vma = w.mmap_anon(mm, BASE, 2);
     prefault(mm, BASE, { tlbCores: [1] });
     const kk = k as unknown as PK;
-    m.spawn(0, "madvise", (function* (): Gen {
-      yield* kk.switch_mm(mm);
-      yield* kk.zap_page_range(vma, BASE, PAGE_SIZE);
-    })());
-    m.spawn(1, "user", (function* (): Gen {
-      yield* kk.switch_mm(mm);
-      yield* kk.user_access(mm, BASE, true);
-      yield* kk.user_access(mm, BASE, false);
-    })());
+    m.spawn(
+      0,
+      "madvise",
+      (function* (): Gen {
+        yield* kk.switch_mm(mm);
+        yield* kk.zap_page_range(vma, BASE, PAGE_SIZE);
+      })(),
+    );
+    m.spawn(
+      1,
+      "user",
+      (function* (): Gen {
+        yield* kk.switch_mm(mm);
+        yield* kk.user_access(mm, BASE, true);
+        yield* kk.user_access(mm, BASE, false);
+      })(),
+    );
   },
 });
 
@@ -72,13 +80,21 @@ const fileWriteback = defineScenario({
     w.mmap_file(mm, BASE, 1, file);
     const pfn = prefault(mm, BASE, { write: true, data: 7, tlbCores: [1] });
     const kk = k as unknown as PK;
-    m.spawn(0, "writeback", (function* (): Gen {
-      yield* kk.write_one_page(w.pa.frames[pfn]);
-    })());
-    m.spawn(1, "user", (function* (): Gen {
-      yield* kk.switch_mm(mm);
-      yield* kk.user_access(mm, BASE, true);
-    })());
+    m.spawn(
+      0,
+      "writeback",
+      (function* (): Gen {
+        yield* kk.write_one_page(w.pa.frames[pfn]);
+      })(),
+    );
+    m.spawn(
+      1,
+      "user",
+      (function* (): Gen {
+        yield* kk.switch_mm(mm);
+        yield* kk.user_access(mm, BASE, true);
+      })(),
+    );
     return { final: () => check_lost_writes(k) };
   },
 });
@@ -123,11 +139,22 @@ const deferred = defineScenario({
     const vma = w.mmap_anon(mm, BASE, 2);
     prefault(mm, BASE, { write: false }); // clean: its HPTE is read-only, so a store takes a hash fault
     const kk = k as unknown as PK;
-    m.spawn(0, "madvise", (function* (): Gen { yield* kk.switch_mm(mm); yield* kk.zap_page_range(vma, BASE, PAGE_SIZE); })());
-    m.spawn(1, "user", (function* (): Gen {
-      yield* kk.switch_mm(mm);
-      yield* kk.user_access(mm, BASE, true);
-    })());
+    m.spawn(
+      0,
+      "madvise",
+      (function* (): Gen {
+        yield* kk.switch_mm(mm);
+        yield* kk.zap_page_range(vma, BASE, PAGE_SIZE);
+      })(),
+    );
+    m.spawn(
+      1,
+      "user",
+      (function* (): Gen {
+        yield* kk.switch_mm(mm);
+        yield* kk.user_access(mm, BASE, true);
+      })(),
+    );
   },
 });
 

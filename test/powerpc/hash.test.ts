@@ -9,8 +9,21 @@ import { mmOps, MmWorld, PAGE_SIZE, pte_present, check_lost_writes } from "../..
 import { PPC64, pte_hidx, _PAGE_HASHPTE, _PAGE_DIRTY } from "../../lib/powerpc/index";
 import type { Gen } from "../../lib/sim/machine";
 import {
-  powerpcHashOps, powerpcHash, prefault, hpt_hash, make_va, get_vsid, vsid_scramble, hpte_encode_v, va_to_vpn, hash_of_vpn,
-  HPTE_V_VALID, HPTE_V_SECONDARY, PP_RW, PP_RO, ppcHw,
+  powerpcHashOps,
+  powerpcHash,
+  prefault,
+  hpt_hash,
+  make_va,
+  get_vsid,
+  vsid_scramble,
+  hpte_encode_v,
+  va_to_vpn,
+  hash_of_vpn,
+  HPTE_V_VALID,
+  HPTE_V_SECONDARY,
+  PP_RW,
+  PP_RO,
+  ppcHw,
 } from "../../lib/powerpc/index";
 import type { PK } from "../../lib/powerpc/index";
 
@@ -68,7 +81,14 @@ describe("hash_page: insertion, secondary group, eviction, hidx", () => {
     const { k, m, w, hw } = machine(1);
     const mm = w.mm_alloc();
     w.mmap_anon(mm, BASE, 4);
-    m.spawn(0, "t", (function* (): Gen { yield* k.switch_mm(mm); yield* k.user_access(mm, BASE, false); })());
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.switch_mm(mm);
+        yield* k.user_access(mm, BASE, false);
+      })(),
+    );
     runSerial(m);
     expect(m.violation).toBeNull();
     const pte = w.pteValue(mm, BASE);
@@ -87,8 +107,19 @@ describe("hash_page: insertion, secondary group, eviction, hidx", () => {
     let faults = 0;
     const k2 = k as any;
     const orig = k2.hash_page;
-    k2.hash_page = function* (ea: number, write: boolean) { faults++; return yield* orig(ea, write); };
-    m.spawn(0, "t", (function* (): Gen { yield* k.switch_mm(mm); yield* k.user_access(mm, BASE, false); yield* k.user_access(mm, BASE, true); })());
+    k2.hash_page = function* (ea: number, write: boolean) {
+      faults++;
+      return yield* orig(ea, write);
+    };
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.switch_mm(mm);
+        yield* k.user_access(mm, BASE, false);
+        yield* k.user_access(mm, BASE, true);
+      })(),
+    );
     runSerial(m);
     expect(m.violation).toBeNull();
     expect(faults).toBe(3); // read miss (→ do_page_fault), read retry inserts, store protection fault
@@ -103,9 +134,20 @@ describe("hash_page: insertion, secondary group, eviction, hidx", () => {
     w.mmap_anon(mm, BASE, 12);
     const vpn0 = va_to_vpn(get_vsid(mm.contextId, BASE), BASE);
     // fill the only PTEG with foreign valid entries
-    for (let i = 0; i < 8; i++) { hw.hpt.vpn[i] = 1000 + i; hw.hpt.v[i] = HPTE_V_VALID; hw.hpt.rpn[i] = 0; }
+    for (let i = 0; i < 8; i++) {
+      hw.hpt.vpn[i] = 1000 + i;
+      hw.hpt.v[i] = HPTE_V_VALID;
+      hw.hpt.rpn[i] = 0;
+    }
     m.chooser = (n, label) => (label === "hpte_remove victim slot" ? 5 : 0);
-    m.spawn(0, "t", (function* (): Gen { yield* k.switch_mm(mm); yield* k.user_access(mm, BASE, false); })());
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.switch_mm(mm);
+        yield* k.user_access(mm, BASE, false);
+      })(),
+    );
     runSerial(m);
     expect(m.violation).toBeNull();
     expect(hw.hpt.vpn[5]).toBe(vpn0);
@@ -117,8 +159,18 @@ describe("hash_page: insertion, secondary group, eviction, hidx", () => {
     w.mmap_anon(mm, BASE, 4);
     const vpn = va_to_vpn(get_vsid(mm.contextId, BASE), BASE);
     const g = hw.hpt.group(vpn, false);
-    for (let i = 0; i < 8; i++) { hw.hpt.vpn[g + i] = 7000 + i; hw.hpt.v[g + i] = HPTE_V_VALID; }
-    m.spawn(0, "t", (function* (): Gen { yield* k.switch_mm(mm); yield* k.user_access(mm, BASE, true); })());
+    for (let i = 0; i < 8; i++) {
+      hw.hpt.vpn[g + i] = 7000 + i;
+      hw.hpt.v[g + i] = HPTE_V_VALID;
+    }
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.switch_mm(mm);
+        yield* k.user_access(mm, BASE, true);
+      })(),
+    );
     runSerial(m);
     expect(m.violation).toBeNull();
     const hidx = pte_hidx(w.pteValue(mm, BASE));
@@ -132,11 +184,23 @@ describe("tlbie vs tlbiel", () => {
     const { k, m, hw } = machine(4, 2);
     hw.tlb.fill(0, 42, 1, 1, 0);
     hw.tlb.fill(1, 42, 1, 1, 0);
-    m.spawn(0, "t", (function* (): Gen { yield* k.tlbie(42, true); })());
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.tlbie(42, true);
+      })(),
+    );
     runSerial(m);
     expect(hw.tlb.lookup(0, 42)).toBe(-1);
     expect(hw.tlb.lookup(1, 42)).toBeGreaterThanOrEqual(0);
-    m.spawn(2, "u", (function* (): Gen { yield* k.tlbie(42, false); })());
+    m.spawn(
+      2,
+      "u",
+      (function* (): Gen {
+        yield* k.tlbie(42, false);
+      })(),
+    );
     runSerial(m);
     expect(hw.tlb.lookup(1, 42)).toBe(-1);
   });
@@ -149,7 +213,13 @@ describe("tlbie vs tlbiel", () => {
     const vpn = va_to_vpn(get_vsid(mm.contextId, BASE), BASE);
     const slot = hw.hpt.slotOf(vpn, pte_hidx(pte));
     hw.hpt.vpn[slot] = 99999; // evicted and reused
-    m.spawn(0, "t", (function* (): Gen { yield* k.flush_hash_page(vpn, pte, false); })());
+    m.spawn(
+      0,
+      "t",
+      (function* (): Gen {
+        yield* k.flush_hash_page(vpn, pte, false);
+      })(),
+    );
     runSerial(m);
     expect(hw.hpt.matches(slot, 99999)).toBe(true); // not ours: left alone
     expect(hw.tlb.lookup(1, vpn)).toBe(-1); // but the TLB entry is gone

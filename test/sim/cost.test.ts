@@ -11,11 +11,24 @@ const SIM = path.join(__dirname, "../../lib/sim");
 
 describe("cost model registry", () => {
   it("lib/sim names no subsystem's cost", () => {
-    const subsystem = ["tlbie", "tlbiel", "hash_fault", "hpte_insert", "hpte_invalidate", "pte_update", "invlpg", "tlb_shootdown", "page_fault", "hpt_miss", "hcall"];
+    const subsystem = [
+      "tlbie",
+      "tlbiel",
+      "hash_fault",
+      "hpte_insert",
+      "hpte_invalidate",
+      "pte_update",
+      "invlpg",
+      "tlb_shootdown",
+      "page_fault",
+      "hpt_miss",
+      "hcall",
+    ];
     const found: string[] = [];
     for (const f of fs.readdirSync(SIM).filter((n) => n.endsWith(".ts"))) {
       const src = fs.readFileSync(path.join(SIM, f), "utf8");
-      for (const key of subsystem) if (new RegExp(`\\b${key}\\s*:|cost:\\s*"${key}"`).test(src)) found.push(`${f}: ${key}`);
+      for (const key of subsystem)
+        if (new RegExp(`\\b${key}\\s*:|cost:\\s*"${key}"`).test(src)) found.push(`${f}: ${key}`);
     }
     expect(found).toEqual([]);
   });
@@ -30,7 +43,9 @@ describe("cost model registry", () => {
   });
 
   it("every step site names a registered cost", () => {
-    const missing = allEvents().filter((e) => !(e.cost in DEFAULT_COSTS)).map((e) => `${e.fn}: ${e.cost}`);
+    const missing = allEvents()
+      .filter((e) => !(e.cost in DEFAULT_COSTS))
+      .map((e) => `${e.fn}: ${e.cost}`);
     expect(missing).toEqual([]);
   });
 

@@ -22,7 +22,11 @@ describe("describeMachine", () => {
     const { defineScenario } = await import("../../lib/explore/scenario");
     const { simOps, spin_lock_init } = await import("../../lib/sim/index");
     const s = defineScenario({
-      id: "test-describe-lock", title: "lock", ops: simOps, variants: { base: {} }, machine: { cpus: 2 },
+      id: "test-describe-lock",
+      title: "lock",
+      ops: simOps,
+      variants: { base: {} },
+      machine: { cpus: 2 },
       setup(k, m) {
         const l = spin_lock_init(m, "L");
         m.spawn(0, "holder", holdLock(k, l));
@@ -34,7 +38,10 @@ describe("describeMachine", () => {
     const { encodeSchedule } = await import("../../lib/explore/schedule");
     const { Session } = await import("../../lib/explore/scenario");
     const fp = new Session(s).fingerprint;
-    const at = replay(s, { schedule: encodeSchedule({ scenario: s.id, variant: "base", fingerprint: fp }, [{ choice: false, value: 0 }]), stopAt: 1 });
+    const at = replay(s, {
+      schedule: encodeSchedule({ scenario: s.id, variant: "base", fingerprint: fp }, [{ choice: false, value: 0 }]),
+      stopAt: 1,
+    });
     const rows = describeMachine(at.machine);
     expect(rows[0]).toMatchObject({ context: "holder", state: "running", locks: 1, preempt_count: 1 });
     expect(rows[2]).toMatchObject({ context: "waiter", state: "waiting", locks: 0 });

@@ -54,6 +54,8 @@ describe("IPI delivery", () => {
 
   it("wait=0: the target may run on with the IPI pending (latency, with nobody waiting)", () => {
     const o = outcomes(s, { params: { wait: false } });
-    expect(Object.keys(o.counts)).toEqual(expect.arrayContaining(["t0(IPI pending) t1(IPI pending) handler", "t0 t1(IPI pending) handler"]));
+    expect(Object.keys(o.counts)).toEqual(
+      expect.arrayContaining(["t0(IPI pending) t1(IPI pending) handler", "t0 t1(IPI pending) handler"]),
+    );
   });
 });

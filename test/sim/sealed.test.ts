@@ -21,7 +21,11 @@ function tsFiles(dir: string): string[] {
 /** Two threads: T1 repoints `target` from A to B, then writes B; T0's pulled access reads whatever `target` is. */
 function pulledScenario(id: string) {
   return defineScenario({
-    id, title: "pulled access", ops: simOps, variants: { base: {} }, machine: { cpus: 2 },
+    id,
+    title: "pulled access",
+    ops: simOps,
+    variants: { base: {} },
+    machine: { cpus: 2 },
     setup(k, m) {
       const X = m.newObj("X");
       const A = m.newObj("A");
@@ -29,19 +33,27 @@ function pulledScenario(id: string) {
       const st = { target: A, valB: 0, seen: -1 };
       // Announces the pointer it follows and the object it reaches now: no write site re-announces it.
       const access: PulledAccess = { objects: () => [X, READ, st.target, READ] };
-      m.spawn(0, "reader", (function* (): Gen {
-        k.pulled(access, E);
-        yield;
-        st.seen = st.target === B ? st.valB : -2;
-      })());
-      m.spawn(1, "writer", (function* (): Gen {
-        k.W(X, E);
-        yield;
-        st.target = B;
-        k.W(B, E);
-        yield;
-        st.valB = 1;
-      })());
+      m.spawn(
+        0,
+        "reader",
+        (function* (): Gen {
+          k.pulled(access, E);
+          yield;
+          st.seen = st.target === B ? st.valB : -2;
+        })(),
+      );
+      m.spawn(
+        1,
+        "writer",
+        (function* (): Gen {
+          k.W(X, E);
+          yield;
+          st.target = B;
+          k.W(B, E);
+          yield;
+          st.valB = 1;
+        })(),
+      );
       return { observe: () => String(st.seen) };
     },
   });
@@ -53,7 +65,8 @@ describe("sealed runtime", () => {
     for (const f of tsFiles(LIB)) {
       if (path.dirname(f) === path.join(LIB, "sim")) continue;
       const src = fs.readFileSync(f, "utf8");
-      if (/\bRtContext\b|\brt\(|\.(aObj2?|aKind2?|aExtra|setPull)\b|sim\/context"/.test(src)) offenders.push(path.relative(LIB, f));
+      if (/\bRtContext\b|\brt\(|\.(aObj2?|aKind2?|aExtra|setPull)\b|sim\/context"/.test(src))
+        offenders.push(path.relative(LIB, f));
     }
     expect(offenders).toEqual([]);
   });
@@ -80,22 +93,30 @@ describe("sealed runtime", () => {
   it("k.inFrame announces the word and its page; k.frameLive reports an access through a freed page", () => {
     const seen: string[] = [];
     const s = defineScenario({
-      id: "test-in-frame", title: "in frame", ops: simOps, variants: { base: {} }, machine: { cpus: 1 },
+      id: "test-in-frame",
+      title: "in frame",
+      ops: simOps,
+      variants: { base: {} },
+      machine: { cpus: 1 },
       setup(k, m) {
         const pa = new PageAllocator(m, { frames: 1 });
         const word = m.newObj("word");
-        m.spawn(0, "t", (function* (): Gen {
-          const f = (yield* k.alloc_page(pa, GFP_KERNEL, "table"))!;
-          const gen = f.gen;
-          k.inFrame(word, WRITE, f, E);
-          seen.push(`${m.objName(m.cur.obj)}:${m.cur.kind}`, `${m.objName(m.cur.obj2)}:${m.cur.kind2}`);
-          yield;
-          seen.push(String(k.frameLive(f, gen, "walker")));
-          yield* k.free_page(pa, f);
-          k.inFrame(word, READ, f, E);
-          yield;
-          seen.push(String(k.frameLive(f, gen, "walker")));
-        })());
+        m.spawn(
+          0,
+          "t",
+          (function* (): Gen {
+            const f = (yield* k.alloc_page(pa, GFP_KERNEL, "table"))!;
+            const gen = f.gen;
+            k.inFrame(word, WRITE, f, E);
+            seen.push(`${m.objName(m.cur.obj)}:${m.cur.kind}`, `${m.objName(m.cur.obj2)}:${m.cur.kind2}`);
+            yield;
+            seen.push(String(k.frameLive(f, gen, "walker")));
+            yield* k.free_page(pa, f);
+            k.inFrame(word, READ, f, E);
+            yield;
+            seen.push(String(k.frameLive(f, gen, "walker")));
+          })(),
+        );
       },
     });
     const m = new Session(s).fresh();

@@ -1,6 +1,17 @@
 // Compile-time checks of the typed entry point: every `@ts-expect-error` line must be an error, and every other
 // line must compile (test/types/api.test.ts runs the compiler on this file; an unused directive is an error).
-import { explore, replay, outcomes, runTimed, Session, defineScenario, createRegistry, int, bool, oneOf } from "../../lib/index";
+import {
+  explore,
+  replay,
+  outcomes,
+  runTimed,
+  Session,
+  defineScenario,
+  createRegistry,
+  int,
+  bool,
+  oneOf,
+} from "../../lib/index";
 import type { Gen, Kernel } from "../../lib/index";
 import { lazyMmuBatch, lazyMmuBefore, lazyMmuOps } from "../../lib/fixes/lazy-mmu-batch/index";
 import { splitTlbFlush } from "../../lib/fixes/split-tlb-flush/index";
@@ -45,11 +56,23 @@ const wrong: string = s.params.iterations;
 
 // ---- overrides -------------------------------------------------------------------------------------------------
 explore(lazyMmuBatch, { overrides: { arch_leave_lazy_mmu_mode: lazyMmuBefore.arch_leave_lazy_mmu_mode } });
-explore(lazyMmuBatch, { overrides: { arch_leave_lazy_mmu_mode: function* (k: PK): Gen { yield* k.preempt_enable(); } } });
+explore(lazyMmuBatch, {
+  overrides: {
+    arch_leave_lazy_mmu_mode: function* (k: PK): Gen {
+      yield* k.preempt_enable();
+    },
+  },
+});
 // @ts-expect-error an override that takes a parameter the function it replaces does not
 explore(lazyMmuBatch, { overrides: { arch_leave_lazy_mmu_mode: function* (_k: PK, _extra: number): Gen {} } });
 // @ts-expect-error an override with the wrong return type
-explore(lazyMmuBatch, { overrides: { arch_leave_lazy_mmu_mode: function* (_k: PK): Gen<string> { return "x"; } } });
+explore(lazyMmuBatch, {
+  overrides: {
+    arch_leave_lazy_mmu_mode: function* (_k: PK): Gen<string> {
+      return "x";
+    },
+  },
+});
 // @ts-expect-error an override of a function the scenario does not model
 explore(lazyMmuBatch, { overrides: { arch_leave_lazy_mmu: function* (_k: PK): Gen {} } });
 
@@ -103,7 +126,15 @@ declare const tlb: MmuGather;
 // A handler that does nothing and returns nothing.
 k.smp_call_function("noop", function* () {}, null, true);
 // A handler typed for the scenario's kernel and its own argument.
-k.smp_call_function("flush", function* (kk: PK, t: MmuGather): Gen { yield* kk.preempt_disable(); void t; }, tlb, true);
+k.smp_call_function(
+  "flush",
+  function* (kk: PK, t: MmuGather): Gen {
+    yield* kk.preempt_disable();
+    void t;
+  },
+  tlb,
+  true,
+);
 k.call_rcu_sched("free", function* (_kk: KernelBase, _t: MmuGather): Gen {}, tlb);
 
 // ---- registries ------------------------------------------------------------------------------------------------

@@ -11,11 +11,18 @@ describe("the typed entry point", () => {
   it("rejects at compile time exactly the lines marked @ts-expect-error", () => {
     // The project's own compiler options (tsconfig.json), so this checks what `tsc` would.
     const root = path.join(__dirname, "..", "..");
-    const cfg = ts.getParsedCommandLineOfConfigFile(path.join(root, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+    const cfg = ts.getParsedCommandLineOfConfigFile(
+      path.join(root, "tsconfig.json"),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
+    );
     if (!cfg) throw new Error("tsconfig.json did not parse");
     const program = ts.createProgram([file], { ...cfg.options, noEmit: true });
     const diags = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file && d.start !== undefined ? `${path.relative(process.cwd(), d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : "";
+      const where =
+        d.file && d.start !== undefined
+          ? `${path.relative(process.cwd(), d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}`
+          : "";
       return `${where} TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
     });
     expect(diags).toEqual([]);

@@ -8,7 +8,17 @@ import { simOps, event, READ } from "../../lib/sim/index";
 import type { Gen, Machine } from "../../lib/sim/index";
 import { defineScenario, explore, outcomes, runTimed } from "../../lib/explore/index";
 import { int } from "../../lib/explore/params";
-import { mmOps, MmWorld, PAGE_SIZE, populate, checkTable, pte_present, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../../lib/mm/index";
+import {
+  mmOps,
+  MmWorld,
+  PAGE_SIZE,
+  populate,
+  checkTable,
+  pte_present,
+  PGD_LEVEL,
+  PMD_LEVEL,
+  PTE_LEVEL,
+} from "../../lib/mm/index";
 import type { MmStruct, PtPage } from "../../lib/mm/index";
 import { WRITE } from "../../lib/sim/index";
 import { x86Ops, x86Mmu, x86Hw, FlushTlbInfo, TLB_FLUSH_ALL, X86 } from "../../lib/x86/index";
@@ -125,7 +135,9 @@ describe("x86 TLB shootdown by IPI", () => {
       expect(v.invariant).toBe("use-after-free");
       expect(v.message).toMatch(/irq-off walker \(page-table walk\)/);
       expect(v.trace[v.at].fn).toBe("pte_offset_map");
-      expect(v.trace.map((t) => t.fn)).toEqual(expect.arrayContaining(["free_pgtables", "__free_pages", "local_irq_disable"]));
+      expect(v.trace.map((t) => t.fn)).toEqual(
+        expect.arrayContaining(["free_pgtables", "__free_pages", "local_irq_disable"]),
+      );
     });
   }
 });
@@ -168,7 +180,13 @@ describe("flush_tlb_mm_range (v3.14): INVLPG per page up to the tlb_flushall_shi
     expect(alone).toMatchObject({ "local tlb flushes": 1, invlpg: 1 });
     expect(alone["tlb shootdowns"]).toBeUndefined();
     expect(alone.IPIs).toBeUndefined();
-    expect(run(1, 4)).toMatchObject({ "tlb shootdowns": 1, IPIs: 3, "IPI rounds": 1, "tlb flush IPIs received": 3, invlpg: 4 });
+    expect(run(1, 4)).toMatchObject({
+      "tlb shootdowns": 1,
+      IPIs: 3,
+      "IPI rounds": 1,
+      "tlb flush IPIs received": 3,
+      invlpg: 4,
+    });
   });
 
   it("timed: the initiator pays the IPI latency, interrupt entry and the handler's flush", () => {

@@ -201,7 +201,8 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       if (x === c.obj && c.kind !== LOCAL && (kx === WRITE || c.kind === WRITE)) return true;
       if (x === c.obj2 && c.kind2 !== LOCAL && (kx === WRITE || c.kind2 === WRITE)) return true;
       const ex = c.extra;
-      if (ex !== null) for (let b = 0; b < ex.length; b += 2) if (x === ex[b] && (kx === WRITE || ex[b + 1] === WRITE)) return true;
+      if (ex !== null)
+        for (let b = 0; b < ex.length; b += 2) if (x === ex[b] && (kx === WRITE || ex[b + 1] === WRITE)) return true;
       // a task's next step reads its CPU's IPI queue: a synchronous IPI queued there disables it until taken
       if (!c.irq && x === m.ipiqObj[c.cpu] && kx === WRITE) return true;
     }
@@ -441,7 +442,13 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         const lastPc = steps > 0 ? pc[steps - 1] : 0;
         if (o.onExecution) {
           const obs = !m.violation && session.instance.observe ? session.instance.observe() : null;
-          o.onExecution({ violation: m.violation, observation: obs, decisions: decisionsNow, steps, preemptions: lastPc });
+          o.onExecution({
+            violation: m.violation,
+            observation: obs,
+            decisions: decisionsNow,
+            steps,
+            preemptions: lastPc,
+          });
         }
         if (m.violation && !state.violation && (o.target === undefined || m.violation.invariant === o.target)) {
           state.violation = { info: m.violation, decisions: decisionsNow(), steps, preemptions: lastPc };
@@ -497,7 +504,12 @@ export const dfsSearch: SearchStrategy = {
       executions: r.executions,
       exhaustive: r.exhaustive,
       stats: { sleepBlocked: r.sleepBlocked, prunedByBound: r.pruned, longestExecution: r.maxSteps },
-      bounds: { preemptions: o.preemptions, depth: null, maxExecutions: maxExecutions === Infinity ? null : maxExecutions, seed: null },
+      bounds: {
+        preemptions: o.preemptions,
+        depth: null,
+        maxExecutions: maxExecutions === Infinity ? null : maxExecutions,
+        seed: null,
+      },
     };
   },
 };

@@ -6,7 +6,10 @@ import { pctSearch } from "./pct";
 import { randomSearch } from "./random";
 
 /** Every search strategy, by the name `--strategy` and `explore({ strategy })` take. */
-export const STRATEGIES = { dfs: dfsSearch, pct: pctSearch, random: randomSearch } as const satisfies Record<string, SearchStrategy>;
+export const STRATEGIES = { dfs: dfsSearch, pct: pctSearch, random: randomSearch } as const satisfies Record<
+  string,
+  SearchStrategy
+>;
 
 export type StrategyName = keyof typeof STRATEGIES;
 
@@ -23,5 +26,14 @@ export { PctPicker, pctBound, pctSearch } from "./pct";
 export { RandomPicker, randomSearch } from "./random";
 export { ReplayPicker } from "./replay";
 export { sample, SAMPLE_EXECUTIONS } from "./sample";
-export type { Strategy, Picker, ExecEnd, SearchStrategy, SearchOptions, SearchOutcome, SearchStats, Found } from "../strategy";
+export type {
+  Strategy,
+  Picker,
+  ExecEnd,
+  SearchStrategy,
+  SearchOptions,
+  SearchOutcome,
+  SearchStats,
+  Found,
+} from "../strategy";
 export { runExecution, serial, serialPick } from "../exec";

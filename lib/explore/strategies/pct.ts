@@ -70,7 +70,13 @@ export const pctSearch: SearchStrategy = {
       found: r.found,
       executions: r.executions,
       exhaustive: false,
-      stats: { sleepBlocked: 0, prunedByBound: 0, longestExecution: r.longest, contexts: r.contexts, guarantee: pctBound(r.contexts, r.longest, o.depth) },
+      stats: {
+        sleepBlocked: 0,
+        prunedByBound: 0,
+        longestExecution: r.longest,
+        contexts: r.contexts,
+        guarantee: pctBound(r.contexts, r.longest, o.depth),
+      },
       bounds: { preemptions: null, depth: o.depth, maxExecutions: o.maxExecutions ?? SAMPLE_EXECUTIONS, seed: o.seed },
     };
   },

@@ -14,7 +14,10 @@ export class ReplayPicker implements Strategy {
   pick(m: Machine, enabled: number, last: number): number {
     if (this.i < this.d.length) {
       const x = this.d[this.i++];
-      if (x.choice) throw new ScheduleError(`schedule does not fit this model: decision ${this.i - 1} is a choose() value where a context must be scheduled`);
+      if (x.choice)
+        throw new ScheduleError(
+          `schedule does not fit this model: decision ${this.i - 1} is a choose() value where a context must be scheduled`,
+        );
       if ((enabled & (1 << x.value)) === 0) {
         const name = x.value < m.ctxs.length ? m.ctxs[x.value].name : `context ${x.value}`;
         throw new ScheduleError(`schedule does not fit this model: at step ${m.steps}, ${name} cannot run`);
@@ -27,7 +30,10 @@ export class ReplayPicker implements Strategy {
   choose(n: number): number {
     if (this.i < this.d.length) {
       const x = this.d[this.i++];
-      if (!x.choice) throw new ScheduleError(`schedule does not fit this model: decision ${this.i - 1} schedules a context where a choose() value is due`);
+      if (!x.choice)
+        throw new ScheduleError(
+          `schedule does not fit this model: decision ${this.i - 1} schedules a context where a choose() value is due`,
+        );
       if (x.value >= n) throw new ScheduleError(`schedule does not fit this model: choose(${n}) given ${x.value}`);
       return x.value;
     }

@@ -24,20 +24,27 @@ export const SAMPLE_EXECUTIONS = 10_000;
 /**
  * Run the serial execution, then `next(seed, first machine, longest so far)`'s strategy once per seed.
  */
-export function sample(session: Session, o: SearchOptions, next: (seed: number, first: Machine, longest: number) => Strategy): SampleRun {
+export function sample(
+  session: Session,
+  o: SearchOptions,
+  next: (seed: number, first: Machine, longest: number) => Strategy,
+): SampleRun {
   const maxExecutions = o.maxExecutions ?? SAMPLE_EXECUTIONS;
   const first = runExecution(session, serial, { maxSteps: o.maxSteps });
   let executions = 1;
   let k = first.steps;
   const n = countContexts(first.decisions);
-  let found: Found | null = first.violation ? { info: first.violation, decisions: first.decisions, steps: first.steps, preemptions: first.preemptions } : null;
+  let found: Found | null = first.violation
+    ? { info: first.violation, decisions: first.decisions, steps: first.steps, preemptions: first.preemptions }
+    : null;
   let lastReport = performance.now();
   const seeds = new Rng(o.seed);
   while (!found && executions < maxExecutions && performance.now() < o.deadline) {
     const out = runExecution(session, next(seeds.next(), first.machine, k), { maxSteps: o.maxSteps });
     executions++;
     if (out.steps > k) k = out.steps;
-    if (out.violation) found = { info: out.violation, decisions: out.decisions, steps: out.steps, preemptions: out.preemptions };
+    if (out.violation)
+      found = { info: out.violation, decisions: out.decisions, steps: out.steps, preemptions: out.preemptions };
     if (performance.now() - lastReport > 100) {
       lastReport = performance.now();
       o.onProgress(executions);

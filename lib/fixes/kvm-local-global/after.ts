@@ -13,15 +13,23 @@ import { KvmVcpu, KvmppcVcore, kvmWorld } from "../../kvm/kvm_host";
 import type { GuestOp, Kvm } from "../../kvm/kvm_host";
 import type { KK } from "../../kvm/kernel";
 
-const E_GLOBAL = event("global_invalidates", "online_vcores == 1 && this CPU runs it? then setall need_tlb_flush, clear own", { cost: "mem" });
+const E_GLOBAL = event(
+  "global_invalidates",
+  "online_vcores == 1 && this CPU runs it? then setall need_tlb_flush, clear own",
+  { cost: "mem" },
+);
 const E_CHECK = event("kvmppc_h_remove", "HPTE present and matching? clear V", { cost: "hpte_invalidate" });
 const E_NOTFOUND = event("kvmppc_h_remove", "not found: clear HVLOCK", { cost: "mem" });
-const E_P_CHECK = event("kvmppc_h_protect", "HPTE present and matching? new PP/N/key bits; clear V", { cost: "hpte_invalidate" });
+const E_P_CHECK = event("kvmppc_h_protect", "HPTE present and matching? new PP/N/key bits; clear V", {
+  cost: "hpte_invalidate",
+});
 const E_P_WRITE = event("kvmppc_h_protect", "hpte[1] = r; eieio; hpte[0] = v (unlock)", { cost: "mem" });
 const E_TEST = event("kvmppc_hv_entry", "test_bit(cpu, need_tlb_flush)", { cost: "mem" });
 const E_CLEAR = event("kvmppc_hv_entry", "ldarx/andc/stdcx.: clear our bit", { cost: "atomic" });
 const E_INIT = event("kvmppc_core_init_vm", "kvm->arch.lpid = lpid; cpumask_setall(need_tlb_flush)", { cost: "mem" });
-const E_VCORE = event("kvmppc_core_vcpu_create", "vcores[id / threads_per_core]: allocate it if new, online_vcores++", { cost: "mem" });
+const E_VCORE = event("kvmppc_core_vcpu_create", "vcores[id / threads_per_core]: allocate it if new, online_vcores++", {
+  cost: "mem",
+});
 
 /** Every CPU of the machine: cpumask_setall over nr_cpu_ids. */
 function allCpus(n: number): number {
@@ -59,7 +67,11 @@ export function* kvmppc_h_remove(k: KK, vcpu: KvmVcpu, flags: bigint, pte_index:
   k.W(hpt.obj(pte_index), E_CHECK);
   yield;
   const h0 = hpt.get0(pte_index);
-  if ((h0 & (HPTE_V_ABSENT | HPTE_V_VALID)) === 0n || ((flags & H_AVPN) !== 0n && (h0 & ~0x7fn) !== avpn) || ((flags & H_ANDCOND) !== 0n && (h0 & avpn) !== 0n)) {
+  if (
+    (h0 & (HPTE_V_ABSENT | HPTE_V_VALID)) === 0n ||
+    ((flags & H_AVPN) !== 0n && (h0 & ~0x7fn) !== avpn) ||
+    ((flags & H_ANDCOND) !== 0n && (h0 & avpn) !== 0n)
+  ) {
     k.W(hpt.obj(pte_index), E_NOTFOUND);
     yield;
     hpt.set0(pte_index, hpt.get0(pte_index) & ~HPTE_V_HVLOCK);

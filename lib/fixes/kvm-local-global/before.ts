@@ -13,11 +13,19 @@ import { KvmVcpu, KvmppcVcore } from "../../kvm/kvm_host";
 import type { GuestOp, Kvm } from "../../kvm/kvm_host";
 import type { KK } from "../../kvm/kernel";
 
-const E_CHECK = event("kvmppc_h_remove", "HPTE present and matching? clear V; read online_vcpus", { cost: "hpte_invalidate" });
+const E_CHECK = event("kvmppc_h_remove", "HPTE present and matching? clear V; read online_vcpus", {
+  cost: "hpte_invalidate",
+});
 const E_NOTFOUND = event("kvmppc_h_remove", "not found: clear HVLOCK", { cost: "mem" });
-const E_P_CHECK = event("kvmppc_h_protect", "HPTE present and matching? new PP/N/key bits; clear V", { cost: "hpte_invalidate" });
+const E_P_CHECK = event("kvmppc_h_protect", "HPTE present and matching? new PP/N/key bits; clear V", {
+  cost: "hpte_invalidate",
+});
 const E_P_WRITE = event("kvmppc_h_protect", "hpte[1] = r; eieio; hpte[0] = v (unlock)", { cost: "mem" });
-const E_LAST = event("kvmppc_hv_entry", "r6 = (cpu & ~3) | (vcpu_id & 3); last_cpu == r6 && last_vcpu[r6] == vcpu_id? else store both", { cost: "mem" });
+const E_LAST = event(
+  "kvmppc_hv_entry",
+  "r6 = (cpu & ~3) | (vcpu_id & 3); last_cpu == r6 && last_vcpu[r6] == vcpu_id? else store both",
+  { cost: "mem" },
+);
 const E_INIT = event("kvmppc_core_init_vm", "kvm->arch.lpid = lpid", { cost: "mem" });
 const E_VCORE = event("kvmppc_core_vcpu_create", "vcores[id / threads_per_core]: allocate it if new", { cost: "mem" });
 
@@ -30,7 +38,11 @@ export function* kvmppc_h_remove(k: KK, vcpu: KvmVcpu, flags: bigint, pte_index:
   k.multi([hpt.obj(pte_index), WRITE, kvm.onlineObj, READ], E_CHECK);
   yield;
   const h0 = hpt.get0(pte_index);
-  if ((h0 & (HPTE_V_ABSENT | HPTE_V_VALID)) === 0n || ((flags & H_AVPN) !== 0n && (h0 & ~0x7fn) !== avpn) || ((flags & H_ANDCOND) !== 0n && (h0 & avpn) !== 0n)) {
+  if (
+    (h0 & (HPTE_V_ABSENT | HPTE_V_VALID)) === 0n ||
+    ((flags & H_AVPN) !== 0n && (h0 & ~0x7fn) !== avpn) ||
+    ((flags & H_ANDCOND) !== 0n && (h0 & avpn) !== 0n)
+  ) {
     k.W(hpt.obj(pte_index), E_NOTFOUND);
     yield;
     hpt.set0(pte_index, hpt.get0(pte_index) & ~HPTE_V_HVLOCK);

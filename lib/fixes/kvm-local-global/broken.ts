@@ -10,7 +10,9 @@ import { H_LOCAL } from "../../kvm/hvcall";
 import type { Kvm, KvmVcpu } from "../../kvm/kvm_host";
 import type { KK } from "../../kvm/kernel";
 
-const E_GLOBAL = event("global_invalidates", "online_vcores == 1 && this CPU runs it? (other cores NOT marked)", { cost: "mem" });
+const E_GLOBAL = event("global_invalidates", "online_vcores == 1 && this CPU runs it? (other cores NOT marked)", {
+  cost: "mem",
+});
 const E_TEST = event("kvmppc_hv_entry", "test_bit(cpu, need_tlb_flush)", { cost: "mem" });
 const E_CLEAR = event("kvmppc_hv_entry", "ldarx/andc/stdcx.: clear our bit (and no flush)", { cost: "atomic" });
 const E_INIT = event("kvmppc_core_init_vm", "kvm->arch.lpid = lpid (need_tlb_flush left empty)", { cost: "mem" });

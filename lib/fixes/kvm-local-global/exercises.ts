@@ -15,7 +15,15 @@ import { KvmWorld, H_LOCAL, H_AVPN, VCORE_INACTIVE, VCORE_RUNNING, kvmWorld } fr
 import type { GuestOp, KK, Kvm } from "../../kvm/index";
 import { checkExercise, ExerciseResult } from "../../classroom/exercise";
 import { PAGE_FREE } from "../../sim/page_alloc";
-import { kvmLocalGlobal, kvmLocalGlobalOps, kvmLocalGlobalAfter, bootedVm, guestPteIndex, GUEST_EA, GUEST_AVPN } from "./scenario";
+import {
+  kvmLocalGlobal,
+  kvmLocalGlobalOps,
+  kvmLocalGlobalAfter,
+  bootedVm,
+  guestPteIndex,
+  GUEST_EA,
+  GUEST_AVPN,
+} from "./scenario";
 import { kvmOneVcore, qemu_create } from "./one_vcore";
 
 // ---- state beside a timeline -------------------------------------------------------------------------------
@@ -28,15 +36,25 @@ export function kvmState(m: Machine): KvmStateRow[] {
   const rows: KvmStateRow[] = [];
   for (let c = 0; c < w.mmu.cores; c++) {
     const es = w.mmu.dump().filter((e) => e.core === c);
-    const f = (pfn: number) => `pfn ${pfn} (${w.pa.frames[pfn].state === PAGE_FREE ? "FREE" : `in use: ${w.pa.frames[pfn].use}`})`;
-    rows.push({ where: `core ${c} (LPIDR ${w.mmu.lpidr[c]})`, detail: es.length === 0 ? "TLB: no entries" : es.map((e) => `LPID ${e.lpid} vpn 0x${e.vpn.toString(16)} → ${f(e.pfn)}, filled by VM ${e.vm}`).join("; ") });
+    const f = (pfn: number) =>
+      `pfn ${pfn} (${w.pa.frames[pfn].state === PAGE_FREE ? "FREE" : `in use: ${w.pa.frames[pfn].use}`})`;
+    rows.push({
+      where: `core ${c} (LPIDR ${w.mmu.lpidr[c]})`,
+      detail:
+        es.length === 0
+          ? "TLB: no entries"
+          : es.map((e) => `LPID ${e.lpid} vpn 0x${e.vpn.toString(16)} → ${f(e.pfn)}, filled by VM ${e.vm}`).join("; "),
+    });
   }
   for (const kvm of w.vms) {
     const i = guestPteIndex(kvm);
     const v = kvm.arch.hpt.get0(i);
     const bits = [];
     for (let c = 0; c < w.mmu.cores; c++) if (kvm.arch.need_tlb_flush & (1 << (c * m.threadsPerCore))) bits.push(c);
-    rows.push({ where: `VM ${kvm.id} (LPID ${kvm.arch.lpid})`, detail: `HPTE ${i}: ${v === 0n ? "empty" : "0x" + v.toString(16)}; rmap ${(kvm.memslot.rmap[0] & (1n << 32n)) !== 0n ? "chain present" : "chain empty"}; need_tlb_flush: cores [${bits.join(", ")}]` });
+    rows.push({
+      where: `VM ${kvm.id} (LPID ${kvm.arch.lpid})`,
+      detail: `HPTE ${i}: ${v === 0n ? "empty" : "0x" + v.toString(16)}; rmap ${(kvm.memslot.rmap[0] & (1n << 32n)) !== 0n ? "chain present" : "chain empty"}; need_tlb_flush: cores [${bits.join(", ")}]`,
+    });
   }
   return rows;
 }
@@ -46,7 +64,12 @@ export function kvmState(m: Machine): KvmStateRow[] {
 export const placementParams = {
   placement: intList(0, 1, 16, [0, 1, 0], "core (0 or 1) that runs the vcore at each guest entry"),
   vcpus: int(1, 4, 4, "vcpus of the one vcore"),
-  removeAt: int(-1, 15, -1, "entry (index into placement) at which vcpu 0 removes the page with H_REMOVE(H_LOCAL); -1: never"),
+  removeAt: int(
+    -1,
+    15,
+    -1,
+    "entry (index into placement) at which vcpu 0 removes the page with H_REMOVE(H_LOCAL); -1: never",
+  ),
 };
 
 export type PlacementParams = ParamsOf<typeof placementParams>;
@@ -87,7 +110,12 @@ export const kvmPlacement = defineScenario({
     const guests: { id: number; ops: GuestOp[] }[] = [];
     for (let id = 0; id < p.vcpus; id++) {
       const ops: GuestOp[] = [];
-      for (let e = 0; e < p.placement.length; e++) ops.push(id === 0 && e === p.removeAt ? { op: "h_remove", flags: H_LOCAL | H_AVPN, pte_index: guestPteIndex(kvm), avpn: GUEST_AVPN } : { op: "load", ea: GUEST_EA });
+      for (let e = 0; e < p.placement.length; e++)
+        ops.push(
+          id === 0 && e === p.removeAt
+            ? { op: "h_remove", flags: H_LOCAL | H_AVPN, pte_index: guestPteIndex(kvm), avpn: GUEST_AVPN }
+            : { op: "load", ea: GUEST_EA },
+        );
       guests.push({ id, ops });
     }
     const turn = { n: 0 };
@@ -104,7 +132,12 @@ const E_STOP = event("(host scheduler)", "every entry done: secondary threads st
 /** qemu creates the VM; once every vcpu's program is done the secondaries are told to stop napping. */
 export function* qemu_then_stop(k: KK, w: KvmWorld, kvm: Kvm, guests: { id: number; ops: GuestOp[] }[]): Gen {
   yield* qemu_create(k, kvm, guests);
-  k.wait(w.runqObj, READ, E_STOP, () => kvm.vcpus.every((v) => v.done) && kvm.arch.vcores[0]!.vcore_state === VCORE_INACTIVE);
+  k.wait(
+    w.runqObj,
+    READ,
+    E_STOP,
+    () => kvm.vcpus.every((v) => v.done) && kvm.arch.vcores[0]!.vcore_state === VCORE_INACTIVE,
+  );
   yield;
   for (let c = 0; c < k.m.ncpu; c++) w.stopped[c] = true;
 }
@@ -124,8 +157,15 @@ export function checkPlacementFlushes(answer: { before: number; after: number } 
     const b = placementFlushes("before", EXERCISE1);
     const f = placementFlushes("after", EXERCISE1);
     const ok = a.before === b && a.after === f;
-    if (ok) return { ok, message: `right: v3.7 flushes ${b} times (every thread, on every move), 1b400ba0 ${f} times (once per core whose bit is set)` };
-    const hint = a.before !== b ? "before: each of the 4 threads checks its own last_cpu on every entry" : "after: only thread 0 checks its core's bit; who sets bits, and when?";
+    if (ok)
+      return {
+        ok,
+        message: `right: v3.7 flushes ${b} times (every thread, on every move), 1b400ba0 ${f} times (once per core whose bit is set)`,
+      };
+    const hint =
+      a.before !== b
+        ? "before: each of the 4 threads checks its own last_cpu on every entry"
+        : "after: only thread 0 checks its core's bit; who sets bits, and when?";
     return { ok, message: `not quite (${hint})` };
   });
 }
@@ -144,8 +184,17 @@ export interface GlobalInvalidatesVerdict {
 /** Run a student's global_invalidates on both scenarios (after's other functions), and count its tlbiels. */
 export function judgeGlobalInvalidates(fn: KernelFn): GlobalInvalidatesVerdict {
   const smp = explore(kvmLocalGlobal, { variant: "after", overrides: { global_invalidates: fn }, minimise: false });
-  const one = explore(kvmOneVcore, { variant: "after", params: { vcpus: 1 }, overrides: { global_invalidates: fn }, minimise: false });
-  const serial = runTimed(kvmOneVcore, { variant: "after", params: { vcpus: 1 }, overrides: { global_invalidates: fn } });
+  const one = explore(kvmOneVcore, {
+    variant: "after",
+    params: { vcpus: 1 },
+    overrides: { global_invalidates: fn },
+    minimise: false,
+  });
+  const serial = runTimed(kvmOneVcore, {
+    variant: "after",
+    params: { vcpus: 1 },
+    overrides: { global_invalidates: fn },
+  });
   const local = (serial.counters["tlbiel"] ?? 0) - 128 * (serial.counters["full-LPID flushes"] ?? 0);
   return { smp: smp.violation?.invariant ?? null, oneVcore: one.violation?.invariant ?? null, localRemoves: local };
 }
@@ -153,9 +202,18 @@ export function judgeGlobalInvalidates(fn: KernelFn): GlobalInvalidatesVerdict {
 export function checkGlobalInvalidates(fn: KernelFn | undefined): ExerciseResult {
   return checkExercise("exercise 2 (write global_invalidates)", fn, (f) => {
     const v = judgeGlobalInvalidates(f);
-    if (v.smp) return { ok: false, message: `the SMP guest breaks: ${v.smp} (an H_LOCAL from a guest with two vcores must not stay local)` };
-    if (v.oneVcore) return { ok: false, message: `the one-vcore guest breaks: ${v.oneVcore} (a local invalidation must leave work for the other cores)` };
-    if (v.localRemoves === 0) return { ok: false, message: "safe, but never local: the one-vcore guest paid a tlbie it did not need" };
+    if (v.smp)
+      return {
+        ok: false,
+        message: `the SMP guest breaks: ${v.smp} (an H_LOCAL from a guest with two vcores must not stay local)`,
+      };
+    if (v.oneVcore)
+      return {
+        ok: false,
+        message: `the one-vcore guest breaks: ${v.oneVcore} (a local invalidation must leave work for the other cores)`,
+      };
+    if (v.localRemoves === 0)
+      return { ok: false, message: "safe, but never local: the one-vcore guest paid a tlbie it did not need" };
     return { ok: true, message: "safe in both scenarios, and the one-vcore guest's H_REMOVE stayed local" };
   });
 }

@@ -2,7 +2,20 @@
 // invalidations" (v3.8). Read it like a patch: before.ts (v3.7) against after.ts (1b400ba0); later.ts (the 2019
 // entry check, and H_BULK_REMOVE on global_invalidates); the scenarios; the base model is lib/kvm (v3.7).
 
-export { kvmLocalGlobal, kvmLocalGlobalOps, kvmLocalGlobalBefore, kvmLocalGlobalAfter, kvmLocalGlobal2019, bootedVm, guestPteIndex, reclaim_guest_page, GUEST_EA, GUEST_GFN, GUEST_AVPN, HPT_ORDER } from "./scenario";
+export {
+  kvmLocalGlobal,
+  kvmLocalGlobalOps,
+  kvmLocalGlobalBefore,
+  kvmLocalGlobalAfter,
+  kvmLocalGlobal2019,
+  bootedVm,
+  guestPteIndex,
+  reclaim_guest_page,
+  GUEST_EA,
+  GUEST_GFN,
+  GUEST_AVPN,
+  HPT_ORDER,
+} from "./scenario";
 export type { KvmLocalGlobalParams } from "./scenario";
 export * as before from "./before";
 export * as after from "./after";

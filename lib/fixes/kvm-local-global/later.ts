@@ -50,7 +50,7 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
   const hpt = kvm.arch.hpt;
   let ret = H_SUCCESS;
   const global = yield* k.global_invalidates(kvm, 0n);
-  for (let i = 0; i < 4 && ret === H_SUCCESS; ) {
+  for (let i = 0; i < 4 && ret === H_SUCCESS;) {
     let n = 0;
     const batch: { j: number; pte_index: number; rev: RevmapEntry; rb: bigint }[] = [];
     for (; i < 4; ++i) {
@@ -81,8 +81,10 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
       let found = false;
       if ((hp0 & (HPTE_V_ABSENT | HPTE_V_VALID)) !== 0n) {
         const a1 = args[A(j + 1)];
-        if (flags === 0n) found = true; // absolute
-        else if (flags === 1n) found = (hp0 & a1) === 0n; // andcond
+        if (flags === 0n)
+          found = true; // absolute
+        else if (flags === 1n)
+          found = (hp0 & a1) === 0n; // andcond
         else if (flags === 2n) found = (hp0 & ~0x7fn) === a1; // AVPN
       }
       if (!found) {
@@ -104,7 +106,11 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
     }
     if (!n) break;
     // now that we've collected a batch, do the tlbies
-    yield* k.do_tlbies(kvm, batch.map((b) => b.rb), global);
+    yield* k.do_tlbies(
+      kvm,
+      batch.map((b) => b.rb),
+      global,
+    );
     // read PTE low words after tlbie to get final R/C values
     for (const b of batch) {
       yield* k.remove_revmap_chain(kvm, b.pte_index, b.rev, hpt.get0(b.pte_index));
@@ -117,4 +123,3 @@ export function* kvmppc_h_bulk_remove(k: KK, vcpu: KvmVcpu): Gen<number> {
   }
   return ret;
 }
-

@@ -55,17 +55,29 @@ export const kvmLpidReuse = defineScenario({
   },
 });
 
-const E_WAIT_DONE = event("kvm_vm_release", "qemu exits once VM 1's vcpus are done and out of the guest", { cost: "none" });
+const E_WAIT_DONE = event("kvm_vm_release", "qemu exits once VM 1's vcpus are done and out of the guest", {
+  cost: "none",
+});
 
 /** qemu: run VM 1 to completion, destroy it, then create VM 2 (which reuses the LPID). */
-export function* qemu_two_vms(k: KK, w: KvmWorld, vm1: Kvm, g1: { id: number; ops: GuestOp[] }[], vm2: Kvm, g2: { id: number; ops: GuestOp[] }[]): Gen {
+export function* qemu_two_vms(
+  k: KK,
+  w: KvmWorld,
+  vm1: Kvm,
+  g1: { id: number; ops: GuestOp[] }[],
+  vm2: Kvm,
+  g2: { id: number; ops: GuestOp[] }[],
+): Gen {
   yield* k.kvm_create_vm(vm1);
   yield* k.kvm_vm_ioctl_create_vcpus(vm1, g1);
-  k.wait(w.runqObj, READ, E_WAIT_DONE, () => vmFinished(vm1) && vm1.arch.vcores.every((vc) => vc === null || vc.vcore_state === VCORE_INACTIVE));
+  k.wait(
+    w.runqObj,
+    READ,
+    E_WAIT_DONE,
+    () => vmFinished(vm1) && vm1.arch.vcores.every((vc) => vc === null || vc.vcore_state === VCORE_INACTIVE),
+  );
   yield;
   yield* k.kvmppc_core_destroy_vm(vm1);
   yield* k.kvm_create_vm(vm2);
   yield* k.kvm_vm_ioctl_create_vcpus(vm2, g2);
 }
-
-

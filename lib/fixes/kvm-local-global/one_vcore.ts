@@ -18,7 +18,17 @@ import type { Gen, Machine } from "../../sim/machine";
 import { event } from "../../sim/event";
 import { KvmWorld, H_LOCAL, H_AVPN } from "../../kvm/index";
 import type { GuestOp, KK, Kvm } from "../../kvm/index";
-import { kvmLocalGlobalOps, kvmLocalGlobalAfter, kvmLocalGlobal2019, bootedVm, guestPteIndex, reclaim_guest_page, GUEST_EA, GUEST_GFN, GUEST_AVPN } from "./scenario";
+import {
+  kvmLocalGlobalOps,
+  kvmLocalGlobalAfter,
+  kvmLocalGlobal2019,
+  bootedVm,
+  guestPteIndex,
+  reclaim_guest_page,
+  GUEST_EA,
+  GUEST_GFN,
+  GUEST_AVPN,
+} from "./scenario";
 import * as later from "./later";
 import * as broken from "./broken";
 import { defineSources } from "../../sim/sources";
@@ -28,7 +38,11 @@ defineSources(__dirname, { broken });
 export const kvmOneVcoreParams = {
   threads: int(1, 4, 4, "hardware threads per POWER7 core (v3.7's entry check assumes 4)"),
   vcpus: int(1, 4, 2, "vcpus of the one vcore (ids 0..vcpus-1, so all in vcore 0)"),
-  hcall: oneOf(["remove", "bulk"] as const, "remove", "the hcall vcpu 0 removes the page with: H_REMOVE(H_LOCAL|H_AVPN) or H_BULK_REMOVE (one AVPN request)"),
+  hcall: oneOf(
+    ["remove", "bulk"] as const,
+    "remove",
+    "the hcall vcpu 0 removes the page with: H_REMOVE(H_LOCAL|H_AVPN) or H_BULK_REMOVE (one AVPN request)",
+  ),
   reuse: bool(false, "whether the host hands the freed page to another tenant at once"),
 };
 
@@ -59,19 +73,25 @@ export const kvmOneVcore = defineScenario({
   params: kvmOneVcoreParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 3000 },
   setup(k, m, p) {
-    if (p.hcall !== "remove" && p.hcall !== "bulk") throw new Error(`hcall must be "remove" or "bulk", got ${String(p.hcall)}`);
+    if (p.hcall !== "remove" && p.hcall !== "bulk")
+      throw new Error(`hcall must be "remove" or "bulk", got ${String(p.hcall)}`);
     const w = new KvmWorld(m, { frames: 3, tlbEntries: 2 });
     const kvm = bootedVm(w, 1);
     const kk: KK = k;
     const pi = guestPteIndex(kvm);
-    const remove: GuestOp = p.hcall === "remove" ? { op: "h_remove", flags: H_LOCAL | H_AVPN, pte_index: pi, avpn: GUEST_AVPN } : { op: "h_bulk_remove", args: [bulkRemoveRequest(pi), GUEST_AVPN] };
+    const remove: GuestOp =
+      p.hcall === "remove"
+        ? { op: "h_remove", flags: H_LOCAL | H_AVPN, pte_index: pi, avpn: GUEST_AVPN }
+        : { op: "h_bulk_remove", args: [bulkRemoveRequest(pi), GUEST_AVPN] };
     const load: GuestOp = { op: "load", ea: GUEST_EA };
     const guests: { id: number; ops: GuestOp[] }[] = [{ id: 0, ops: [load, remove, load] }];
     for (let id = 1; id < p.vcpus; id++) guests.push({ id, ops: [load, load, load] });
     spawnGuestCores(kk, m, p.threads, p.vcpus - 1, [kvm]);
     m.spawn(2 * p.threads, "qemu", qemu_create(kk, kvm, guests));
     m.spawn(2 * p.threads + 1, "kswapd", kswapd_reclaim(kk, w, kvm, p.reuse));
-    return { observe: () => `tlb=${JSON.stringify(w.mmu.dump())} rets=${kvm.vcpus.map((v) => v.rets.join(",")).join("|")}` };
+    return {
+      observe: () => `tlb=${JSON.stringify(w.mmu.dump())} rets=${kvm.vcpus.map((v) => v.rets.join(",")).join("|")}`,
+    };
   },
 });
 

@@ -89,7 +89,11 @@ export function bootedVm(w: KvmWorld, id: number): Kvm {
 
 export const kvmLocalGlobalParams = {
   threads: int(1, 4, 4, "hardware threads per POWER7 core"),
-  flags: oneOf(["local", "global"] as const, "local", "the remover's H_REMOVE flags: local (H_LOCAL|H_AVPN) or global (H_AVPN)"),
+  flags: oneOf(
+    ["local", "global"] as const,
+    "local",
+    "the remover's H_REMOVE flags: local (H_LOCAL|H_AVPN) or global (H_AVPN)",
+  ),
   accesses: int(1, 4, 2, "guest accesses by the other vcpu (the first fills its core's TLB)"),
   reuse: bool(false, "whether the host hands the freed page to another tenant at once"),
 };
@@ -117,18 +121,31 @@ export const kvmLocalGlobal = defineScenario({
     const reader: GuestOp[] = [];
     for (let i = 0; i < p.accesses; i++) reader.push({ op: "load", ea: GUEST_EA });
     // vcpu ids 0 and threads: vcores 0 and 1 (vcore = id / threads_per_core)
-    const guests = [{ id: 0, ops: remover }, { id: p.threads, ops: reader }];
+    const guests = [
+      { id: 0, ops: remover },
+      { id: p.threads, ops: reader },
+    ];
     m.spawn(0, "core0", kk.kvm_host_cpu([kvm]));
     m.spawn(p.threads, "core1", kk.kvm_host_cpu([kvm]));
     m.spawn(2 * p.threads, "qemu+reclaim", qemu_then_reclaim(kk, w, kvm, guests, p.reuse));
-    return { observe: () => `tlb=${JSON.stringify(w.mmu.dump())} rets=${kvm.vcpus.map((v) => v.rets.join(",")).join("|")}` };
+    return {
+      observe: () => `tlb=${JSON.stringify(w.mmu.dump())} rets=${kvm.vcpus.map((v) => v.rets.join(",")).join("|")}`,
+    };
   },
 });
 
-const E_UNMAP = event("try_to_unmap_one", "clear qemu's PTE for the guest page (then the MMU notifier)", { cost: "pte_update" });
+const E_UNMAP = event("try_to_unmap_one", "clear qemu's PTE for the guest page (then the MMU notifier)", {
+  cost: "pte_update",
+});
 
 /** Host core: qemu creates the VM and its vcpus; later the host reclaims the guest page and frees it. */
-export function* qemu_then_reclaim(k: KK, w: KvmWorld, kvm: Kvm, guests: { id: number; ops: GuestOp[] }[], reuse: boolean): Gen {
+export function* qemu_then_reclaim(
+  k: KK,
+  w: KvmWorld,
+  kvm: Kvm,
+  guests: { id: number; ops: GuestOp[] }[],
+  reuse: boolean,
+): Gen {
   yield* k.kvm_create_vm(kvm);
   yield* k.kvm_vm_ioctl_create_vcpus(kvm, guests);
   yield* reclaim_guest_page(k, w, kvm, GUEST_GFN, reuse);

@@ -19,7 +19,12 @@ import { kvmLocalGlobalOps, kvmLocalGlobalAfter, HPT_ORDER, reclaim_guest_page }
 import { qemu_create, bulkRemoveRequest } from "./one_vcore";
 
 export const kvmWorkloadParams = {
-  cores: int(1, 2, 2, "physical cores that run vcores (the host's qemu and kswapd get one more; the machine has at most 15 CPUs)"),
+  cores: int(
+    1,
+    2,
+    2,
+    "physical cores that run vcores (the host's qemu and kswapd get one more; the machine has at most 15 CPUs)",
+  ),
   vcores: int(1, 4, 1, "vcores of the guest"),
   vcpusPerVcore: int(1, 4, 4, "vcpus per vcore"),
   pages: int(1, 4096, 64, "guest pages unmapped by the guest (H_REMOVE / H_BULK_REMOVE each)"),
@@ -54,7 +59,8 @@ export function bootedVmPages(w: KvmWorld, id: number, n: number): Kvm {
 export const kvmLocalGlobalWorkload = defineScenario({
   id: "kvm-local-global-workload",
   fix: "kvm-local-global",
-  title: "HV KVM guest munmap and host reclaim, before and after 1b400ba0: tlbie, tlbiel, full-LPID flushes (timed mode)",
+  title:
+    "HV KVM guest munmap and host reclaim, before and after 1b400ba0: tlbie, tlbiel, full-LPID flushes (timed mode)",
   ops: kvmLocalGlobalOps,
   variants: { before: {}, after: kvmLocalGlobalAfter },
   machine: (p) => ({ cpus: 4 * (p.cores + 1), threadsPerCore: 4 }),
@@ -75,7 +81,11 @@ export const kvmLocalGlobalWorkload = defineScenario({
         for (let g = j; g < p.pages; g += nv) {
           const pi = kvm.arch.hpt.group(guest_vpn(GUEST_VSID, pageEa(g)), false);
           const avpn = hpte_encode_avpn(guest_vpn(GUEST_VSID, pageEa(g)));
-          ops.push(p.hcall === "remove" ? { op: "h_remove", flags: H_LOCAL | H_AVPN, pte_index: pi, avpn } : { op: "h_bulk_remove", args: [bulkRemoveRequest(pi), avpn] });
+          ops.push(
+            p.hcall === "remove"
+              ? { op: "h_remove", flags: H_LOCAL | H_AVPN, pte_index: pi, avpn }
+              : { op: "h_bulk_remove", args: [bulkRemoveRequest(pi), avpn] },
+          );
         }
         guests.push({ id: c * 4 + t, ops }); // vcore = id / threads_per_core
       }

@@ -25,7 +25,7 @@ const E_UPDATE = event("pte_update", "ldarx/stdcx.: clear bits (waits on _PAGE_B
 
 /** hpte_update (v2.6.21): a PTE that had an HPTE changed: queue its flush; drained only by flush_tlb_pending. */
 export function* hpte_update(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
-  void ptep, huge;
+  (void ptep, huge);
   k.W(batchId(k), E_QUEUE);
   yield;
   const batch = thisBatch(k);
@@ -68,12 +68,19 @@ export function* tlb_flush(k: PK2621, tlb: MmuGather): Gen {
 
 /** flush_tlb_page / flush_tlb_mm / flush_tlb_range (v2.6.21): drain the batch. */
 export function* flush_tlb_page(k: PK2621, mm: MmStruct, addr: number): Gen {
-  void mm, addr;
+  (void mm, addr);
   yield* k.flush_tlb_pending();
 }
 
 /** pte_update (v2.6.21, pgtable-ppc64.h): clear bits once _PAGE_BUSY is free; an old HPTE's flush is queued by hpte_update. */
-export function* pte_update(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
+export function* pte_update(
+  k: PK2621,
+  mm: MmStruct,
+  addr: number,
+  ptep: Ptep,
+  clr: number,
+  huge: boolean,
+): Gen<number> {
   const w = mm.w;
   pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
@@ -96,4 +103,3 @@ export function* set_pte_at(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, p
   ptep.v = pte_bits(pte, _PAGE_HPTEFLAGS, 0);
 }
 const E_SET = event("set_pte_at", "store PTE", { cost: "mem" });
-

@@ -23,4 +23,3 @@ export function* arch_leave_lazy_mmu_mode(k: PK): Gen {
   batch.active = 0;
   yield* k.preempt_enable();
 }
-

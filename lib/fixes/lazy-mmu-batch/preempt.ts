@@ -30,7 +30,13 @@ function* clear_pte(k: K, ptep: Ptep, addr: number): Gen {
 
 /** The thread: apply_to_page_range(mm, [start, end), clear_pte). */
 function* apply_clear(k: K, mm: MmStruct, kernel: boolean, start: number, end: number): Gen {
-  yield* (k as K & { apply_to_pte_range: (...a: unknown[]) => Gen }).apply_to_pte_range(mm, kernel, start, end, clear_pte);
+  yield* (k as K & { apply_to_pte_range: (...a: unknown[]) => Gen }).apply_to_pte_range(
+    mm,
+    kernel,
+    start,
+    end,
+    clear_pte,
+  );
 }
 
 export const lazyMmuPreempt = defineScenario({
@@ -42,13 +48,25 @@ export const lazyMmuPreempt = defineScenario({
     // 38e0edb15bd0 (v5.9): the section runs without a PTE lock; enter/leave as in 2007
     "2020": {},
     // b9ef323ea168 (v6.1): enter/leave disable and enable preemption
-    "2022": { arch_enter_lazy_mmu_mode: later.arch_enter_lazy_mmu_mode, arch_leave_lazy_mmu_mode: later.arch_leave_lazy_mmu_mode },
+    "2022": {
+      arch_enter_lazy_mmu_mode: later.arch_enter_lazy_mmu_mode,
+      arch_leave_lazy_mmu_mode: later.arch_leave_lazy_mmu_mode,
+    },
   },
   machine: { cpus: 2 },
-  params: { kernel: bool(true, "a kernel mapping (init_mm, no PTE lock) or a user one"), pages: int(1, 64, 2, "pages cleared") },
+  params: {
+    kernel: bool(true, "a kernel mapping (init_mm, no PTE lock) or a user one"),
+    pages: int(1, 64, 2, "pages cleared"),
+  },
   bounds: { preemptions: 2, maxSteps: 600 },
   setup(k, m, p) {
-    const w = new MmWorld(m, { layout: PPC64, frames: 12, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, {
+      layout: PPC64,
+      frames: 12,
+      ptrsPerPte: Math.max(2, p.pages),
+      ptrsPerPmd: 2,
+      ptrsPerPgd: 2,
+    });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const mm = w.mm_alloc(p.kernel ? "init_mm" : "mm");
     w.mmap_anon(mm, KBASE, p.pages);

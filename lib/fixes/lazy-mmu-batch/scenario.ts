@@ -78,7 +78,13 @@ export const lazyMmuBatch = defineScenario({
   params: lazyMmuParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 1000 },
   setup(k, m, p) {
-    const w = new MmWorld(m, { layout: PPC64, frames: 8 + 2 * p.pages * p.cpus, ptrsPerPte: Math.max(2, p.pages), ptrsPerPmd: 2, ptrsPerPgd: 2 });
+    const w = new MmWorld(m, {
+      layout: PPC64,
+      frames: 8 + 2 * p.pages * p.cpus,
+      ptrsPerPte: Math.max(2, p.pages),
+      ptrsPerPmd: 2,
+      ptrsPerPgd: 2,
+    });
     powerpcHash(w, { ptegs: p.ptegs, tlbEntries: 2, batchNr: p.batchNr });
     const mm = w.mm_alloc();
     const vma = w.mmap_anon(mm, BASE, p.pages);

@@ -39,7 +39,14 @@ export const lazyMmuWorkload = defineScenario({
   bounds: { maxSteps: 100_000_000 },
   setup(k, m, p) {
     const ptePages = Math.ceil(p.pages / 512);
-    const w = new MmWorld(m, { layout: PPC64, frames: p.pages + ptePages + 16, ptrsPerPte: 512, ptrsPerPmd: 512, ptrsPerPgd: 512, gatherMax: FREE_PTE_NR });
+    const w = new MmWorld(m, {
+      layout: PPC64,
+      frames: p.pages + ptePages + 16,
+      ptrsPerPte: 512,
+      ptrsPerPmd: 512,
+      ptrsPerPgd: 512,
+      gatherMax: FREE_PTE_NR,
+    });
     let ptegs = 2;
     while (ptegs * 2 < p.pages) ptegs *= 2; // the kernel sizes the HPT for about 2 pages per PTEG
     powerpcHash(w, { ptegs, tlbEntries: 64, batchNr: p.batchNr });

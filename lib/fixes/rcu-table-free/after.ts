@@ -36,7 +36,8 @@ export function MAX_TABLE_BATCH(k: KernelBase): number {
 }
 
 /** Bytes a submitted batch keeps from the allocator: its page and its tables (timed-mode gauge). */
-export const batchBytes = (b: MmuTableBatch): number => PAGE_SIZE + b.tables.slice(0, b.nr).reduce((n, t) => n + tableBytes(t % (MAX_PGTABLE_INDEX_SIZE + 1)), 0);
+export const batchBytes = (b: MmuTableBatch): number =>
+  PAGE_SIZE + b.tables.slice(0, b.nr).reduce((n, t) => n + tableBytes(t % (MAX_PGTABLE_INDEX_SIZE + 1)), 0);
 
 const E_USERS = event("tlb_remove_table", "atomic_read(&tlb->mm->mm_users)", { cost: "mem" });
 
@@ -58,7 +59,7 @@ export function* tlb_flush_mmu(k: RK, tlb: MmuGather): Gen {
 
 /** tlb_remove_table_smp_sync: "Simply deliver the interrupt". */
 export function* tlb_remove_table_smp_sync(k: RK, arg: unknown): Gen {
-  void k, arg;
+  (void k, arg);
 }
 
 function* tlb_remove_table_smp_sync_ipi(k: KernelBase, arg: unknown): Gen {

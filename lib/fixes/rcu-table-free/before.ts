@@ -75,7 +75,7 @@ export function* tlb_flush(k: RK, tlb: MmuGather): Gen {
 
 /** pte_free_smp_sync: the IPI handler: nothing, its delivery is the point. */
 export function* pte_free_smp_sync(k: RK, arg: unknown): Gen {
-  void k, arg;
+  (void k, arg);
 }
 
 function* pte_free_smp_sync_ipi(k: KernelBase, arg: unknown): Gen {
@@ -115,7 +115,11 @@ function* pte_free_rcu_callback_rcu(k: KernelBase, head: unknown): Gen {
 export function* pte_free_submit(k: RK, batch: unknown): Gen {
   const b = batch as PteFreelistBatch;
   k.count("table batches submitted");
-  awaitingGracePeriod(k, b.index, PAGE_SIZE + b.tables.slice(0, b.index).reduce((n, t) => n + tableBytes(t % (MAX_PGTABLE_INDEX_SIZE + 1)), 0));
+  awaitingGracePeriod(
+    k,
+    b.index,
+    PAGE_SIZE + b.tables.slice(0, b.index).reduce((n, t) => n + tableBytes(t % (MAX_PGTABLE_INDEX_SIZE + 1)), 0),
+  );
   yield* k.call_rcu_sched("pte_free_rcu_callback", pte_free_rcu_callback_rcu, batch);
 }
 

@@ -84,7 +84,10 @@ export function* pgtable_free(k: RK, table: number, index_size: number): Gen {
   k.BUG_ON(index_size > MAX_PGTABLE_INDEX_SIZE, "bug-on", `pgtable_free: index size ${index_size}`);
   const want = t.level === PTE_LEVEL ? 0 : t.level === PMD_LEVEL ? PMD_INDEX_SIZE : -1;
   if (index_size !== want) {
-    k.violation("pgtable-free-mismatch", `a ${t.level === PTE_LEVEL ? "PTE page" : "pmd table"} at 0x${table.toString(16)} freed as index size ${index_size} (${index_size === 0 ? "free_page" : `kmem_cache_free(PGT_CACHE(${index_size}))`})`);
+    k.violation(
+      "pgtable-free-mismatch",
+      `a ${t.level === PTE_LEVEL ? "PTE page" : "pmd table"} at 0x${table.toString(16)} freed as index size ${index_size} (${index_size === 0 ? "free_page" : `kmem_cache_free(PGT_CACHE(${index_size}))`})`,
+    );
     return;
   }
   k.count("tables freed");
@@ -155,7 +158,15 @@ export function* free_pte_range(k: RK, tlb: MmuGather, pmdt: PtPage, addr: numbe
  * free_pmd_range: free_pte_range for each used pmd entry of [addr, end); then, if the whole pud span lies
  * inside [floor, ceiling), unlink the pmd table itself (pud_clear) and pmd_free_tlb it.
  */
-export function* free_pmd_range(k: RK, tlb: MmuGather, pgd: PtPage, addr: number, end: number, floor: number, ceiling: number): Gen {
+export function* free_pmd_range(
+  k: RK,
+  tlb: MmuGather,
+  pgd: PtPage,
+  addr: number,
+  end: number,
+  floor: number,
+  ceiling: number,
+): Gen {
   const w = pgd.w;
   const PMD_SIZE = w.span(PMD_LEVEL);
   const PUD_SIZE = w.span(PGD_LEVEL);
@@ -179,7 +190,15 @@ export function* free_pmd_range(k: RK, tlb: MmuGather, pgd: PtPage, addr: number
 }
 
 /** free_pud_range: the pud level is folded into the pgd here, so its pgd_clear and pud_free_tlb free nothing. */
-export function* free_pud_range(k: RK, tlb: MmuGather, pgd: PtPage, addr: number, end: number, floor: number, ceiling: number): Gen {
+export function* free_pud_range(
+  k: RK,
+  tlb: MmuGather,
+  pgd: PtPage,
+  addr: number,
+  end: number,
+  floor: number,
+  ceiling: number,
+): Gen {
   yield* k.free_pmd_range(tlb, pgd, addr, end, floor, ceiling);
 }
 
@@ -234,7 +253,8 @@ export function* hash_page(k: RK, ea: number, write: boolean): Gen<number> {
   const ptep = yield* k.find_linux_pte_or_hugepte(mm.pgd, ea);
   if (ptep !== null) {
     const pte = yield* lockless_read_entry(k, ptep.pt, ptep.i, E_PTE, "hash_page");
-    if (pte !== undefined && pte_present(pte, PPC64)) rc = yield* k.__hash_page_4K(mm, ea, write, get_vsid(mm.contextId, ea), ptep);
+    if (pte !== undefined && pte_present(pte, PPC64))
+      rc = yield* k.__hash_page_4K(mm, ea, write, get_vsid(mm.contextId, ea), ptep);
   }
   yield* k.local_irq_restore(flags);
   return rc;
@@ -262,7 +282,10 @@ export const tableBytes = (shift: number): number => (shift === 0 ? PAGE_SIZE : 
  */
 export function awaitingGracePeriod(k: RK, delta: number, bytes: number): void {
   if (!k.m.timed) return;
-  const g = ((k.m.ext.rcuTableAwaiting as { tables: number; bytes: number } | undefined) ??= { tables: 0, bytes: 0 }) as { tables: number; bytes: number };
+  const g = ((k.m.ext.rcuTableAwaiting as { tables: number; bytes: number } | undefined) ??= {
+    tables: 0,
+    bytes: 0,
+  }) as { tables: number; bytes: number };
   g.tables += delta;
   g.bytes += bytes;
   k.sample("tables awaiting a grace period", g.tables);

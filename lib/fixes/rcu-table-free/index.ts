@@ -2,7 +2,14 @@
 // (v3.0-rc1). Read it like a patch: before.ts (its parent, after d6bf29b44ddf) against after.ts; era.ts (the
 // v3.0 table-freeing walk and hash_page both sides run); naive.ts; later.ts; the scenario.
 
-export { rcuTableFree, rcuTableFreeOps, rcuTableFreeBefore, rcuTableFreeVariants, RCU_BASE, check_tables_freed } from "./scenario";
+export {
+  rcuTableFree,
+  rcuTableFreeOps,
+  rcuTableFreeBefore,
+  rcuTableFreeVariants,
+  RCU_BASE,
+  check_tables_freed,
+} from "./scenario";
 export { rcu_sched_walk } from "./walker";
 export type { RcuTableFreeParams, Walker } from "./scenario";
 export { rcuTableFreeWorkload, rcuTableFreeCost, MAX_WORKLOAD_TABLES } from "./workload";

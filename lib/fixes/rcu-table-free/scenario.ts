@@ -101,7 +101,11 @@ export type Walker = "hash_page" | "gup_fast" | "rcu_sched";
 
 export const rcuTableFreeParams = {
   walker: oneOf(["hash_page", "gup_fast", "rcu_sched"] as const, "hash_page", "the lockless walker on CPU 1"),
-  user: oneOf(["thread", "kthread"] as const, "thread", "whose walk: another thread of the mm, or an aio-style kernel thread that use_mm()s it"),
+  user: oneOf(
+    ["thread", "kthread"] as const,
+    "thread",
+    "whose walk: another thread of the mm, or an aio-style kernel thread that use_mm()s it",
+  ),
   allocFail: bool(true, "whether the batch page allocation (GFP_ATOMIC / GFP_NOWAIT) may fail: explored both ways"),
   batchMax: int(1, 509, 509, "batch capacity (PTE_FREELIST_SIZE / MAX_TABLE_BATCH: 509 on 4K pages)"),
 };
@@ -110,7 +114,14 @@ export type RcuTableFreeParams = ParamsOf<typeof rcuTableFreeParams>;
 
 function build(k: RK, m: Machine, p: RcuTableFreeParams): ScenarioInstance {
   m.ext.rcuTableBatchMax = p.batchMax;
-  const w = new MmWorld(m, { frames: 12, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, allocMayFail: p.allocFail, layout: PPC64 });
+  const w = new MmWorld(m, {
+    frames: 12,
+    ptrsPerPte: 2,
+    ptrsPerPmd: 2,
+    ptrsPerPgd: 2,
+    allocMayFail: p.allocFail,
+    layout: PPC64,
+  });
   powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
   const mm = w.mm_alloc("mm");
   const vma = w.mmap_anon(mm, RCU_BASE, 1);
@@ -138,7 +149,8 @@ export function* munmap_thread(k: RK, mm: MmStruct, vma: Vma): Gen {
 export function* walker_thread(k: RK, mm: MmStruct, p: RcuTableFreeParams): Gen {
   if (p.user === "kthread") yield* k.use_mm(mm);
   else yield* k.switch_mm(mm);
-  if (p.walker === "hash_page") yield* k.hash_page(RCU_BASE, false); // the hash miss of a load (copy_to_user)
+  if (p.walker === "hash_page")
+    yield* k.hash_page(RCU_BASE, false); // the hash miss of a load (copy_to_user)
   else if (p.walker === "gup_fast") {
     const pages: PageFrame[] = [];
     yield* k.get_user_pages_fast(RCU_BASE, 1, false, pages);
@@ -168,7 +180,10 @@ export function check_tables_freed(k: RK, w: MmWorld): void {
   }
   for (const t of w.tables) {
     if (t !== null && t.live && !linked.has(t)) {
-      k.violation("table-leak", `a ${t.level === PGD_LEVEL ? "pgd" : t.level === PMD_LEVEL ? "pmd table" : "PTE page"} (pfn ${t.frame.pfn}) was unlinked but never freed`);
+      k.violation(
+        "table-leak",
+        `a ${t.level === PGD_LEVEL ? "pgd" : t.level === PMD_LEVEL ? "pmd table" : "PTE page"} (pfn ${t.frame.pfn}) was unlinked but never freed`,
+      );
       return;
     }
   }

@@ -32,4 +32,3 @@ export function* rcu_sched_walk(k: RK, mm: MmStruct, ea: number): Gen<number> {
   yield* k.rcu_read_unlock_sched();
   return pte;
 }
-

@@ -48,7 +48,14 @@ export const rcuTableFreeWorkload = defineScenario({
   setup(k, m, p) {
     m.ext.rcuTableBatchMax = p.batchMax;
     const pmds = Math.ceil(p.tables / PTRS) + 1;
-    const w = new MmWorld(m, { frames: 2 * p.tables + pmds + 64 + Math.ceil(p.tables / 8), ptrsPerPte: PTRS, ptrsPerPmd: PTRS, ptrsPerPgd: 512, allocMayFail: p.failRate > 0, layout: PPC64 });
+    const w = new MmWorld(m, {
+      frames: 2 * p.tables + pmds + 64 + Math.ceil(p.tables / 8),
+      ptrsPerPte: PTRS,
+      ptrsPerPmd: PTRS,
+      ptrsPerPgd: 512,
+      allocMayFail: p.failRate > 0,
+      layout: PPC64,
+    });
     powerpcHash(w, { ptegs: 2, tlbEntries: 2 });
     const mm = w.mm_alloc("mm");
     const span = PTRS * PAGE_SIZE;
@@ -139,7 +146,10 @@ export interface RcuTableFreeCost {
 }
 
 /** Run one workload in virtual time and summarise it for plots. */
-export function rcuTableFreeCost(variant: keyof typeof rcuTableFreeVariants, params: Partial<RcuTableFreeWorkloadParams>): RcuTableFreeCost {
+export function rcuTableFreeCost(
+  variant: keyof typeof rcuTableFreeVariants,
+  params: Partial<RcuTableFreeWorkloadParams>,
+): RcuTableFreeCost {
   const r = runTimed(rcuTableFreeWorkload, { variant, params });
   if (r.violation) throw new Error(`workload hit ${r.violation.invariant}: ${r.violation.message}`);
   const p = { ...defaultParams(rcuTableFreeWorkloadParams), ...params };

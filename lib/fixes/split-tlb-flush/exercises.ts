@@ -47,14 +47,20 @@ export function splitState(m: Machine): SplitStateRow[] {
   const pfn = file.pages[0];
   if (pfn >= 0) {
     const page = w.pages[pfn];
-    rows.push({ where: "struct page", detail: `pfn ${pfn}: PG_dirty=${page.dirty ? 1 : 0}, mapcount=${page.mapcount}, PG_locked=${page.locked ? 1 : 0}` });
+    rows.push({
+      where: "struct page",
+      detail: `pfn ${pfn}: PG_dirty=${page.dirty ? 1 : 0}, mapcount=${page.mapcount}, PG_locked=${page.locked ? 1 : 0}`,
+    });
     rows.push({ where: "page contents", detail: `store v${w.pa.frames[pfn].data}` });
   } else rows.push({ where: "struct page", detail: "no longer in the page cache (reclaimed)" });
   rows.push({ where: "disk block", detail: `v${file.disk[0]}` });
   for (const mm of w.mms) {
     const ea = mm.name === "a" ? SPLIT_BASE : OTHER_BASE;
     const v = w.pteValue(mm, ea);
-    rows.push({ where: `PTE, mm ${mm.name} @0x${ea.toString(16)}`, detail: v === 0 ? "none" : pte_str(v, L) + (pte_present(v, L) ? ` → pfn ${pte_pfn(v, L)}` : "") });
+    rows.push({
+      where: `PTE, mm ${mm.name} @0x${ea.toString(16)}`,
+      detail: v === 0 ? "none" : pte_str(v, L) + (pte_present(v, L) ? ` → pfn ${pte_pfn(v, L)}` : ""),
+    });
   }
   const mmA = w.mms.find((x) => x.name === "a")!;
   if (w.hw instanceof X86Hw) {
@@ -108,18 +114,36 @@ function verdictOf(scenario: SplitScenarioId, arch: SplitArch, variant: SplitVar
 
 /** A checker never decides from a search that neither found a violation nor finished: it says so instead. */
 function inconclusive(r: ExploreResult, what: string): void {
-  if (!r.violation && !r.exhaustive) throw new Error(`the search of ${what} ran out of time after ${r.executions} executions without a verdict: try again on a less busy machine`);
+  if (!r.violation && !r.exhaustive)
+    throw new Error(
+      `the search of ${what} ran out of time after ${r.executions} executions without a verdict: try again on a less busy machine`,
+    );
 }
 
 /** Search one setup with the scenario's default bounds (DFS, minimised counterexample). */
-export function verdict(scenario: SplitScenarioId, arch: SplitArch, variant: SplitVariant, overrides: Overrides<typeof splitTlbFlushOps> = {}): Verdict {
-  const r = explore(scenarioOf(scenario), { variant, params: { arch }, overrides, minimise: false, timeLimitMs: 120_000 });
+export function verdict(
+  scenario: SplitScenarioId,
+  arch: SplitArch,
+  variant: SplitVariant,
+  overrides: Overrides<typeof splitTlbFlushOps> = {},
+): Verdict {
+  const r = explore(scenarioOf(scenario), {
+    variant,
+    params: { arch },
+    overrides,
+    minimise: false,
+    timeLimitMs: 120_000,
+  });
   inconclusive(r, `${scenario} ${variant} on ${arch}`);
   return verdictOf(scenario, arch, variant, r);
 }
 
 /** Variants that lose the write in one setup, decided by search. */
-export function losingVariants(scenario: SplitScenarioId, arch: SplitArch, overrides: Overrides<typeof splitTlbFlushOps> = {}): SplitVariant[] {
+export function losingVariants(
+  scenario: SplitScenarioId,
+  arch: SplitArch,
+  overrides: Overrides<typeof splitTlbFlushOps> = {},
+): SplitVariant[] {
   return SPLIT_VARIANTS.filter((v) => verdict(scenario, arch, v, overrides).violation !== null);
 }
 
@@ -150,7 +174,10 @@ export function* page_mkclean_always_walk(k: K, f: PageFrame): Gen<number> {
 }
 
 /** The setup of exercise 1: the last-mapping scenario, on both MMUs, with page_mkclean_always_walk. */
-export const EXERCISE1 = { scenario: "split-tlb-flush-last-map", override: "page_mkclean = page_mkclean_always_walk" } as const;
+export const EXERCISE1 = {
+  scenario: "split-tlb-flush-last-map",
+  override: "page_mkclean = page_mkclean_always_walk",
+} as const;
 
 export type VariantsByArch = { x86: SplitVariant[]; hash: SplitVariant[] };
 
@@ -163,15 +190,23 @@ const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.l
 export function checkAlwaysWalk(answer: VariantsByArch | undefined): ExerciseResult {
   return checkExercise("exercise 1 (page_mkclean always walks)", answer, (a) => {
     for (const arch of SPLIT_ARCHES) {
-      if (!Array.isArray(a[arch])) return { ok: false, message: `give a list of variants for ${arch}, e.g. { x86: ["before"], hash: [] }` };
+      if (!Array.isArray(a[arch]))
+        return { ok: false, message: `give a list of variants for ${arch}, e.g. { x86: ["before"], hash: [] }` };
       const bad = a[arch].filter((v) => !SPLIT_VARIANTS.includes(v));
-      if (bad.length) return { ok: false, message: `unknown variant(s) ${bad.join(", ")}: use "before", "after", "later"` };
+      if (bad.length)
+        return { ok: false, message: `unknown variant(s) ${bad.join(", ")}: use "before", "after", "later"` };
     }
     const overrides = { page_mkclean: page_mkclean_always_walk };
-    const truth = { x86: losingVariants(EXERCISE1.scenario, "x86", overrides), hash: losingVariants(EXERCISE1.scenario, "hash", overrides) };
+    const truth = {
+      x86: losingVariants(EXERCISE1.scenario, "x86", overrides),
+      hash: losingVariants(EXERCISE1.scenario, "hash", overrides),
+    };
     const wrong = SPLIT_ARCHES.filter((arch) => !sameSet(a[arch], truth[arch]));
     if (wrong.length === 0) {
-      return { ok: true, message: `right: x86 loses it in [${truth.x86.join(", ") || "none"}], hash in [${truth.hash.join(", ") || "none"}]. Once page_mkclean must take the zapped PTE's lock, what matters is only whether the TLB flush comes before that lock is dropped` };
+      return {
+        ok: true,
+        message: `right: x86 loses it in [${truth.x86.join(", ") || "none"}], hash in [${truth.hash.join(", ") || "none"}]. Once page_mkclean must take the zapped PTE's lock, what matters is only whether the TLB flush comes before that lock is dropped`,
+      };
     }
     return {
       ok: false,
@@ -187,14 +222,24 @@ export function checkAlwaysWalk(answer: VariantsByArch | undefined): ExerciseRes
  * (tlb_flush_rmaps) BEFORE the TLB flush; the student names the invariant the explorer reports and the
  * scenarios that break, on x86.
  */
-export function checkRmapsFirst(answer: { tlbonly: KernelFn; invariant: string; scenarios: SplitScenarioId[] } | undefined): ExerciseResult {
+export function checkRmapsFirst(
+  answer: { tlbonly: KernelFn; invariant: string; scenarios: SplitScenarioId[] } | undefined,
+): ExerciseResult {
   return checkExercise("exercise 2 (break v6.2)", answer, (a) => {
-    if (typeof a.tlbonly !== "function") return { ok: false, message: "tlbonly must be a generator function: function* (k, tlb) { … }" };
-    if (!Array.isArray(a.scenarios)) return { ok: false, message: `scenarios must be a list, e.g. ["split-tlb-flush"]` };
+    if (typeof a.tlbonly !== "function")
+      return { ok: false, message: "tlbonly must be a generator function: function* (k, tlb) { … }" };
+    if (!Array.isArray(a.scenarios))
+      return { ok: false, message: `scenarios must be a list, e.g. ["split-tlb-flush"]` };
     const broken: SplitScenarioId[] = [];
     let invariant: string | null = null;
     for (const s of SPLIT_SCENARIOS) {
-      const r = explore(scenarioOf(s), { variant: "later", params: { arch: "x86" }, overrides: { tlb_flush_mmu_tlbonly: a.tlbonly }, minimise: false, timeLimitMs: 120_000 });
+      const r = explore(scenarioOf(s), {
+        variant: "later",
+        params: { arch: "x86" },
+        overrides: { tlb_flush_mmu_tlbonly: a.tlbonly },
+        minimise: false,
+        timeLimitMs: 120_000,
+      });
       inconclusive(r, `${s} later on x86 with your tlb_flush_mmu_tlbonly`);
       if (r.violation) {
         broken.push(s);
@@ -202,13 +247,27 @@ export function checkRmapsFirst(answer: { tlbonly: KernelFn; invariant: string; 
       }
     }
     if (broken.length === 0) {
-      return { ok: false, message: "the explorer found nothing in either scenario: your tlb_flush_mmu_tlbonly still flushes before the rmap goes (does it call k.tlb_flush_rmaps before k.tlb_flush?)" };
+      return {
+        ok: false,
+        message:
+          "the explorer found nothing in either scenario: your tlb_flush_mmu_tlbonly still flushes before the rmap goes (does it call k.tlb_flush_rmaps before k.tlb_flush?)",
+      };
     }
-    if (invariant !== a.invariant) return { ok: false, message: `your version does break v6.2, but the explorer reports "${invariant}", not "${a.invariant}"` };
+    if (invariant !== a.invariant)
+      return {
+        ok: false,
+        message: `your version does break v6.2, but the explorer reports "${invariant}", not "${a.invariant}"`,
+      };
     if (!sameSet(a.scenarios, broken)) {
-      return { ok: false, message: `the invariant is right, but not the scenarios that break: which page_mkclean still takes the zapped PTE's lock when the rmap is gone early?` };
+      return {
+        ok: false,
+        message: `the invariant is right, but not the scenarios that break: which page_mkclean still takes the zapped PTE's lock when the rmap is gone early?`,
+      };
     }
-    return { ok: true, message: `right: ${invariant} in ${broken.join(", ")} only. The rmap is the only thing that makes page_mkclean wait for the last mapping's PTE lock; another mapping keeps the page mapped, and then the walk waits anyway` };
+    return {
+      ok: true,
+      message: `right: ${invariant} in ${broken.join(", ")} only. The rmap is the only thing that makes page_mkclean wait for the last mapping's PTE lock; another mapping keeps the page mapped, and then the walk waits anyway`,
+    };
   });
 }
 
@@ -225,7 +284,11 @@ export function checkShootdowns(answer: Record<SplitVariant, number> | undefined
     const truth = {} as Record<SplitVariant, number>;
     for (const v of SPLIT_VARIANTS) truth[v] = splitTlbFlushCost(v, { ...EXERCISE3 }).shootdowns;
     const wrong = SPLIT_VARIANTS.filter((v) => a[v] !== truth[v]);
-    if (wrong.length === 0) return { ok: true, message: `right: before ${truth.before}, after ${truth.after}, later ${truth.later} shootdowns` };
+    if (wrong.length === 0)
+      return {
+        ok: true,
+        message: `right: before ${truth.before}, after ${truth.after}, later ${truth.later} shootdowns`,
+      };
     return {
       ok: false,
       message: `not quite for ${wrong.join(", ")}: count the PTE tables the range spans (512 pages each) and ask when each kernel must flush; the v3.14 gather holds about 10k pages`,

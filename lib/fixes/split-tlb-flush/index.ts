@@ -18,7 +18,14 @@ export {
   SPLIT_ARCHES,
 } from "./scenario";
 export type { SplitArch, SplitTlbFlushParams } from "./scenario";
-export { splitTlbFlushWorkload, splitTlbFlushWorkloadParams, splitTlbFlushCost, splitTlbFlushSweep, GATHER_PAGES_V314, SPLIT_WORKLOAD_KINDS } from "./workload";
+export {
+  splitTlbFlushWorkload,
+  splitTlbFlushWorkloadParams,
+  splitTlbFlushCost,
+  splitTlbFlushSweep,
+  GATHER_PAGES_V314,
+  SPLIT_WORKLOAD_KINDS,
+} from "./workload";
 
 /** This fix's scenarios, for a registry. */
 export const scenarios = [splitTlbFlush, splitTlbFlushLastMap, splitTlbFlushWorkload] as const;

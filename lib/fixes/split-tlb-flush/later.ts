@@ -17,7 +17,8 @@ export const ENCODE_PAGE_BITS = 3;
 
 /** encode_page (v6.2): tag a page pointer with flags (≤ ENCODE_PAGE_BITS). */
 export function encode_page(page: PageFrame, flags: number, addr: number): EncodedPage {
-  if (flags < 0 || flags > ENCODE_PAGE_BITS) throw new RangeError(`encode_page: flags ${flags} do not fit ${ENCODE_PAGE_BITS}`);
+  if (flags < 0 || flags > ENCODE_PAGE_BITS)
+    throw new RangeError(`encode_page: flags ${flags} do not fit ${ENCODE_PAGE_BITS}`);
   return { page, flags, addr };
 }
 export const encoded_page_ptr = (e: EncodedPage): PageFrame => e.page;
@@ -36,7 +37,7 @@ export function tlb_delay_rmap(tlb: MmuGather): boolean {
  * batch ≈ 518 pages) is never reached, because a delayed rmap forces a flush at the end of its PTE table.
  */
 export function* __tlb_remove_page_size(k: K62, tlb: MmuGather, page: EncodedPage, page_size: number): Gen<boolean> {
-  void k, page_size;
+  (void k, page_size);
   tlb.need_flush = true;
   tlb.encoded_pages.push(page);
   return tlb.encoded_pages.length >= tlb.max;

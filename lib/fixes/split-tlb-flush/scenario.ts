@@ -90,15 +90,33 @@ export const splitTlbFlushOps = {
   ...powerpcHashOps,
   ...x86FlushOps, // the shootdown path x86's tlb_flush and flush_tlb_page call (no hash counterpart)
   user_access: perArch(x86Ops.user_access, powerpcHashOps.user_access) as typeof x86Ops.user_access,
-  ptep_get_and_clear: perArch(x86Ops.ptep_get_and_clear, powerpcHashOps.ptep_get_and_clear) as typeof x86Ops.ptep_get_and_clear,
+  ptep_get_and_clear: perArch(
+    x86Ops.ptep_get_and_clear,
+    powerpcHashOps.ptep_get_and_clear,
+  ) as typeof x86Ops.ptep_get_and_clear,
   set_pte_at: perArch(x86Ops.set_pte_at, powerpcHashOps.set_pte_at) as typeof x86Ops.set_pte_at,
-  ptep_set_wrprotect: perArch(x86Ops.ptep_set_wrprotect, powerpcHashOps.ptep_set_wrprotect) as typeof x86Ops.ptep_set_wrprotect,
-  ptep_set_access_flags: perArch(x86Ops.ptep_set_access_flags, powerpcHashOps.ptep_set_access_flags) as typeof x86Ops.ptep_set_access_flags,
-  ptep_test_and_clear_young: perArch(x86Ops.ptep_test_and_clear_young, powerpcHashOps.ptep_test_and_clear_young) as typeof x86Ops.ptep_test_and_clear_young,
+  ptep_set_wrprotect: perArch(
+    x86Ops.ptep_set_wrprotect,
+    powerpcHashOps.ptep_set_wrprotect,
+  ) as typeof x86Ops.ptep_set_wrprotect,
+  ptep_set_access_flags: perArch(
+    x86Ops.ptep_set_access_flags,
+    powerpcHashOps.ptep_set_access_flags,
+  ) as typeof x86Ops.ptep_set_access_flags,
+  ptep_test_and_clear_young: perArch(
+    x86Ops.ptep_test_and_clear_young,
+    powerpcHashOps.ptep_test_and_clear_young,
+  ) as typeof x86Ops.ptep_test_and_clear_young,
   flush_tlb_page: perArch(x86Ops.flush_tlb_page, powerpcHashOps.flush_tlb_page) as typeof x86Ops.flush_tlb_page,
   tlb_flush: perArch(x86Ops.tlb_flush, powerpcHashOps.tlb_flush) as typeof x86Ops.tlb_flush,
-  arch_enter_lazy_mmu_mode: perArch(generic.arch_enter_lazy_mmu_mode, powerpcHashOps.arch_enter_lazy_mmu_mode) as typeof generic.arch_enter_lazy_mmu_mode,
-  arch_leave_lazy_mmu_mode: perArch(generic.arch_leave_lazy_mmu_mode, powerpcHashOps.arch_leave_lazy_mmu_mode) as typeof generic.arch_leave_lazy_mmu_mode,
+  arch_enter_lazy_mmu_mode: perArch(
+    generic.arch_enter_lazy_mmu_mode,
+    powerpcHashOps.arch_enter_lazy_mmu_mode,
+  ) as typeof generic.arch_enter_lazy_mmu_mode,
+  arch_leave_lazy_mmu_mode: perArch(
+    generic.arch_leave_lazy_mmu_mode,
+    powerpcHashOps.arch_leave_lazy_mmu_mode,
+  ) as typeof generic.arch_leave_lazy_mmu_mode,
   // what 1cf35d47 changed and added
   zap_pte_range: after.zap_pte_range,
   tlb_flush_mmu: after.tlb_flush_mmu,

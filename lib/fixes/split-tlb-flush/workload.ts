@@ -28,7 +28,11 @@ export type SplitWorkloadKind = (typeof SPLIT_WORKLOAD_KINDS)[number];
 export const splitTlbFlushWorkloadParams = {
   pages: int(1, 8192, 1024, "pages unmapped"),
   cpus: int(1, 8, 2, "CPUs that ran the mm (an IPI shootdown on x86 unless 1)"),
-  kind: oneOf(SPLIT_WORKLOAD_KINDS, "dirty-shared", "dirty MAP_SHARED file pages, clean shared ones, or anonymous pages"),
+  kind: oneOf(
+    SPLIT_WORKLOAD_KINDS,
+    "dirty-shared",
+    "dirty MAP_SHARED file pages, clean shared ones, or anonymous pages",
+  ),
   arch: oneOf(SPLIT_ARCHES, "x86", "the x86-like TLB or the ppc64 hash MMU"),
   ptrsPerPte: int(2, 512, 512, "PTRS_PER_PTE: pages per PTE table (512 on x86-64 and ppc64 4K)"),
 };
@@ -63,7 +67,10 @@ export const splitTlbFlushWorkload = defineScenario({
     }
     const mm = w.mm_alloc();
     const end = SPLIT_BASE + p.pages * PAGE_SIZE;
-    const vma = p.kind === "anon" ? w.mmap_anon(mm, SPLIT_BASE, p.pages) : w.mmap_file(mm, SPLIT_BASE, p.pages, w.newFile("f", p.pages));
+    const vma =
+      p.kind === "anon"
+        ? w.mmap_anon(mm, SPLIT_BASE, p.pages)
+        : w.mmap_file(mm, SPLIT_BASE, p.pages, w.newFile("f", p.pages));
     const write = p.kind !== "clean-shared";
     for (let i = 0; i < p.pages; i++) {
       const ea = SPLIT_BASE + i * PAGE_SIZE;
@@ -101,7 +108,10 @@ export interface SplitTlbFlushCost {
 }
 
 /** Run one munmap in virtual time and summarise it for plots. */
-export function splitTlbFlushCost(variant: "before" | "after" | "later", params: Partial<SplitTlbFlushWorkloadParams> = {}): SplitTlbFlushCost {
+export function splitTlbFlushCost(
+  variant: "before" | "after" | "later",
+  params: Partial<SplitTlbFlushWorkloadParams> = {},
+): SplitTlbFlushCost {
   const r: TimedResult = runTimed(splitTlbFlushWorkload, { variant, params });
   if (r.violation) throw new Error(`workload hit ${r.violation.invariant}: ${r.violation.message}`);
   const p = { ...defaultParams(splitTlbFlushWorkloadParams), ...params };
@@ -117,7 +127,7 @@ export function splitTlbFlushCost(variant: "before" | "after" | "later", params:
     cpus: p.cpus,
     pteTables: Math.ceil(p.pages / p.ptrsPerPte),
     latencyNs: r.samples.munmap?.max ?? 0,
-    flushes: p.arch === "x86" ? shootdowns + localFlushes : c["batch flushes"] ?? 0,
+    flushes: p.arch === "x86" ? shootdowns + localFlushes : (c["batch flushes"] ?? 0),
     shootdowns,
     localFlushes,
     tlbie: c.tlbie ?? 0,
@@ -130,7 +140,10 @@ export function splitTlbFlushCost(variant: "before" | "after" | "later", params:
 }
 
 /** splitTlbFlushCost for every variant × 1..maxCpus CPUs (a notebook sweep). */
-export function splitTlbFlushSweep(params: Partial<Omit<SplitTlbFlushWorkloadParams, "cpus">> = {}, maxCpus = 8): SplitTlbFlushCost[] {
+export function splitTlbFlushSweep(
+  params: Partial<Omit<SplitTlbFlushWorkloadParams, "cpus">> = {},
+  maxCpus = 8,
+): SplitTlbFlushCost[] {
   const out: SplitTlbFlushCost[] = [];
   for (const variant of ["before", "after", "later"] as const) {
     for (let cpus = 1; cpus <= maxCpus; cpus++) out.push(splitTlbFlushCost(variant, { ...params, cpus }));
