@@ -47,7 +47,7 @@ export interface ScenarioDef<
 > {
   /** Scenario id used by the CLI and schedule strings, e.g. `lazy-mmu-batch`. */
   id: string;
-  /** Fix id from shared/seeds, if the scenario belongs to one. */
+  /** Fix id (the folder under lib/fixes/), if the scenario belongs to one. */
   fix?: string;
   title: string;
   description?: string;
