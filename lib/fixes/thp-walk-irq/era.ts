@@ -136,15 +136,9 @@ export function arch_irqs_disabled(k: TK): boolean {
   return paca(k.m, k.cpu()).soft_enabled === 0;
 }
 
-const E_EE_OFF = event("exception entry", "MSR_EE = 0 (interrupt from the guest or user: hard-disabled)", {
-  cost: "irq_toggle",
-});
-const E_EE_ON = event("rfid", "MSR_EE restored on return", { cost: "irq_toggle" });
-
 /** An exception entry with MSR_EE = 0 (hash fault, the guest's hcall to real mode): soft_enabled untouched. */
 export function* hard_irq_entry(k: TK): Gen {
   const p = paca(k.m, k.cpu());
-  void E_EE_OFF;
   yield* k.local_irq_restore(true);
   p.hard_disabled = true;
 }
@@ -152,7 +146,6 @@ export function* hard_irq_entry(k: TK): Gen {
 /** The return (rfid) that turns MSR_EE back on. */
 export function* hard_irq_return(k: TK): Gen {
   const p = paca(k.m, k.cpu());
-  void E_EE_ON;
   p.hard_disabled = false;
   yield* k.local_irq_restore(runtimeIrqsOff(p));
 }
@@ -571,9 +564,6 @@ export function* hash_page_tail(k: TK, ptep: Ptep | PmdPtep | null, access: numb
   }
 }
 
-const E_PGD = event("__find_linux_pte_or_hugepte", "pgd = READ_ONCE(*pgdp)", { cost: "mem" });
-const E_PMD = event("__find_linux_pte_or_hugepte", "pmd = READ_ONCE(*pmdp)", { cost: "mem" });
-
 /**
  * The walk both trees have (hugetlbpage.c, v4.0 and 691e95fd): each level read once into a local; pgd none →
  * NULL (the pud is folded); pmd none (a collapse in progress) or splitting → NULL; a leaf pmd → (pte_t *)pmdp
@@ -583,12 +573,10 @@ export function* walk_linux_pte(k: TK, pgdir: PtPage, ea: number, shift: { v: nu
   const w = pgdir.w;
   shift.v = 0;
   const pgd = yield* pt_entry_get_lockless(k, pgdir, w.index(pgdir.level, ea), "find_linux_pte_or_hugepte");
-  void E_PGD;
   if (pgd === undefined || pgd === 0) return null;
   const pmdt = w.child(pgd)!;
   const i = w.index(PMD_LEVEL, ea);
   const pmd = yield* pt_entry_get_lockless(k, pmdt, i, "find_linux_pte_or_hugepte");
-  void E_PMD;
   if (pmd === undefined || pmd_none(pmd) || pmd_trans_splitting(pmd)) return null;
   if (pmd_large(pmd)) {
     shift.v = Math.log2(w.span(PMD_LEVEL));
