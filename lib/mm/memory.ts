@@ -362,8 +362,12 @@ export function* ptep_clear_flush(k: K, mm: MmStruct, addr: number, ptep: Ptep):
 }
 
 /** arch_enter_lazy_mmu_mode (asm-generic): a no-op unless an arch batches (powerpc hash does, from v2.6.22). */
-export function* arch_enter_lazy_mmu_mode(_k: K): Gen {}
+export function* arch_enter_lazy_mmu_mode(_k: K): Gen {
+  // nothing batched: every PTE change has already flushed
+}
 /** arch_leave_lazy_mmu_mode (asm-generic): the no-op leave. */
-export function* arch_leave_lazy_mmu_mode(_k: K): Gen {}
+export function* arch_leave_lazy_mmu_mode(_k: K): Gen {
+  // nothing batched, nothing to flush
+}
 
 export { pte_mkclean, pte_wrprotect };

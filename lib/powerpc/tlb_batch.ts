@@ -126,7 +126,9 @@ export function* tlb_flush(k: PK, _tlb: MmuGather): Gen {
 }
 
 /** flush_tlb_page (v2.6.22 hash64): empty; every PTE change already flushed or is batched under the PTL. */
-export function* flush_tlb_page(_k: PK, _mm: MmStruct, _addr: number): Gen {}
+export function* flush_tlb_page(_k: PK, _mm: MmStruct, _addr: number): Gen {
+  // every PTE change already flushed, or is batched under the PTL
+}
 
 // ---- shared ---------------------------------------------------------------------------------------------
 
