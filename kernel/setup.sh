@@ -96,12 +96,8 @@ PY="${found#* }"
 say "jupyter: $JUPYTER (python $PY)"
 
 # 2. `require("flushlab")` from notebooks/: Node10 resolution walks up to node_modules/flushlab.
-# npm prunes links it does not know about, so recreate it on every run.
-mkdir -p "$ROOT/node_modules"
-if [ "$(readlink "$ROOT/node_modules/flushlab" 2>/dev/null || true)" != ".." ]; then
-  rm -rf "$ROOT/node_modules/flushlab"
-  ln -s .. "$ROOT/node_modules/flushlab"
-fi
+# npm prunes links it does not know about, so recreate it on every run (the same script is npm's prepare step).
+node "$ROOT/kernel/link-self.js" "$ROOT"
 
 # 3. Build the library and the kernel tooling.
 say "building (npm run build)"
