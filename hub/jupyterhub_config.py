@@ -47,6 +47,10 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(os.environ.get("FLUSHLAB_HUB_API_PORT", "8081"))
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(os.environ.get('FLUSHLAB_PROXY_API_PORT', port + 1))}"
 c.ConfigurableHTTPProxy.command = ["configurable-http-proxy"]  # Debian's node-configurable-http-proxy
+# Debian installs its node modules in /usr/share/nodejs, which only Debian's own nodejs searches; a Node from
+# elsewhere (nodesource, nvm) needs it on NODE_PATH to run the proxy. The spawner does not pass it to students.
+if os.path.isdir("/usr/share/nodejs"):
+    os.environ["NODE_PATH"] = os.pathsep.join(p for p in ["/usr/share/nodejs", os.environ.get("NODE_PATH")] if p)
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "proxy.pid")
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
@@ -77,9 +81,16 @@ c.Spawner.http_timeout = 60
 # write anywhere; existing files are never replaced (O_EXCL).
 SEED = r"""
 import os, sys, shutil
-src, dest = sys.argv[1], os.path.expanduser("~/workbook")
+src, root, dest = sys.argv[1], sys.argv[2], os.path.expanduser("~/workbook")
 os.makedirs(dest, mode=0o700, exist_ok=True)
 os.chmod(dest, 0o700)
+# `import "flushlab"` from ~/workbook: Node10 resolution walks up to ~/node_modules/flushlab, a link to the project.
+link = os.path.expanduser("~/node_modules/flushlab")
+os.makedirs(os.path.dirname(link), exist_ok=True)
+if os.path.islink(link) and os.readlink(link) != root:
+    os.remove(link)
+if not os.path.lexists(link):
+    os.symlink(root, link)
 for name in sorted(os.listdir(src)):
     if not name.endswith(".ipynb"):
         continue
@@ -98,7 +109,7 @@ def seed_workbook(spawner):
 
     pw = pwd.getpwnam(spawner.user.name)
     r = subprocess.run(
-        [sys.executable, "-c", SEED, str(RELEASE)],
+        [sys.executable, "-c", SEED, str(RELEASE), str(ROOT)],
         user=pw.pw_uid,
         group=pw.pw_gid,
         extra_groups=[],

@@ -16,6 +16,8 @@ export PATH="$(dirname "$(command -v node)"):$PATH"
 
 JUPYTER_APT=(jupyter-server python3-nbclassic jupyter-nbconvert)
 BROWSER_APT=(chromium)
+# A class on one machine (hub/jupyterhub_config.py): Debian's hub, which brings node-configurable-http-proxy.
+HUB_APT=(jupyterhub)
 
 say() { if [ -z "${FLUSHLAB_SETUP_QUIET:-}" ]; then echo "setup: $*"; fi; }
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
@@ -77,6 +79,7 @@ chromium="$(find_chromium || true)"
 need=()
 [ -n "$found" ] || need+=("${JUPYTER_APT[@]}")
 [ -n "$chromium" ] || need+=("${BROWSER_APT[@]}")
+if ! command -v jupyterhub >/dev/null 2>&1 && can_apt; then need+=("${HUB_APT[@]}"); fi
 if [ "${#need[@]}" -gt 0 ]; then
   if can_apt; then
     apt_install "${need[@]}"
