@@ -16,6 +16,8 @@ export PATH="$(dirname "$(command -v node)"):$PATH"
 
 JUPYTER_APT=(jupyter-server python3-nbclassic jupyter-nbconvert)
 BROWSER_APT=(chromium)
+# A class on one machine (hub/jupyterhub_config.py): Debian's hub, which brings node-configurable-http-proxy.
+HUB_APT=(jupyterhub)
 
 say() { if [ -z "${FLUSHLAB_SETUP_QUIET:-}" ]; then echo "setup: $*"; fi; }
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
@@ -77,6 +79,7 @@ chromium="$(find_chromium || true)"
 need=()
 [ -n "$found" ] || need+=("${JUPYTER_APT[@]}")
 [ -n "$chromium" ] || need+=("${BROWSER_APT[@]}")
+if ! command -v jupyterhub >/dev/null 2>&1 && can_apt; then need+=("${HUB_APT[@]}"); fi
 if [ "${#need[@]}" -gt 0 ]; then
   if can_apt; then
     apt_install "${need[@]}"
@@ -96,12 +99,8 @@ PY="${found#* }"
 say "jupyter: $JUPYTER (python $PY)"
 
 # 2. `require("flushlab")` from notebooks/: Node10 resolution walks up to node_modules/flushlab.
-# npm prunes links it does not know about, so recreate it on every run.
-mkdir -p "$ROOT/node_modules"
-if [ "$(readlink "$ROOT/node_modules/flushlab" 2>/dev/null || true)" != ".." ]; then
-  rm -rf "$ROOT/node_modules/flushlab"
-  ln -s .. "$ROOT/node_modules/flushlab"
-fi
+# npm prunes links it does not know about, so recreate it on every run (the same script is npm's prepare step).
+node "$ROOT/kernel/link-self.js" "$ROOT"
 
 # 3. Build the library and the kernel tooling.
 say "building (npm run build)"

@@ -6,19 +6,22 @@ import { parseArgs } from "util";
 import { loadToolchain, projectRoot } from "./paths";
 import { freePort, startJupyterServer } from "./server";
 import { seedWorkingCopy } from "./workcopy";
+import { releaseWorkbook } from "./classroom/release";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       workdir: { type: "string", default: "workbook" },
-      source: { type: "string", default: "notebooks" },
+      source: { type: "string" },
       port: { type: "string", default: "8888" },
     },
   });
   const root = projectRoot();
   const tc = loadToolchain(root);
   const workDir = path.resolve(root, values.workdir!);
-  const seeded = seedWorkingCopy(path.resolve(root, values.source!), workDir);
+  // By default the student's copy is seeded from the release of notebooks/ (never its solutions or hidden tests).
+  const source = values.source ? path.resolve(root, values.source) : releaseWorkbook(root);
+  const seeded = seedWorkingCopy(source, workDir);
   const rel = path.relative(root, workDir);
   if (seeded.copied.length) console.log(`start: copied ${seeded.copied.join(", ")} into ${rel}/`);
   if (seeded.kept.length)

@@ -9,6 +9,7 @@ import { Reporter } from "./reporter";
 import { startJupyterServer, tail, type JupyterServer } from "./server";
 import { checkOutDir, OutDir, OutDirError } from "./out-dir";
 import { conflictMessage, listNotebooks, plannedFiles, runWorkbook } from "./workbook-run";
+import { releaseWorkbook } from "./classroom/release";
 
 const USAGE = `usage: npm run workbook -- [--param name=value]... [--cell-timeout SECONDS] [--notebooks DIR] [--out DIR]
   --param name=value   set a value in each notebook's cell tagged "parameters" (JSON if it parses, else a string)
@@ -36,10 +37,16 @@ async function main(): Promise<number> {
   const params: Params = Object.fromEntries((values.param ?? []).map(parseParam));
   const cellTimeoutMs = Number(values["cell-timeout"]) * 1000;
   if (!(cellTimeoutMs > 0)) throw new UsageError(`--cell-timeout wants a positive number of seconds`);
-  const notebooksDir = path.resolve(root, values.notebooks!);
+  const asked = path.resolve(root, values.notebooks!);
   const outDir = path.resolve(root, values.out!);
-  if (path.relative(root, notebooksDir).startsWith(".."))
+  if (path.relative(root, asked).startsWith(".."))
     throw new UsageError(`--notebooks must be inside the project (${root})`);
+  // notebooks/ is the instructor's source (solutions, hidden tests): what runs, and lands in out/, is its release.
+  const inSource = path.relative(path.join(root, "notebooks"), asked);
+  const notebooksDir =
+    fs.existsSync(asked) && !inSource.startsWith("..") && !path.isAbsolute(inSource)
+      ? path.join(releaseWorkbook(root), inSource)
+      : asked;
   // Everything that can be refused is refused before a server starts.
   const files = listNotebooks(notebooksDir);
   const sourceDir = fs.statSync(notebooksDir).isFile() ? path.dirname(notebooksDir) : notebooksDir;
@@ -47,6 +54,7 @@ async function main(): Promise<number> {
     { dir: sourceDir, what: "the notebooks being run" },
     { dir: path.join(root, "notebooks"), what: "the workbook's source notebooks" },
     { dir: path.join(root, "workbook"), what: "the student's working copy" },
+    { dir: path.join(root, "release"), what: "the released (student) notebooks" },
   ]);
   const conflicts = new OutDir(outDir).conflicts(plannedFiles(root, files));
   if (conflicts.length) throw new UsageError(conflictMessage(path.relative(root, outDir) || outDir, conflicts));

@@ -2,6 +2,7 @@
 // it — solutions replaced by the stub, hidden tests removed, outputs cleared, cells locked, checksums recorded.
 import * as fs from "fs";
 import * as path from "path";
+import { projectRoot } from "../paths";
 import { cleared, readNotebook, sourceOf, toLines, writeNotebook, type Cell, type Notebook } from "../notebook";
 import {
   CODE_STUB,
@@ -84,3 +85,28 @@ export function releaseFiles(files: string[], outDir: string): Released[] {
     };
   });
 }
+
+/**
+ * The workbook's student version: notebooks/ (the instructor's source, solutions and hidden tests in it) released
+ * into release/ (git-ignored). Everything a student sees — workbook/, out/, the hub's copies — is built from it.
+ * A release file whose source is gone is removed; files of other names are left alone.
+ */
+export function releaseWorkbook(root: string, sourceDir = path.join(root, "notebooks")): string {
+  const outDir = path.join(root, "release");
+  const names = fs
+    .readdirSync(sourceDir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
+  releaseFiles(
+    names.map((n) => path.join(sourceDir, n)),
+    outDir,
+  );
+  const stamp = path.join(outDir, ".released.json");
+  const before = fs.existsSync(stamp) ? (JSON.parse(fs.readFileSync(stamp, "utf8")) as string[]) : [];
+  for (const gone of before.filter((n) => !names.includes(n))) fs.rmSync(path.join(outDir, gone), { force: true });
+  fs.writeFileSync(stamp, JSON.stringify(names) + "\n");
+  return outDir;
+}
+
+// `node dist/kernel/classroom/release.js`: builds release/ from notebooks/ (the hub's config runs it at start).
+if (require.main === module) console.log(`release: ${releaseWorkbook(projectRoot())}`);
