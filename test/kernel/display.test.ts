@@ -191,6 +191,12 @@ describe("charts and tables", () => {
     ]);
   });
 
+  it("tables round fractions to 3 significant digits, integers whole", () => {
+    const text = tableText([{ g: 0.000183456789, r: 2.3456789, n: 123456789, big: 1.5e9 + 0.25 }]);
+    expect(text.split("\n")[2].split(/\s+/)).toEqual(["1.83e-4", "2.35", "123456789", "1.50e+9"]);
+    expect(tableHtml([{ x: 1 / 3 }])).toContain(">0.333</td>");
+  });
+
   it("outside a kernel, emit falls back to text on stdout", () => {
     expect(emit({ "text/plain": "plain text" })).toBe("console");
   });
