@@ -1,5 +1,5 @@
 // The flushlab command line (commander): list scenarios, explore one, replay a schedule string, run a timed
-// workload, write a race report, run the benchmarks.
+// workload, write a race report (exit 1: it reports a violation), run the benchmarks.
 // Exit codes: 0 clean and exhausted, 1 violation found, 2 bad input, 3 budget ran out without a verdict,
 // 130 interrupted (Ctrl-C; the partial summary is printed).
 
@@ -15,6 +15,8 @@ import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
 import { once, wholeNumber, collect, paramsFlag, UsageError } from "./args";
 import { runBench } from "./bench";
+// The race report lives with the notebook display code it reuses (timeline, diff).
+import { buildReport, reportHtml, reportText } from "../../kernel/report";
 import { runInWorker, isCliWorker, cliWorker } from "./interrupt";
 import { runTimed } from "../explore/timed";
 import { modesOf, type AnyScenario, type ScenarioMode } from "../explore/scenario";
@@ -500,6 +502,45 @@ function program(io: Io, done: (code: number) => void): Command {
     .addOption(json())
     .action((id: string, o: { variant?: string; param?: string[]; maxSteps?: number; json?: boolean }) =>
       done(timedCmd(id, o, io)),
+    );
+
+  p.command("report")
+    .description("one race as a page to attach to a thread (HTML with a step inspector, or --format text)")
+    .argument("<scenario>", "scenario id")
+    .addOption(variant())
+    .addOption(param())
+    .addOption(
+      new Option("--schedule <s>", "the schedule to report (default: the variant's minimised race)").argParser(
+        once("schedule", String),
+      ),
+    )
+    .addOption(
+      new Option("--out <file>", "write the report here (default: stdout for text)").argParser(once("out", String)),
+    )
+    .addOption(
+      new Option("--format <f>", "html or text (default: html)").argParser(
+        once("format", (v) => {
+          if (v !== "html" && v !== "text") throw new UsageError(`--format must be html or text, got "${v}"`);
+          return v;
+        }),
+      ),
+    )
+    .action(
+      (id: string, o: { variant?: string; param?: string[]; schedule?: string; out?: string; format?: string }) => {
+        const params = paramsFlag(o.param);
+        scenarioFor(id, "search");
+        const format = o.format ?? "html";
+        if (format === "html" && !o.out) throw new UsageError("report --format html needs --out FILE.html");
+        const r = buildReport(id, { variant: o.variant, schedule: o.schedule, params });
+        const text = format === "html" ? reportHtml(r) : reportText(r);
+        if (o.out) {
+          fs.writeFileSync(o.out, text);
+          io.out(
+            `wrote ${o.out}: ${r.scenario} / ${r.variant}, ${r.violation.invariant} in ${r.violation.steps} steps`,
+          );
+        } else io.out(text);
+        done(1);
+      },
     );
 
   p.command("bench")
