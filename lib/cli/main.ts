@@ -132,7 +132,11 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>, int
   out(`${r.scenario} / ${r.variant}: ${r.strategy}, ${bounds}`);
   const stop = stopOf(r, interrupted);
   const space =
-    r.strategy !== "dfs" ? "" : r.exhaustive ? ", bounded space exhausted" : ", bounded space NOT exhausted";
+    r.strategy !== "dfs" || r.violation
+      ? ""
+      : r.exhaustive
+        ? ", bounded space exhausted"
+        : ", bounded space NOT exhausted";
   out(`${r.executions} execution(s) in ${(r.elapsedMs / 1000).toFixed(1)} s${space}`);
   if (r.stats.guarantee !== undefined) {
     out(
