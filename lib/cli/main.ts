@@ -353,7 +353,8 @@ function timedCmd(id: string, o: { variant?: string; param?: string[]; maxSteps?
       const f = (x: number) => formatSample(x, u, v.max);
       io.out(`  ${k.padEnd(32)} n=${v.n} mean=${f(v.mean)} p50=${f(v.p50)} p99=${f(v.p99)} max=${f(v.max)}`);
     }
-    io.out(`wait per CPU: ${r.waitNs.map(formatNs).join(", ")}`);
+    const worst = Math.max(0, ...r.waitNs);
+    io.out(`wait per CPU: ${r.waitNs.map((x) => formatNs(x, worst)).join(", ")}`);
     if (r.violation) io.out(`VIOLATION ${r.violation.invariant}: ${r.violation.message}`);
   }
   return r.violation ? 1 : 0;

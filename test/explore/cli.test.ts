@@ -265,6 +265,11 @@ describe("flushlab CLI: bounds, seeds, duplicates, modes (issue 14, items 10–1
     for (const l of figures)
       for (const f of l.matchAll(/(mean|p50|p99|max)=(\S+) (\S+)/g)) expect(f[3], l).toMatch(/^(ns|µs|ms|pages)$/);
     expect(r.out).toMatch(/batch size at flush .*max=\d+ pages/);
+    // CPUs that wait tens of µs: every figure in one unit that suits the longest.
+    const kvm = cli("timed", "kvm-local-global-workload");
+    const wait = /^wait per CPU: (.*)$/m.exec(kvm.out)![1].split(", ");
+    expect(wait.length).toBeGreaterThan(2);
+    for (const w of wait) expect(w).toMatch(/^\d+\.\d µs$/);
     const j = JSON.parse(cli("timed", "rcu-table-free-workload", "--json").out);
     expect(j.units["bytes awaiting a grace period"]).toBe("B");
     expect(j.units.munmap).toBe("ns");
