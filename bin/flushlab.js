@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The CLI lives in the built library (dist/): a clone that was never built gets one line saying how, not a trace.
-const fs = require("fs");
+// The CLI lives in the built library (`npm install` builds it; `npm run build` rebuilds it).
 const path = require("path");
+const fs = require("fs");
 const main = path.join(__dirname, "..", "dist", "lib", "cli", "main.js");
 if (!fs.existsSync(main)) {
-  process.stderr.write("flushlab: not built yet (no dist/): run npm run build\n");
+  console.error("flushlab: the library is not built: run npm run build");
   process.exit(2);
 }
 require(main).main(process.argv.slice(2));

@@ -227,15 +227,19 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   );
 }
 
-// services starts `reconnect()` after an auto-restart without awaiting it; if we dispose first, that promise
-// rejects with this exact message and nobody can catch it. Anything else stays fatal, as Node's default.
+// services starts `reconnect()` (and its kernel_info request) after an auto-restart without awaiting it; if we
+// dispose first, those promises reject with these exact messages and nobody can catch them. Anything else stays
+// fatal, as Node's default.
+const UNCATCHABLE =
+  /^(Kernel connection disconnected|Canceled future for kernel_info_request message before replies were done)$/;
 process.on("unhandledRejection", (reason) => {
-  if (reason instanceof Error && reason.message === "Kernel connection disconnected") return;
+  if (reason instanceof Error && UNCATCHABLE.test(reason.message)) return;
   throw reason;
 });
 
 /** Applies one iopub message to the cell's outputs, the way nbclient builds an executed notebook. */
 export function collect(msg: KernelMessage.IIOPubMessage, outputs: Output[], displays: DisplayRegistry): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- content's shape depends on msg_type, switched on below
   const c = msg.content as any;
   switch (msg.header.msg_type) {
     case "stream": {

@@ -134,7 +134,7 @@ beforeAll(async () => {
     sources: [SOURCE],
     submissionsDir: SUBS,
     outDir: OUT,
-    cellTimeoutMs: 4000,
+    cellTimeoutMs: 8000,
   });
   rows = effectiveRows(gb);
 }, 600_000);

@@ -52,7 +52,7 @@ const NOTEBOOK = {
         'const E_LOAD = fl.event("my_counter_inc", "load");',
         'const E_STORE = fl.event("my_counter_inc", "store");',
         "// A student's counter_inc, written in the cell: the same race.",
-        "function* my_counter_inc(k: fl.KernelBase, x: fl.examples.Counter, _lock: fl.Spinlock): fl.Gen {",
+        "function* my_counter_inc(k: fl.sim.KernelBase, x: fl.examples.Counter, _lock: fl.sim.Spinlock): fl.Gen {",
         "  k.R(x, E_LOAD);",
         "  yield;",
         "  const old = x.v;",

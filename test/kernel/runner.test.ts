@@ -122,7 +122,7 @@ describe("runNotebook: bad input and errors in the reader's terms", () => {
     const msg = r.cells.map((c) => c.message ?? "");
     // A library error: the message, the library function as its .ts file, the cell line that called it.
     expect(msg[0]).toMatch(
-      /^ModelError: cpus must be an integer from 1 to 15, got abc \(thrown in new Machine in lib\/sim\/machine\.ts; cell line 2: const f = fl\.explore/,
+      /^ModelError: scenario lost-update: parameter cpus must be an integer from 1 to 15, got "abc" \(thrown in resolveParams in lib\/explore\/params\.ts; cell line 2: const f = fl\.explore/,
     );
     expect(msg[0]).not.toMatch(/scenario\.js|\^/);
     // The cell's own throw: found by its code line, in TS line numbers (tslab's JS line is 5).

@@ -58,8 +58,8 @@ export function* tlb_flush_mmu(k: RK, tlb: MmuGather): Gen {
 }
 
 /** tlb_remove_table_smp_sync: "Simply deliver the interrupt". */
-export function* tlb_remove_table_smp_sync(k: RK, arg: unknown): Gen {
-  (void k, arg);
+export function* tlb_remove_table_smp_sync(_k: RK, _arg: unknown): Gen {
+  // Simply deliver the interrupt: taking it is the point
 }
 
 function* tlb_remove_table_smp_sync_ipi(k: KernelBase, arg: unknown): Gen {
