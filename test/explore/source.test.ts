@@ -113,8 +113,8 @@ describe("unifiedDiff (jsdiff)", () => {
     expect(change[0].left).toMatchObject({ text: "  old;", removed: true, n: 22 });
     expect(change[0].right).toMatchObject({ text: "  new;", added: true, n: 22 });
     const html = diffHtml([c]);
-    expect(html).toMatch(/<td class="del">  old;<\/td>/);
-    expect(html).toMatch(/<td class="add">  new;<\/td>/);
+    expect(html).toMatch(/<td class="del"> {2}old;<\/td>/);
+    expect(html).toMatch(/<td class="add"> {2}new;<\/td>/);
     expect(html).toMatch(/white-space:pre-wrap/); // long lines wrap instead of scrolling
   });
 });
