@@ -42,8 +42,8 @@ export { event, ModelError } from "./sim/index";
 export type { Gen, SimEvent, Violation, TraceStep } from "./sim/index";
 
 // ---- showing results -----------------------------------------------------------------------------------------------
-export { functionSource, variantDiff, unifiedDiff } from "./explore/index";
-export type { FunctionSource, FunctionChange } from "./explore/index";
+export { functionSource, variantDiff, unifiedDiff, compareFunctions } from "./explore/index";
+export type { FunctionSource, FunctionChange, DiffHunk } from "./explore/index";
 export { describeMachine } from "./sim/index";
 export type { ContextRow } from "./sim/index";
 export { formatResult, checkExercise } from "./classroom/index";

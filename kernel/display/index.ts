@@ -16,5 +16,8 @@ export {
   type ChartOptions,
 } from "./charts";
 export { table, tableHtml, tableText, type Row, type TableOptions } from "./table";
+export { diff, diffHtml, changeTable, sideBySide } from "./diff";
+export { translations, translationsHtml } from "./translations";
+export { translationState, type TranslationRow } from "../report-state";
 export { progress, type Progress } from "./progress";
 export { record, RECORD_MIME } from "./record";

@@ -17,10 +17,23 @@ function columnsOf(rows: Row[], opts: TableOptions): string[] {
   return [...cols];
 }
 
+/** A number as a table shows it: integers whole, fractions to 3 significant digits (exponent form when tiny or huge). */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e6 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
+}
+
 function cellsOf(row: Row, cols: string[]): string[] {
   const values = Array.isArray(row) ? cols.map((_, i) => row[i]) : cols.map((c) => row[c]);
   return values.map((v) =>
-    v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v),
+    v === undefined || v === null
+      ? ""
+      : typeof v === "object"
+        ? JSON.stringify(v)
+        : typeof v === "number"
+          ? formatNumber(v)
+          : String(v),
   );
 }
 

@@ -1,8 +1,56 @@
-// A small argument parser: --flag value / --flag=value / boolean --flags, positional words. Unknown flags are
-// errors, so a typo never silently changes a search.
+// Option values for the commander-built CLI: each parser refuses what it cannot take exactly (a fraction, a seed
+// past 2^53, a flag given twice), so a typo never silently changes a search.
 
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** commander's argParser for an option given at most once: the second occurrence is refused, not last-wins. */
+export function once<T>(flag: string, parse: (v: string) => T): (v: string, previous: T | undefined) => T {
+  return (v, previous) => {
+    if (previous !== undefined) throw new UsageError(`--${flag} given twice`);
+    return parse(v);
+  };
+}
+
+/** An integer ≥ min (and exactly representable: at most 2^53 − 1); "inf"/"infinity" where `inf` is true. */
+export function wholeNumber(flag: string, min: number, inf = false): (v: string) => number {
+  return (v) => {
+    if (inf && /^inf(inity)?$/i.test(v)) return Infinity;
+    if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number${inf ? " or inf" : ""}, got "${v}"`);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n))
+      throw new UsageError(`--${flag} must be at most 2^53 − 1 (${Number.MAX_SAFE_INTEGER}), got ${v}`);
+    if (n < min) throw new UsageError(`--${flag} must be at least ${min}, got ${n}`);
+    return n;
+  };
+}
+
+/** commander's argParser for a repeatable option: the values in order. */
+export function collect(v: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), v];
+}
+
+/** --param name=value pairs: the value is JSON when it parses (numbers, booleans, arrays), else a string. */
+export function paramsFlag(items: readonly string[] | undefined): Record<string, unknown> | undefined {
+  if (!items) return undefined;
+  // No prototype: a `--param __proto__=…` is an own key the scenario's schema then refuses, not a lost write.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--param takes name=value, got "${item}"`);
+    const raw = item.slice(eq + 1);
+    let v: unknown = raw;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      v = raw;
+    }
+    const name = item.slice(0, eq);
+    if (Object.prototype.hasOwnProperty.call(out, name)) throw new UsageError(`--param ${name} given twice`);
+    out[name] = v;
+  }
+  return out;
 }
 
 export interface Parsed {
@@ -12,6 +60,10 @@ export interface Parsed {
   lists: Map<string, string[]>;
 }
 
+/**
+ * The classroom commands' small parser (kernel/classroom/cli.ts): --flag value / --flag=value / boolean --flags,
+ * positional words; unknown flags and a flag given twice are errors.
+ */
 export function parseArgs(
   argv: string[],
   valued: readonly string[],
@@ -36,50 +88,11 @@ export function parseArgs(
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined || v === "") throw new UsageError(`--${name} needs a value`);
       if (repeatable.includes(name)) lists.set(name, [...(lists.get(name) ?? []), v]);
+      else if (flags.has(name)) throw new UsageError(`--${name} given twice`);
       else flags.set(name, v);
     } else {
       throw new UsageError(`unknown option --${name}`);
     }
   }
   return { positional, flags, lists };
-}
-
-/** --param name=value pairs: the value is JSON when it parses (numbers, booleans, arrays), else a string. */
-export function paramsFlag(p: Parsed): Record<string, unknown> | undefined {
-  const items = p.lists.get("param");
-  if (!items) return undefined;
-  // No prototype: a `--param __proto__=…` is an own key the scenario's schema then refuses, not a lost write.
-  const out: Record<string, unknown> = Object.create(null);
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--param takes name=value, got "${item}"`);
-    const raw = item.slice(eq + 1);
-    let v: unknown = raw;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      v = raw;
-    }
-    const name = item.slice(0, eq);
-    if (Object.prototype.hasOwnProperty.call(out, name)) throw new UsageError(`--param ${name} given twice`);
-    out[name] = v;
-  }
-  return out;
-}
-
-/** An integer flag ≥ min; "inf"/"infinity" allowed where `inf` is true. */
-export function intFlag(p: Parsed, name: string, min: number, inf = false): number | undefined {
-  const v = p.flags.get(name);
-  if (v === undefined) return undefined;
-  if (v === true) throw new UsageError(`--${name} needs a value`);
-  if (inf && /^inf(inity)?$/i.test(v)) return Infinity;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number${inf ? " or inf" : ""}, got "${v}"`);
-  const n = Number(v);
-  if (n < min) throw new UsageError(`--${name} must be at least ${min}, got ${n}`);
-  return n;
-}
-
-export function strFlag(p: Parsed, name: string): string | undefined {
-  const v = p.flags.get(name);
-  return v === true ? undefined : v;
 }

@@ -1,44 +1,66 @@
-// The flushlab command line: list scenarios, explore one, replay a schedule string, run the benchmarks.
-// Exit codes: 0 clean and exhausted, 1 violation found, 2 bad input, 3 budget ran out without a verdict.
+// The flushlab command line (commander): list scenarios, explore one, replay a schedule string, run a timed
+// workload, write a race report (exit 1: it reports a violation), run the benchmarks.
+// Exit codes: 0 clean and exhausted, 1 violation found, 2 bad input, 3 budget ran out without a verdict,
+// 130 interrupted (Ctrl-C; the partial summary is printed).
 
+import { Command, CommanderError, Option } from "commander";
+import * as fs from "fs";
+import * as path from "path";
 import { explore, replay, ExploreResult } from "../explore/explore";
 import { scenarios, getScenario } from "../explore/registry";
-import { STRATEGIES, STRATEGY_NAMES, isStrategyName } from "../explore/strategies/index";
-import type { ExploreOptions } from "../explore/explore";
+import { STRATEGIES, STRATEGY_NAMES, StrategyName } from "../explore/strategies/index";
+import type { ExploreOptions, ExploreProgress } from "../explore/explore";
 import { ScheduleError } from "../explore/schedule";
 import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
-import { parseArgs, intFlag, strFlag, paramsFlag, UsageError } from "./args";
+import { once, wholeNumber, collect, paramsFlag, UsageError } from "./args";
 import { runBench } from "./bench";
+// The race report lives with the notebook display code it reuses (timeline, diff).
+import { buildReport, reportHtml, reportText } from "../../kernel/report";
+import { runInWorker, isCliWorker, cliWorker } from "./interrupt";
 import { runTimed } from "../explore/timed";
-import type { AnyScenario } from "../explore/scenario";
+import { modesOf, type AnyScenario, type ScenarioMode } from "../explore/scenario";
 import type { ParamSchema } from "../explore/params";
 import "../examples/index"; // adds the example scenarios to the default registry
 import "../fixes/index"; // adds every fix's scenarios to the default registry
 
-const USAGE = `usage:
-  flushlab list [--json]
-  flushlab explore <scenario> [--variant V] [--param name=value]... [--strategy ${STRATEGY_NAMES.join("|")}]
-                   [--preemptions N|inf] [--depth D] [--max-executions N] [--time-limit S] [--seed S]
-                   [--no-reduce] [--json]
-  flushlab replay <scenario> [--variant V] [--param name=value]... --schedule S [--json]
-  flushlab timed <scenario> [--variant V] [--param name=value]... [--json]
-  flushlab bench [--json] [--quick]
-  flushlab classroom release|collect|autograde|override|return …   (flushlab classroom help)
-strategies:
-${STRATEGY_NAMES.map((n) => `  ${n.padEnd(8)} ${STRATEGIES[n].summary}`).join("\n")}
+/** explore's time limit when --time-limit is not given (explore() defaults to the same). */
+const DEFAULT_TIME_LIMIT_S = 60;
 
-\`flushlab list\` shows each scenario's parameters, their types and ranges.`;
+/** The package's version, from the package.json above this file (lib/cli or dist/lib/cli). */
+export function version(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const f = path.join(d, "package.json");
+    if (fs.existsSync(f)) {
+      const pkg = JSON.parse(fs.readFileSync(f, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "flushlab") return pkg.version ?? "unknown";
+    }
+  }
+  return "unknown";
+}
 
 type Out = (s: string) => void;
 
-function exitCodeOf(r: ExploreResult): number {
+/** Why a search stopped: what `--json` says as `stopped`, and what the summary explains. */
+type Stop = "violation" | "exhausted" | "max-executions" | "time-limit" | "interrupted" | "replayed";
+
+function stopOf(r: ExploreResult, interrupted: boolean): Stop {
+  if (r.strategy === "replay") return "replayed";
+  if (r.violation) return "violation";
+  if (interrupted) return "interrupted";
+  if (r.exhaustive) return "exhausted";
+  if (r.bounds.maxExecutions !== null && r.executions >= r.bounds.maxExecutions) return "max-executions";
+  return "time-limit";
+}
+
+function exitCodeOf(r: ExploreResult, interrupted = false): number {
+  if (interrupted) return 130;
   if (r.violation) return 1;
   if (r.strategy === "replay") return 0;
   return r.exhaustive ? 0 : 3;
 }
 
-function jsonOf(r: ExploreResult, params?: Record<string, unknown>): object {
+function jsonOf(r: ExploreResult, params?: Record<string, unknown>, interrupted = false): object {
   const v = r.violation;
   return {
     scenario: r.scenario,
@@ -48,6 +70,7 @@ function jsonOf(r: ExploreResult, params?: Record<string, unknown>): object {
     bounds: r.bounds,
     executions: r.executions,
     exhaustive: r.exhaustive,
+    stopped: stopOf(r, interrupted),
     elapsedMs: r.elapsedMs,
     violation: v
       ? {
@@ -57,6 +80,7 @@ function jsonOf(r: ExploreResult, params?: Record<string, unknown>): object {
           steps: v.steps,
           preemptions: v.preemptions,
           trace: v.trace,
+          ...(v.invariant === "livelock" ? { hint: `raise the step bound with --max-steps N` } : {}),
         }
       : null,
     stats: r.stats,
@@ -84,7 +108,18 @@ function paramArgs(params: Record<string, unknown> | undefined): string {
     .join("");
 }
 
-function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): void {
+/** What a search that found nothing covered, in one line (DFS: the cuts; every strategy: the longest run). */
+function coverage(r: ExploreResult): string {
+  const s = r.stats;
+  const parts = [`${r.executions} execution(s)`, `longest ${s.longestExecution} steps`];
+  if (r.strategy === "dfs") {
+    parts.push(`${s.sleepBlocked} cut as repeats of an explored ordering`);
+    parts.push(`${s.prunedByBound} branch(es) cut by the preemption bound`);
+  }
+  return parts.join(", ");
+}
+
+function human(r: ExploreResult, out: Out, params?: Record<string, unknown>, interrupted = false): void {
   const b = r.bounds;
   const bounds = [
     b.preemptions !== null ? `preemption bound ${b.preemptions}` : "",
@@ -95,52 +130,60 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): vo
     .filter(Boolean)
     .join(", ");
   out(`${r.scenario} / ${r.variant}: ${r.strategy}, ${bounds}`);
-  out(
-    `${r.executions} execution(s) in ${r.elapsedMs} ms${r.strategy === "dfs" ? (r.exhaustive ? ", bounded space exhausted" : ", space NOT exhausted") : ""}`,
-  );
+  const stop = stopOf(r, interrupted);
+  const space =
+    r.strategy !== "dfs" || r.violation
+      ? ""
+      : r.exhaustive
+        ? ", bounded space exhausted"
+        : ", bounded space NOT exhausted";
+  out(`${r.executions} execution(s) in ${(r.elapsedMs / 1000).toFixed(1)} s${space}`);
   if (r.stats.guarantee !== undefined) {
     out(
-      `PCT guarantee per execution: 1/(n·k^(d−1)) with n=${r.stats.contexts}, k=${r.stats.longestExecution}, d=${r.bounds.depth}: ${r.stats.guarantee.toExponential(3)}`,
+      `PCT guarantee: each execution finds a depth-${r.bounds.depth} bug with probability ≥ ${r.stats.guarantee.toExponential(1)} ` +
+        `(1/(n·k^(d−1)), n=${r.stats.contexts} contexts, k=${r.stats.longestExecution} steps, d=${r.bounds.depth})`,
     );
   }
   if (r.stats.prunedByBound > 0) out(`(${r.stats.prunedByBound} branches were cut by the preemption bound)`);
   const v = r.violation;
   if (!v) {
-    out("no violation");
+    if (stop === "interrupted")
+      out(
+        `interrupted: covered ${r.executions} execution(s) in ${(r.elapsedMs / 1000).toFixed(1)} s; no violation so far, no verdict`,
+      );
+    else if (stop === "time-limit")
+      out(
+        `time limit of ${(b.timeLimitMs ?? 0) / 1000} s ran out: covered ${coverage(r)}; no violation so far, no verdict (raise --time-limit S)`,
+      );
+    else if (stop === "max-executions")
+      out(
+        `execution budget of ${b.maxExecutions} ran out: covered ${coverage(r)}; no violation so far, no verdict (raise --max-executions N)`,
+      );
+    else out("no violation");
     return;
   }
   out(`\nVIOLATION ${v.invariant}: ${v.message}`);
+  if (v.invariant === "livelock")
+    out(`(a longer execution may yet finish: raise the step bound with --max-steps N, now ${b.maxSteps})`);
   out(`${v.steps} steps, ${v.preemptions} preemption(s); functions: ${v.functions.join(", ")}`);
   out(`\n${timeline(v)}\n`);
   out(`schedule: ${v.schedule}`);
   out(`replay:   flushlab replay ${r.scenario} --variant ${r.variant}${paramArgs(params)} --schedule ${v.schedule}`);
 }
 
+interface ParamRow {
+  type: string;
+  default: unknown;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  doc?: string;
+  describe: string;
+}
+
 /** A scenario's declared parameters, for `list`. */
-function paramsOf(s: AnyScenario): Record<
-  string,
-  {
-    type: string;
-    default: unknown;
-    min?: number;
-    max?: number;
-    values?: readonly string[];
-    doc?: string;
-    describe: string;
-  }
-> {
-  const out: Record<
-    string,
-    {
-      type: string;
-      default: unknown;
-      min?: number;
-      max?: number;
-      values?: readonly string[];
-      doc?: string;
-      describe: string;
-    }
-  > = {};
+function paramsOf(s: AnyScenario): Record<string, ParamRow> {
+  const out: Record<string, ParamRow> = {};
   const schema: ParamSchema = s.params ?? {};
   for (const [name, spec] of Object.entries(schema)) {
     out[name] = {
@@ -156,25 +199,211 @@ function paramsOf(s: AnyScenario): Record<
   return out;
 }
 
-function progressBar(err: Out, enabled: boolean): ExploreOptions["onProgress"] {
-  if (!enabled) return undefined;
-  return (p) =>
-    err(
-      `\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s${p.found ? ", violation found: minimising" : ""}   `,
-    );
+/** A virtual-time figure in ns, with its unit: ns below 10 µs, µs below 10 ms, else ms (`scale`: pick by it). */
+export function formatNs(ns: number, scale = ns): string {
+  if (Math.abs(scale) < 10_000) return `${Math.round(ns)} ns`;
+  if (Math.abs(scale) < 10_000_000) return `${(ns / 1000).toFixed(1)} µs`;
+  return `${(ns / 1e6).toFixed(1)} ms`;
 }
 
-export function run(argv: string[], out: Out, err: Out, isTty = false): number {
-  try {
-    const cmd = argv[0];
-    const rest = argv.slice(1);
-    if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
-      out(USAGE);
-      return cmd === undefined ? 2 : 0;
+/** A sample figure: virtual ns (in the unit that suits `scale`) unless the scenario declares another unit. */
+function formatSample(v: number, unit: string | undefined, scale: number): string {
+  if (unit === undefined) return formatNs(v, scale);
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${unit}`;
+}
+
+/** The search was interrupted (SIGINT) at a progress report: how far it had got. */
+class Interrupted extends Error {
+  constructor(readonly progress: ExploreProgress) {
+    super("interrupted");
+  }
+}
+
+/** The scenario exists and supports `mode`; else a one-line reason. */
+function scenarioFor(id: string, mode: ScenarioMode): AnyScenario {
+  const s = getScenario(id);
+  if (!modesOf(s).includes(mode)) {
+    const other = mode === "search" ? "timed" : "explore";
+    const what = mode === "search" ? "a timed workload, not a schedule search" : "a schedule search, no timed workload";
+    throw new UsageError(`${id} is ${what}: run \`flushlab ${other} ${id}\``);
+  }
+  return s;
+}
+
+interface Io {
+  out: Out;
+  err: Out;
+  isTty: boolean;
+  interrupted: () => boolean;
+}
+
+interface ExploreFlags {
+  variant?: string;
+  param?: string[];
+  strategy?: StrategyName;
+  preemptions?: number;
+  depth?: number;
+  maxExecutions?: number;
+  maxSteps?: number;
+  timeLimit?: number;
+  seed?: number;
+  reduce: boolean;
+  json?: boolean;
+}
+
+function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
+  const o = { ...flags, strategy: flags.strategy ?? STRATEGY_NAMES[0] };
+  const params = paramsFlag(o.param);
+  scenarioFor(id, "search");
+  if (o.seed !== undefined && o.strategy === "dfs")
+    throw new UsageError(`--seed applies to pct and random: dfs is deterministic (add --strategy pct or random)`);
+  const showProgress = io.isTty && !o.json;
+  let last: ExploreProgress = { strategy: o.strategy, executions: 0, elapsedMs: 0, found: false };
+  const onProgress: ExploreOptions["onProgress"] = (p) => {
+    last = p;
+    if (io.interrupted()) throw new Interrupted(p);
+    if (showProgress) {
+      const rate = p.elapsedMs > 0 ? Math.round((p.executions * 1000) / p.elapsedMs) : 0;
+      io.err(
+        `\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s, ${rate} executions/s${p.found ? ", violation found: minimising" : ""}   `,
+      );
     }
-    if (cmd === "list") {
-      const p = parseArgs(rest, [], ["json"]);
-      if (p.positional.length) throw new UsageError(`list takes no arguments`);
+  };
+  let r: ExploreResult;
+  try {
+    r = explore(id, {
+      variant: o.variant,
+      params,
+      strategy: o.strategy,
+      preemptions: o.preemptions,
+      depth: o.depth,
+      maxExecutions: o.maxExecutions,
+      maxSteps: o.maxSteps,
+      timeLimitMs: (o.timeLimit ?? DEFAULT_TIME_LIMIT_S) * 1000,
+      seed: o.seed,
+      reduce: o.reduce,
+      onProgress,
+    });
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    // The search unwound at a progress report: what it had covered by then is all there is.
+    r = {
+      scenario: id,
+      variant: o.variant ?? Object.keys(getScenario(id).variants)[0],
+      strategy: o.strategy,
+      bounds: {
+        preemptions: o.preemptions ?? null,
+        depth: o.depth ?? null,
+        maxSteps: o.maxSteps ?? getScenario(id).bounds?.maxSteps ?? 5000,
+        maxExecutions: o.maxExecutions ?? null,
+        timeLimitMs: (o.timeLimit ?? DEFAULT_TIME_LIMIT_S) * 1000,
+        seed: o.seed ?? null,
+      },
+      executions: last.executions,
+      exhaustive: false,
+      elapsedMs: Math.round(last.elapsedMs),
+      violation: null,
+      stats: { sleepBlocked: 0, prunedByBound: 0, longestExecution: 0 },
+    };
+  }
+  if (showProgress) io.err("\r\x1b[K");
+  const interrupted = io.interrupted();
+  if (o.json) io.out(JSON.stringify(jsonOf(r, params, interrupted)));
+  else human(r, io.out, params, interrupted);
+  return exitCodeOf(r, interrupted);
+}
+
+function timedCmd(id: string, o: { variant?: string; param?: string[]; maxSteps?: number; json?: boolean }, io: Io) {
+  const params = paramsFlag(o.param);
+  const def = scenarioFor(id, "timed");
+  const r = runTimed(id, { variant: o.variant, params, maxSteps: o.maxSteps });
+  const units: Record<string, string> = {};
+  const samples = Object.fromEntries(
+    Object.entries(r.samples).map(([k, v]) => {
+      units[k] = def.sampleUnits?.[k] ?? "ns";
+      return [k, { n: v.n, mean: v.mean, p50: v.p50, p99: v.p99, max: v.max }];
+    }),
+  );
+  if (o.json) {
+    io.out(
+      JSON.stringify({
+        scenario: r.scenario,
+        variant: r.variant,
+        params: params ?? {},
+        makespanNs: r.makespanNs,
+        steps: r.steps,
+        counters: r.counters,
+        samples,
+        units,
+        waitNs: r.waitNs,
+        violation: r.violation,
+        wallMs: Math.round(r.wallMs),
+        setupMs: Math.round(r.setupMs),
+      }),
+    );
+  } else {
+    io.out(
+      `${r.scenario} / ${r.variant}${paramArgs(params)}: ${r.steps} steps, ${formatNs(r.makespanNs)} virtual time, ${Math.round(r.wallMs)} ms wall`,
+    );
+    if (Object.keys(r.counters).length) io.out(`counters (events):`);
+    for (const [k, v] of Object.entries(r.counters).sort()) io.out(`  ${k.padEnd(32)} ${v}`);
+    if (Object.keys(samples).length) io.out(`samples (virtual time unless marked):`);
+    for (const [k, v] of Object.entries(samples).sort()) {
+      const u = def.sampleUnits?.[k];
+      const f = (x: number) => formatSample(x, u, v.max);
+      io.out(`  ${k.padEnd(32)} n=${v.n} mean=${f(v.mean)} p50=${f(v.p50)} p99=${f(v.p99)} max=${f(v.max)}`);
+    }
+    const worst = Math.max(0, ...r.waitNs);
+    io.out(`wait per CPU: ${r.waitNs.map((x) => formatNs(x, worst)).join(", ")}`);
+    if (r.violation) io.out(`VIOLATION ${r.violation.invariant}: ${r.violation.message}`);
+  }
+  return r.violation ? 1 : 0;
+}
+
+/** commander's "error: unknown option '--x'" as one line without the prefix. */
+function oneLine(msg: string): string {
+  return msg
+    .replace(/^error: /, "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(" ");
+}
+
+function program(io: Io, done: (code: number) => void): Command {
+  const p = new Command("flushlab");
+  p.description("Model TLB-flush code paths and search their schedules for races (docs: README.md)")
+    .version(version(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "this help; `flushlab help <command>` or `flushlab <command> --help` for one command")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, "")),
+      writeErr: (s) => io.err(s),
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      "after",
+      `\nstrategies:\n${STRATEGY_NAMES.map((n) => `  ${n.padEnd(8)} ${STRATEGIES[n].summary}`).join("\n")}\n\n` +
+        `exit codes: 0 clean (and exhausted), 1 violation, 2 bad input, 3 budget ran out without a verdict, 130 interrupted\n` +
+        `\`flushlab list\` shows each scenario's parameters, their types and ranges, and its modes (search, timed).`,
+    );
+  const variant = () =>
+    new Option("--variant <name>", "the scenario's variant (default: its first)").argParser(once("variant", String));
+  const param = () =>
+    new Option("--param <name=value>", "a scenario parameter (repeatable; `flushlab list` shows them)").argParser(
+      collect,
+    );
+  const json = () => new Option("--json", "print one JSON object on stdout (errors too)");
+  const maxSteps = (what: string) =>
+    new Option("--max-steps <n>", `steps after which an execution is a livelock (default: ${what})`).argParser(
+      once("max-steps", wholeNumber("max-steps", 1)),
+    );
+
+  p.command("list")
+    .description("the scenarios: fix, variants, modes, parameters")
+    .addOption(json())
+    .action((o: { json?: boolean }) => {
       const rows = scenarios()
         .filter((s) => !s.id.startsWith("test-"))
         .map((s) => ({
@@ -182,110 +411,197 @@ export function run(argv: string[], out: Out, err: Out, isTty = false): number {
           fix: s.fix ?? null,
           title: s.title,
           variants: Object.keys(s.variants),
+          modes: modesOf(s),
           bounds: s.bounds ?? {},
           params: paramsOf(s),
         }));
-      if (p.flags.has("json")) out(JSON.stringify(rows, null, 2));
+      if (o.json) io.out(JSON.stringify(rows, null, 2));
       else {
         for (const r of rows) {
-          out(`${r.id.padEnd(28)} ${(r.fix ?? "-").padEnd(18)} ${r.variants.join(", ").padEnd(28)} ${r.title}`);
+          io.out(
+            `${r.id.padEnd(28)} ${(r.fix ?? "-").padEnd(18)} ${r.modes.join("+").padEnd(13)} ${r.variants.join(", ").padEnd(28)} ${r.title}`,
+          );
           const ps = Object.entries(r.params).map(([n, d]) => `${n}: ${d.describe}`);
-          if (ps.length) out(`${"".padEnd(28)} params: ${ps.join("; ")}`);
+          if (ps.length) io.out(`${"".padEnd(28)} params: ${ps.join("; ")}`);
         }
       }
-      return 0;
-    }
-    if (cmd === "explore") {
-      const p = parseArgs(
-        rest,
-        ["variant", "strategy", "preemptions", "depth", "max-executions", "time-limit", "seed"],
-        ["json", "no-reduce"],
-        ["param"],
-      );
-      const params = paramsFlag(p);
-      if (p.positional.length !== 1) throw new UsageError("explore needs exactly one scenario id");
-      const strategy = strFlag(p, "strategy") ?? STRATEGY_NAMES[0];
-      if (!isStrategyName(strategy))
-        throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}, got "${strategy}"`);
-      const tl = intFlag(p, "time-limit", 1);
-      const json = p.flags.has("json");
-      const r = explore(p.positional[0], {
-        variant: strFlag(p, "variant"),
-        params,
-        strategy,
-        preemptions: intFlag(p, "preemptions", 0, true),
-        depth: intFlag(p, "depth", 1),
-        maxExecutions: intFlag(p, "max-executions", 1),
-        timeLimitMs: tl !== undefined ? tl * 1000 : undefined,
-        seed: intFlag(p, "seed", 0),
-        reduce: !p.flags.has("no-reduce"),
-        onProgress: progressBar(err, isTty && !json),
-      });
-      if (isTty && !json) err("\r\x1b[K");
-      if (json) out(JSON.stringify(jsonOf(r, params)));
-      else human(r, out, params);
-      return exitCodeOf(r);
-    }
-    if (cmd === "replay") {
-      const p = parseArgs(rest, ["variant", "schedule"], ["json"], ["param"]);
-      const params = paramsFlag(p);
-      if (p.positional.length !== 1) throw new UsageError("replay needs exactly one scenario id");
-      const schedule = strFlag(p, "schedule");
-      if (!schedule) throw new UsageError("replay needs --schedule");
-      getScenario(p.positional[0]);
-      const r = replay(p.positional[0], { variant: strFlag(p, "variant"), schedule, params });
-      if (p.flags.has("json")) out(JSON.stringify(jsonOf(r, params)));
-      else human(r, out, params);
-      return exitCodeOf(r);
-    }
-    if (cmd === "timed") {
-      const p = parseArgs(rest, ["variant"], ["json"], ["param"]);
-      if (p.positional.length !== 1) throw new UsageError("timed needs exactly one scenario id");
-      const params = paramsFlag(p);
-      const r = runTimed(p.positional[0], { variant: strFlag(p, "variant"), params });
-      const samples = Object.fromEntries(
-        Object.entries(r.samples).map(([k, v]) => [k, { n: v.n, mean: v.mean, p50: v.p50, p99: v.p99, max: v.max }]),
-      );
-      if (p.flags.has("json")) {
-        out(
-          JSON.stringify({
-            scenario: r.scenario,
-            variant: r.variant,
-            params: params ?? {},
-            makespanNs: r.makespanNs,
-            steps: r.steps,
-            counters: r.counters,
-            samples,
-            waitNs: r.waitNs,
-            violation: r.violation,
-            wallMs: Math.round(r.wallMs),
-            setupMs: Math.round(r.setupMs),
-          }),
-        );
-      } else {
-        out(
-          `${r.scenario} / ${r.variant}${paramArgs(params)}: ${r.steps} steps, ${(r.makespanNs / 1000).toFixed(1)} µs virtual, ${Math.round(r.wallMs)} ms wall`,
-        );
-        for (const [k, v] of Object.entries(r.counters).sort()) out(`  ${k.padEnd(24)} ${v}`);
-        for (const [k, v] of Object.entries(samples).sort())
-          out(`  ${k.padEnd(24)} n=${v.n} mean=${v.mean.toFixed(1)} p99=${v.p99} max=${v.max}`);
-        if (r.violation) out(`VIOLATION ${r.violation.invariant}: ${r.violation.message}`);
-      }
-      return r.violation ? 1 : 0;
-    }
-    if (cmd === "bench") {
-      const p = parseArgs(rest, [], ["json", "quick"]);
-      const res = runBench({ quick: p.flags.has("quick"), log: p.flags.has("json") ? () => {} : out });
-      if (p.flags.has("json")) out(JSON.stringify(res));
-      return 0;
-    }
-    throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof ScheduleError || e instanceof ModelError) {
-      err(`flushlab: ${e.message.split("\n")[0]}\n`);
+      done(0);
+    });
+
+  p.command("explore")
+    .description("search a scenario's schedules for a violation; minimise and print what is found")
+    .argument("<scenario>", "scenario id (flushlab list)")
+    .addOption(variant())
+    .addOption(param())
+    .addOption(
+      new Option(
+        "--strategy <name>",
+        `search strategy: ${STRATEGY_NAMES.join(", ")} (default: ${STRATEGY_NAMES[0]})`,
+      ).argParser(
+        once("strategy", (v) => {
+          if (!(STRATEGY_NAMES as readonly string[]).includes(v))
+            throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}, got "${v}"`);
+          return v;
+        }),
+      ),
+    )
+    .addOption(
+      new Option("--preemptions <n>", "dfs: preemption bound, or inf (default: the scenario's)").argParser(
+        once("preemptions", wholeNumber("preemptions", 0, true)),
+      ),
+    )
+    .addOption(
+      new Option("--depth <d>", "pct: bug depth (default: the scenario's)").argParser(
+        once("depth", wholeNumber("depth", 1)),
+      ),
+    )
+    .addOption(
+      new Option("--max-executions <n>", "stop after n executions").argParser(
+        once("max-executions", wholeNumber("max-executions", 1)),
+      ),
+    )
+    .addOption(maxSteps("the scenario's, 5000 unless it says"))
+    .addOption(
+      new Option("--time-limit <s>", `stop after s seconds (default: ${DEFAULT_TIME_LIMIT_S})`).argParser(
+        once("time-limit", wholeNumber("time-limit", 1)),
+      ),
+    )
+    .addOption(
+      new Option("--seed <n>", "pct, random: the seed, an integer 0 … 2^53−1 (default: 1)").argParser(
+        once("seed", wholeNumber("seed", 0)),
+      ),
+    )
+    .option("--no-reduce", "dfs: every interleaving, no partial-order reduction")
+    .addOption(json())
+    .action((id: string, o: ExploreFlags) => done(exploreCmd(id, o, io)));
+
+  p.command("replay")
+    .description("replay a schedule string on a fresh machine and print its trace")
+    .argument("<scenario>", "scenario id")
+    .addOption(variant())
+    .addOption(param())
+    .addOption(
+      new Option("--schedule <s>", "the schedule string (fl1.…) a search printed")
+        .makeOptionMandatory()
+        .argParser(once("schedule", String)),
+    )
+    .addOption(maxSteps("the scenario's"))
+    .addOption(json())
+    .action(
+      (id: string, o: { variant?: string; param?: string[]; schedule: string; maxSteps?: number; json?: boolean }) => {
+        const params = paramsFlag(o.param);
+        scenarioFor(id, "search");
+        const r = replay(id, { variant: o.variant, schedule: o.schedule, params, maxSteps: o.maxSteps });
+        if (o.json) io.out(JSON.stringify(jsonOf(r, params)));
+        else human(r, io.out, params);
+        done(exitCodeOf(r));
+      },
+    );
+
+  p.command("timed")
+    .description("run a timed workload in virtual time (costs from docs/cost-model.md): counters, latencies")
+    .argument("<scenario>", "a scenario whose modes include timed (flushlab list)")
+    .addOption(variant())
+    .addOption(param())
+    .addOption(maxSteps("50000000"))
+    .addOption(json())
+    .action((id: string, o: { variant?: string; param?: string[]; maxSteps?: number; json?: boolean }) =>
+      done(timedCmd(id, o, io)),
+    );
+
+  p.command("report")
+    .description("one race as a page to attach to a thread (HTML with a step inspector, or --format text)")
+    .argument("<scenario>", "scenario id")
+    .addOption(variant())
+    .addOption(param())
+    .addOption(
+      new Option("--schedule <s>", "the schedule to report (default: the variant's minimised race)").argParser(
+        once("schedule", String),
+      ),
+    )
+    .addOption(
+      new Option("--out <file>", "write the report here (default: stdout for text)").argParser(once("out", String)),
+    )
+    .addOption(
+      new Option("--format <f>", "html or text (default: html)").argParser(
+        once("format", (v) => {
+          if (v !== "html" && v !== "text") throw new UsageError(`--format must be html or text, got "${v}"`);
+          return v;
+        }),
+      ),
+    )
+    .action(
+      (id: string, o: { variant?: string; param?: string[]; schedule?: string; out?: string; format?: string }) => {
+        const params = paramsFlag(o.param);
+        scenarioFor(id, "search");
+        const format = o.format ?? "html";
+        if (format === "html" && !o.out) throw new UsageError("report --format html needs --out FILE.html");
+        const r = buildReport(id, { variant: o.variant, schedule: o.schedule, params });
+        const text = format === "html" ? reportHtml(r) : reportText(r);
+        if (o.out) {
+          fs.writeFileSync(o.out, text);
+          io.out(
+            `wrote ${o.out}: ${r.scenario} / ${r.variant}, ${r.violation.invariant} in ${r.violation.steps} steps`,
+          );
+        } else io.out(text);
+        done(1);
+      },
+    );
+
+  p.command("bench")
+    .description("the benchmarks: search throughput, reduction, time to a counterexample, timed speed")
+    .addOption(json())
+    .option("--quick", "a short run")
+    .action((o: { json?: boolean; quick?: boolean }) => {
+      const res = runBench({ quick: o.quick === true, log: o.json ? () => {} : io.out });
+      if (o.json) io.out(JSON.stringify(res));
+      done(0);
+    });
+
+  p.command("classroom")
+    .description("release|collect|autograde|override|return … (flushlab classroom help)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new UsageError("the classroom commands run from the installed bin: npx flushlab classroom help");
+    });
+  return p;
+}
+
+/**
+ * Run one command line. `interrupted` is polled during a search (the bin sets it on SIGINT): the search stops,
+ * the partial summary is printed and the exit code is 130.
+ */
+export function run(
+  argv: string[],
+  out: Out,
+  err: Out,
+  isTty = false,
+  interrupted: () => boolean = () => false,
+): number {
+  const io: Io = { out, err, isTty, interrupted };
+  const json = argv.includes("--json");
+  let code = 0;
+  try {
+    if (argv.length === 0) {
+      program(io, () => {}).outputHelp();
       return 2;
     }
-    throw e;
+    program(io, (c) => (code = c)).parse(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    let msg: string;
+    if (e instanceof CommanderError) {
+      // --help, help <command> and --version end here too, having printed.
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version")
+        return 0;
+      msg = oneLine(e.message);
+    } else if (e instanceof UsageError || e instanceof ScheduleError || e instanceof ModelError) {
+      msg = e.message.split("\n")[0];
+    } else throw e;
+    if (json) out(JSON.stringify({ error: msg, exitCode: 2 }));
+    err(`flushlab: ${msg}\n`);
+    return 2;
   }
 }
 
@@ -306,6 +622,11 @@ export function main(argv: string[]): void {
     ).then((c) => (process.exitCode = c));
     return;
   }
+  // A search is one synchronous loop: it runs in a worker so that this thread can take Ctrl-C and tell it.
+  if (argv[0] === "explore" && !argv.includes("--help") && !argv.includes("-h")) {
+    runInWorker(__filename, argv, process.stderr.isTTY === true);
+    return;
+  }
   const code = run(
     argv,
     (s) => process.stdout.write(s + "\n"),
@@ -315,4 +636,5 @@ export function main(argv: string[]): void {
   process.exitCode = code;
 }
 
-if (require.main === module) main(process.argv.slice(2));
+if (isCliWorker()) cliWorker(run);
+else if (require.main === module) main(process.argv.slice(2));

@@ -58,6 +58,7 @@ export const lostUpdateParams = {
 
 export const lostUpdate = defineScenario({
   id: "lost-update",
+  modes: ["search", "timed"],
   title: "Lost update on a shared counter",
   description: "Two CPUs each increment a counter once; the final check says an increment was lost.",
   ops: lostUpdateOps,

@@ -50,7 +50,7 @@ export { encodeSchedule, decodeSchedule, ScheduleError, SCHEDULE_VERSION } from 
 export type { Decision, ScheduleHeader } from "./schedule";
 export { runTimed } from "./timed";
 export type { TimedOptions, TimedResult, SampleStats } from "./timed";
-export { functionSource, unifiedDiff, variantDiff } from "./source";
-export type { FunctionSource, FunctionChange } from "./source";
+export { functionSource, unifiedDiff, diffHunks, compareFunctions, variantDiff } from "./source";
+export type { FunctionSource, FunctionChange, DiffHunk } from "./source";
 export { outcomes } from "./outcomes";
 export type { OutcomeOptions, Outcomes } from "./outcomes";

@@ -61,8 +61,19 @@ export interface ScenarioDef<
   params?: S;
   /** Default exploration bounds. */
   bounds?: Partial<Bounds>;
+  /** What the scenario is for: a schedule search (explore, replay) or a timed run (default: search only). */
+  modes?: readonly ScenarioMode[];
+  /** Timed mode: the unit of each latency sample that is not virtual nanoseconds (e.g. `{ bytes: "B" }`). */
+  sampleUnits?: Readonly<Record<string, string>>;
   /** Build the state of one execution on `m` and spawn its threads. */
   setup(k: Kernel<O>, m: Machine, params: ParamsOf<S>): ScenarioInstance | void;
+}
+
+export type ScenarioMode = "search" | "timed";
+
+/** The modes a scenario supports (`modes`, default search only). */
+export function modesOf(def: { modes?: readonly ScenarioMode[] }): readonly ScenarioMode[] {
+  return def.modes ?? ["search"];
 }
 
 /** Any scenario definition (registries, the CLI): the type parameters erased. */

@@ -133,3 +133,156 @@ describe("flushlab timed", () => {
     expect(cli("timed", "lazy-mmu-workload", "--param", "pages=0").code).toBe(2);
   });
 });
+
+describe("flushlab CLI: bounds, seeds, duplicates, modes (issue 14, items 10–14, 16)", () => {
+  const oneLineError = (r: { code: number; err: string }, re: RegExp) => {
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(re);
+  };
+
+  it("--max-steps raises or lowers the step bound, and a livelock says how to raise it", () => {
+    const r = cli("explore", "lost-update", "--variant", "spinlock", "--max-steps", "3");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/VIOLATION livelock/);
+    expect(r.out).toMatch(/--max-steps N, now 3/);
+    const j = JSON.parse(cli("explore", "lost-update", "--variant", "spinlock", "--max-steps", "3", "--json").out);
+    expect(j.bounds.maxSteps).toBe(3);
+    expect(j.violation.hint).toMatch(/--max-steps/);
+    expect(cli("explore", "lost-update", "--variant", "spinlock", "--max-steps", "500").code).toBe(0);
+    oneLineError(cli("explore", "lost-update", "--max-steps", "0"), /--max-steps must be at least 1/);
+    const rp = cli("replay", "lost-update", "--variant", "racy", "--max-steps", "2", "--schedule", "x");
+    expect(rp.code).toBe(2); // a bad schedule, but --max-steps itself is known to replay
+    expect(rp.err).not.toMatch(/unknown option/);
+  });
+
+  it("--seed: beyond 2^53 − 1, a fraction, or with dfs is refused; with pct it is used", () => {
+    oneLineError(
+      cli("explore", "lost-update", "--strategy", "pct", "--seed", "99999999999999999999"),
+      /--seed must be at most 2\^53/,
+    );
+    oneLineError(cli("explore", "lost-update", "--strategy", "pct", "--seed", "1.5"), /--seed must be a whole number/);
+    oneLineError(cli("explore", "lost-update", "--seed", "7"), /dfs is deterministic/);
+    const j = JSON.parse(
+      cli("explore", "lost-update", "--strategy", "pct", "--seed", "9007199254740991", "--json").out,
+    );
+    expect(j.bounds.seed).toBe(9007199254740991);
+  });
+
+  it("an option given twice is refused, not last-wins", () => {
+    for (const argv of [
+      ["explore", "lost-update", "--variant", "racy", "--variant", "spinlock"],
+      ["explore", "lost-update", "--max-executions", "1", "--max-executions=2"],
+      ["explore", "lost-update", "--strategy", "pct", "--strategy", "random"],
+      ["explore", "lost-update", "--time-limit", "1", "--time-limit", "2"],
+      ["replay", "lost-update", "--schedule", "a", "--schedule", "b"],
+      ["timed", "lost-update", "--variant", "racy", "--variant", "racy"],
+    ])
+      oneLineError(cli(...argv), /given twice/);
+  });
+
+  it("each scenario declares its modes: a search scenario is not timed, a workload is not explored", () => {
+    oneLineError(cli("explore", "lazy-mmu-workload"), /timed workload, not a schedule search.*flushlab timed/);
+    oneLineError(cli("replay", "lazy-mmu-workload", "--schedule", "x"), /timed workload/);
+    oneLineError(cli("timed", "lazy-mmu-batch"), /schedule search, no timed workload.*flushlab explore/);
+    const rows = JSON.parse(cli("list", "--json").out) as { id: string; modes: string[] }[];
+    const modes = Object.fromEntries(rows.map((r) => [r.id, r.modes]));
+    expect(modes["lost-update"]).toEqual(["search", "timed"]);
+    expect(modes["lazy-mmu-batch"]).toEqual(["search"]);
+    for (const r of rows) if (r.id.endsWith("-workload")) expect(r.modes, r.id).toEqual(["timed"]);
+  });
+
+  it("a budget that runs out says which, and what was covered; no verdict", () => {
+    const ex = cli("explore", "split-tlb-flush", "--max-executions", "5");
+    expect(ex.code).toBe(3);
+    expect(ex.out).toMatch(/execution budget of 5 ran out: covered 5 execution\(s\), longest \d+ steps/);
+    expect(ex.out).toMatch(/no verdict/);
+    expect(ex.out).not.toMatch(/^no violation$/m);
+    // A budget measured in seconds, not a timing assertion: the unbounded space takes far longer than 1 s.
+    const tl = cli("explore", "split-tlb-flush", "--preemptions", "inf", "--time-limit", "1", "--json");
+    expect(tl.code).toBe(3);
+    expect(JSON.parse(tl.out).stopped).toBe("time-limit");
+    const tlh = cli("explore", "split-tlb-flush", "--preemptions", "inf", "--time-limit", "1");
+    expect(tlh.out).toMatch(/time limit of 1 s ran out: covered \d+ execution/);
+  });
+
+  it("--json errors are a JSON object on stdout as well as one line on stderr", () => {
+    for (const argv of [
+      ["explore", "no-such", "--json"],
+      ["explore", "lost-update", "--frob", "--json"],
+      ["timed", "lazy-mmu-batch", "--json"],
+      ["explore", "lost-update", "--param", "cpus=abc", "--json"],
+    ]) {
+      const r = cli(...argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      const j = JSON.parse(r.out);
+      expect(j.exitCode).toBe(2);
+      expect(typeof j.error).toBe("string");
+      expect(r.err).toMatch(/^flushlab: /);
+    }
+  });
+
+  it("an interrupt polled at a progress report prints the partial summary and exits 130", () => {
+    let polls = 0;
+    const out: string[] = [];
+    const code = run(
+      ["explore", "split-tlb-flush", "--preemptions", "inf", "--json"],
+      (s) => out.push(s),
+      () => {},
+      false,
+      () => ++polls > 2,
+    );
+    expect(code).toBe(130);
+    const j = JSON.parse(out.join(""));
+    expect(j.stopped).toBe("interrupted");
+    expect(j.exhaustive).toBe(false);
+    expect(j.executions).toBeGreaterThan(0);
+  });
+
+  it("--version, --help per command, help <command>, the default time limit in the usage", () => {
+    const v = cli("--version");
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = cli("explore", "--help");
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/--max-steps/);
+    expect(h.out).toMatch(/--time-limit <s> +stop after s seconds \(default: 60\)/);
+    expect(h.out).not.toMatch(/flushlab replay/);
+    expect(cli("help", "explore").out).toBe(h.out);
+    expect(cli("help", "timed").out).toMatch(/Usage: flushlab timed/);
+    const top = cli("--help");
+    expect(top.out).toMatch(/explore \[options\] <scenario>/);
+    expect(top.out).toMatch(/pct +probabilistic/);
+    expect(cli().code).toBe(2);
+  });
+
+  it("timed prints a unit with every figure", () => {
+    const r = cli("timed", "lazy-mmu-workload", "--param", "pages=600", "--param", "cpus=1");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/virtual time/);
+    const figures = r.out.split("\n").filter((l) => /mean=/.test(l));
+    expect(figures.length).toBeGreaterThan(1);
+    for (const l of figures)
+      for (const f of l.matchAll(/(mean|p50|p99|max)=(\S+) (\S+)/g)) expect(f[3], l).toMatch(/^(ns|µs|ms|pages)$/);
+    expect(r.out).toMatch(/batch size at flush .*max=\d+ pages/);
+    // CPUs that wait tens of µs: every figure in one unit that suits the longest.
+    const kvm = cli("timed", "kvm-local-global-workload");
+    const wait = /^wait per CPU: (.*)$/m.exec(kvm.out)![1].split(", ");
+    expect(wait.length).toBeGreaterThan(2);
+    for (const w of wait) expect(w).toMatch(/^\d+\.\d µs$/);
+    const j = JSON.parse(cli("timed", "rcu-table-free-workload", "--json").out);
+    expect(j.units["bytes awaiting a grace period"]).toBe("B");
+    expect(j.units.munmap).toBe("ns");
+  });
+
+  it("the progress line on a terminal shows executions/s", () => {
+    const err: string[] = [];
+    run(
+      ["explore", "split-tlb-flush", "--max-executions", "600"],
+      () => {},
+      (s) => err.push(s),
+      true,
+    );
+    expect(err.join("")).toMatch(/\rdfs: \d+ executions, \d+\.\d s, \d+ executions\/s/);
+  });
+});

@@ -4,7 +4,9 @@ import { describe, it, expect } from "vitest";
 import "../../lib/fixes/index";
 import "../../lib/examples/index";
 import { scenarios, Session } from "../../lib/explore/scenario";
-import { functionSource, variantDiff } from "../../lib/explore/source";
+import * as fs from "fs";
+import { compareFunctions, diffHunks, functionSource, unifiedDiff, variantDiff } from "../../lib/explore/source";
+import { diffHtml, sideBySide } from "../../kernel/display/diff";
 import { sourceFileOf } from "../../lib/sim/sources";
 import * as ppcBatch from "../../lib/powerpc/tlb_batch";
 import * as generic from "../../lib/mm/memory";
@@ -67,5 +69,52 @@ describe("variantDiff", () => {
     expect(enter.a.file).toBe("lib/mm/memory.ts");
     expect(enter.b.file).toBe("lib/powerpc/tlb_batch.ts");
     expect(enter.diff).toMatch(/\+ .*batch->active = 1|\+ .*active = 1/);
+  });
+});
+
+describe("unifiedDiff (jsdiff)", () => {
+  const body = (changed: string) =>
+    ["function f() {", ...Array.from({ length: 20 }, (_, i) => `  line${i};`), `  ${changed};`, "}"].join("\n");
+
+  it("prints @@ hunks with three lines of context, not the whole function", () => {
+    const d = unifiedDiff(body("old"), body("new"), "a", "b");
+    const lines = d.split("\n");
+    expect(lines.slice(0, 2)).toEqual(["--- a", "+++ b"]);
+    expect(lines[2]).toBe("@@ -19,5 +19,5 @@");
+    expect(lines).toContain("-  old;");
+    expect(lines).toContain("+  new;");
+    expect(d).not.toMatch(/line0;/); // far from the change: outside the context
+    expect(lines.filter((l) => l.startsWith(" "))).toHaveLength(4);
+  });
+
+  it("numbers each hunk by the lines of the function's own file", () => {
+    for (const c of variantDiff(lazyMmuBatch, "before", "after")) {
+      for (const h of diffHunks(c.a.text, c.b.text)) expect(h.oldStart).toBeGreaterThan(0);
+      const [abs] = [sourceFileOf(new Session(lazyMmuBatch, { variant: "after" }).k.installed[c.name])];
+      const file = fs.readFileSync(abs!, "utf8").split("\n");
+      for (const h of c.hunks) {
+        // The first line a hunk shows on the after side is the file's line newStart.
+        const first = h.lines.find((l) => !l.startsWith("-"));
+        if (first) expect(file[h.newStart - 1], `${c.name} ${c.b.file}:${h.newStart}`).toBe(first.slice(1));
+      }
+      expect(c.diff).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/m);
+    }
+  });
+
+  it("the side-by-side view pairs removals with additions and keeps context on both sides", () => {
+    const c = compareFunctions(
+      { name: "f", file: "", line: 0, text: body("old") },
+      { name: "f", file: "", line: 0, text: body("new") },
+    );
+    const rows = sideBySide(c.hunks);
+    expect(rows[0].kind).toBe("hunk");
+    const change = rows.filter((r) => r.kind === "change");
+    expect(change).toHaveLength(1);
+    expect(change[0].left).toMatchObject({ text: "  old;", removed: true, n: 22 });
+    expect(change[0].right).toMatchObject({ text: "  new;", added: true, n: 22 });
+    const html = diffHtml([c]);
+    expect(html).toMatch(/<td class="del"> {2}old;<\/td>/);
+    expect(html).toMatch(/<td class="add"> {2}new;<\/td>/);
+    expect(html).toMatch(/white-space:pre-wrap/); // long lines wrap instead of scrolling
   });
 });

@@ -191,7 +191,29 @@ describe("charts and tables", () => {
     ]);
   });
 
+  it("tables round fractions to 3 significant digits, integers whole", () => {
+    const text = tableText([{ g: 0.000183456789, r: 2.3456789, n: 123456789, big: 1.5e9 + 0.25 }]);
+    expect(text.split("\n")[2].split(/\s+/)).toEqual(["1.83e-4", "2.35", "123456789", "1.50e+9"]);
+    expect(tableHtml([{ x: 1 / 3 }])).toContain(">0.333</td>");
+  });
+
   it("outside a kernel, emit falls back to text on stdout", () => {
     expect(emit({ "text/plain": "plain text" })).toBe("console");
+  });
+});
+
+describe("translations", () => {
+  it("marks lazy-mmu-batch's two HPTEs of one page at the violating step, and nothing in a serial run", async () => {
+    await import("../../lib/fixes/index");
+    const { explore, replay } = await import("../../lib/explore/explore");
+    const { translationsHtml, translationState } = await import("../../kernel/display/index");
+    const v = explore("lazy-mmu-batch", { variant: "before" }).violation!;
+    const rows = translationState(replay("lazy-mmu-batch", { schedule: v.schedule, stopAt: v.at + 1 }).machine);
+    const hptes = rows.filter((r) => r.where.startsWith("HPTE"));
+    expect(hptes).toHaveLength(2);
+    for (const h of hptes) expect(h.mark).toMatch(/duplicate/);
+    expect(translationsHtml(rows)).toMatch(/<tr class="mark">.*HPTE slot/);
+    const clean = replay("lazy-mmu-batch", { schedule: v.schedule, stopAt: 1 }).machine;
+    expect(translationState(clean).filter((r) => r.mark && !r.where.startsWith("frame"))).toEqual([]);
   });
 });

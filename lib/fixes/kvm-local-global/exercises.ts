@@ -96,6 +96,7 @@ export function* placed_host_cpu(k: KK, kvm: Kvm, core: number, placement: numbe
 
 export const kvmPlacement = defineScenario({
   id: "kvm-placement",
+  modes: ["timed"],
   fix: "kvm-local-global",
   title: "HV KVM: one vcore entered on the cores a placement names (timed mode; exercise 1)",
   ops: kvmLocalGlobalOps,

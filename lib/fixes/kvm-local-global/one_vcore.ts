@@ -55,6 +55,7 @@ export function bulkRemoveRequest(pte_index: number): bigint {
 
 export const kvmOneVcore = defineScenario({
   id: "kvm-one-vcore",
+  modes: ["search", "timed"],
   fix: "kvm-local-global",
   title: "HV KVM: a one-vcore guest's tlbiel, then its vcore moves to a core that still holds the translation",
   description:

@@ -58,6 +58,7 @@ export function bootedVmPages(w: KvmWorld, id: number, n: number): Kvm {
 
 export const kvmLocalGlobalWorkload = defineScenario({
   id: "kvm-local-global-workload",
+  modes: ["timed"],
   fix: "kvm-local-global",
   title:
     "HV KVM guest munmap and host reclaim, before and after 1b400ba0: tlbie, tlbiel, full-LPID flushes (timed mode)",

@@ -30,6 +30,8 @@ export type LazyMmuWorkloadParams = ParamsOf<typeof lazyMmuWorkloadParams>;
 
 export const lazyMmuWorkload = defineScenario({
   id: "lazy-mmu-workload",
+  modes: ["timed"],
+  sampleUnits: { "batch size at flush": "pages" },
   fix: "lazy-mmu-batch",
   title: "munmap / page aging of N hashed pages, before and after the lazy-MMU batch (timed mode)",
   ops: lazyMmuOps,

@@ -38,6 +38,8 @@ export type RcuTableFreeWorkloadParams = ParamsOf<typeof rcuTableFreeWorkloadPar
 
 export const rcuTableFreeWorkload = defineScenario({
   id: "rcu-table-free-workload",
+  modes: ["timed"],
+  sampleUnits: { "tables awaiting a grace period": "tables", "bytes awaiting a grace period": "B" },
   fix: "rcu-table-free",
   title: "munmap / exit of an mm with N page tables: grace periods, batches, IPIs, memory held back (timed mode)",
   ops: rcuTableFreeOps,

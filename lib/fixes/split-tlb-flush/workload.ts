@@ -41,6 +41,8 @@ export type SplitTlbFlushWorkloadParams = ParamsOf<typeof splitTlbFlushWorkloadP
 
 export const splitTlbFlushWorkload = defineScenario({
   id: "split-tlb-flush-workload",
+  modes: ["timed"],
+  sampleUnits: { "batch size at flush": "pages" },
   fix: "split-tlb-flush",
   title: "munmap of N dirty shared, clean shared or anonymous pages, v3.14 / 1cf35d47 / v6.2 (timed mode)",
   ops: splitTlbFlushOps,
