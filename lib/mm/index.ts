@@ -105,5 +105,6 @@ export { VM_FAULT_OK, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, checkTabl
 export { check_lost_writes } from "./vmscan";
 export { populate } from "./prefault";
 export { lockless_read_entry } from "./walk";
+export { pt_entry_get_lockless, ptep_get_lockless } from "./pt_entry";
 export { FIRST_USER_ADDRESS, USER_PGTABLES_CEILING } from "./mmap";
 export type { PrefaultOptions } from "./prefault";
