@@ -20,9 +20,12 @@ export * as after from "./after";
 export * as naive from "./naive";
 export * as later from "./later";
 export * as exercises from "./exercises";
+export { rcuTableFreeX86, rcuTableFreeX86Ops } from "./x86";
+export type { RcuTableFreeX86Params } from "./x86";
 
 import { rcuTableFree } from "./scenario";
 import { rcuTableFreeWorkload } from "./workload";
+import { rcuTableFreeX86 } from "./x86";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [rcuTableFree, rcuTableFreeWorkload] as const;
+export const scenarios = [rcuTableFree, rcuTableFreeX86, rcuTableFreeWorkload] as const;

@@ -23,6 +23,7 @@ import { int, bool, oneOf } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { ScenarioInstance } from "../../explore/scenario";
+import type { KernelBase } from "../../sim/kernel";
 import { simOps } from "../../sim/index";
 import type { Gen, Machine } from "../../sim/machine";
 import { PAGE_ALLOCATED } from "../../sim/page_alloc";
@@ -163,7 +164,7 @@ export function* walker_thread(k: RK, mm: MmStruct, p: RcuTableFreeParams): Gen 
  * At the end, after every grace period and callback: each table is still linked or has been freed, and each
  * batch page has been freed (an unlinked table or batch page still allocated is a leak).
  */
-export function check_tables_freed(k: RK, w: MmWorld): void {
+export function check_tables_freed(k: KernelBase, w: MmWorld): void {
   const linked = new Set<PtPage>();
   for (const mm of w.mms) {
     if (!mm.pgd.live) continue;
