@@ -67,16 +67,16 @@ describe("rcu-table-free-pwc: the 2011 code on radix", () => {
 });
 
 describe("rcu-table-free-pwc: the later commits", () => {
-  it("2018 (shortcut removed): the lazy-TLB CPU is covered; allocation failure and a full batch are not", () => {
-    const r = search("2018", { mmu: "radix", ...PATHS["mm_users < 2 (lazy-TLB CPU)"] });
+  it("2018-users (shortcut removed): the lazy-TLB CPU is covered; allocation failure and a full batch are not", () => {
+    const r = search("2018-users", { mmu: "radix", ...PATHS["mm_users < 2 (lazy-TLB CPU)"] });
     expect(r.violation).toBeNull();
     expect(r.exhaustive).toBe(true);
-    expectWalkThroughFreedTable("2018", PATHS["allocation failure (tlb_remove_table_one)"], "2018/ipi");
-    expectWalkThroughFreedTable("2018", PATHS["full batch (tlb_table_flush before tlb_flush)"], "2018/full");
-    expectWalkThroughFreedTable("2018", { user: "lazy", allocFail: true }, "2018/lazy+ipi");
+    expectWalkThroughFreedTable("2018-users", PATHS["allocation failure (tlb_remove_table_one)"], "2018/ipi");
+    expectWalkThroughFreedTable("2018-users", PATHS["full batch (tlb_table_flush before tlb_flush)"], "2018/full");
+    expectWalkThroughFreedTable("2018-users", { user: "lazy", allocFail: true }, "2018/lazy+ipi");
   });
 
-  for (const variant of ["2018-invalidate", "2020"] as const)
+  for (const variant of ["2018-invalidate", "2020-needs-invalidate"] as const)
     it(`${variant}: every path invalidates first — radix clean, exhausted, thread and lazy CPU alike`, () => {
       for (const [path, params] of Object.entries(PATHS))
         for (const user of ["thread", "lazy"] as const) {
@@ -86,9 +86,9 @@ describe("rcu-table-free-pwc: the later commits", () => {
         }
     });
 
-  it("2019 (HAVE_RCU_TABLE_NO_INVALIDATE on powerpc): radix loses the invalidate again", () => {
-    expectWalkThroughFreedTable("2019", PATHS["allocation failure (tlb_remove_table_one)"], "2019/ipi");
-    expectWalkThroughFreedTable("2019", PATHS["full batch (tlb_table_flush before tlb_flush)"], "2019/full");
+  it("2019-opt-out (HAVE_RCU_TABLE_NO_INVALIDATE on powerpc): radix loses the invalidate again", () => {
+    expectWalkThroughFreedTable("2019-opt-out", PATHS["allocation failure (tlb_remove_table_one)"], "2019/ipi");
+    expectWalkThroughFreedTable("2019-opt-out", PATHS["full batch (tlb_table_flush before tlb_flush)"], "2019/full");
   });
 
   it("hash: clean in every variant (hash_page, IRQs off), with allocation failing or a full batch", () => {
@@ -111,8 +111,12 @@ describe("rcu-table-free-pwc: the later commits", () => {
       search(variant, params, { preemptions: 0, overrides: { hash__tlb_flush } });
       return n;
     };
-    expect(flushes("2020")).toBe(flushes("after"));
-    expect(flushes("2018-invalidate")).toBeGreaterThan(flushes("2020"));
+    expect(flushes("2020-needs-invalidate")).toBe(flushes("after"));
+    expect(flushes("2018-invalidate")).toBeGreaterThan(flushes("2020-needs-invalidate"));
+  });
+
+  it("the default variant is the 2011 code", () => {
+    expect(Object.keys(rcuTableFreeWalkCache.variants)[0]).toBe("after");
   });
 
   it("every serial schedule is clean, in every variant, on both MMUs, on every path", () => {

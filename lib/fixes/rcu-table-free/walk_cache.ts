@@ -5,9 +5,10 @@
 // (mm_users 1: the mm's last thread there has exited). Harm: a hardware walk through a freed table. On hash, no
 // hardware walks Linux's tables: CPU 1's thread runs hash_page (IRQs off), the software walk of the base scenario.
 //
-// Variants, a commit each: after (267239116987), 2018 (the mm_users shortcut removed), 2018-invalidate
-// (d86564a2f085 with HAVE_RCU_TABLE_INVALIDATE, as x86 selected it), 2019 (96bc9567cbe1: powerpc opts out with
-// HAVE_RCU_TABLE_NO_INVALIDATE), 2020 (0ed1325967ab: tlb_needs_table_invalidate() = radix_enabled()).
+// Variants, a commit each: after (267239116987), 2018-users (the mm_users shortcut removed), 2018-invalidate
+// (d86564a2f085 with HAVE_RCU_TABLE_INVALIDATE, as x86 selected it), 2019-opt-out (96bc9567cbe1: powerpc opts out
+// with HAVE_RCU_TABLE_NO_INVALIDATE), 2020-needs-invalidate (0ed1325967ab: tlb_needs_table_invalidate() =
+// radix_enabled()). No name is a bare year: JS orders integer-like keys first, and the first variant is the default.
 
 import { PPC64 } from "../../powerpc/pgtable_ppc64";
 import { int, bool, oneOf } from "../../explore/params";
@@ -49,10 +50,10 @@ const invalidating = (tlb_table_invalidate: typeof inv2018.tlb_table_invalidate)
 
 export const walkCacheVariants = {
   after: {},
-  "2018": { tlb_remove_table: later.tlb_remove_table },
+  "2018-users": { tlb_remove_table: later.tlb_remove_table },
   "2018-invalidate": invalidating(inv2018.tlb_table_invalidate),
-  "2019": invalidating(inv2019.tlb_table_invalidate),
-  "2020": invalidating(inv2020.tlb_table_invalidate),
+  "2019-opt-out": invalidating(inv2019.tlb_table_invalidate),
+  "2020-needs-invalidate": invalidating(inv2020.tlb_table_invalidate),
 };
 
 export const walkCacheParams = {
