@@ -236,6 +236,7 @@ process.on("unhandledRejection", (reason) => {
 
 /** Applies one iopub message to the cell's outputs, the way nbclient builds an executed notebook. */
 export function collect(msg: KernelMessage.IIOPubMessage, outputs: Output[], displays: DisplayRegistry): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- content's shape depends on msg_type, switched on below
   const c = msg.content as any;
   switch (msg.header.msg_type) {
     case "stream": {

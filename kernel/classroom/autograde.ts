@@ -243,18 +243,16 @@ async function gradeStudent(
 function zeroRows(student: string, src: Source, status: Row["status"], message: string): Row[] {
   return [
     { student, notebook: src.name, cell: "", points: null, max_points: null, status, message, verified: "" },
-    ...src.notebook.cells
-      .filter(isGrade)
-      .map((c): Row => ({
-        student,
-        notebook: src.name,
-        cell: gradeId(c)!,
-        points: 0,
-        max_points: Number(nbMeta(c)!.points),
-        status,
-        message,
-        verified: "",
-      })),
+    ...src.notebook.cells.filter(isGrade).map((c): Row => ({
+      student,
+      notebook: src.name,
+      cell: gradeId(c)!,
+      points: 0,
+      max_points: Number(nbMeta(c)!.points),
+      status,
+      message,
+      verified: "",
+    })),
   ];
 }
 

@@ -23,6 +23,7 @@ type WriteDisplayData = (
 function hook(): WriteDisplayData | null {
   try {
     // Resolved from this package, so tslab must be a peer (one copy) for this to be the kernel's own module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only inside a tslab kernel, lazily
     const w = require("tslab/dist/jupyter").lastWriteDisplayData;
     return typeof w === "function" ? w : null;
   } catch {
@@ -38,6 +39,7 @@ export function emit(data: MimeBundle, opts: EmitOptions = {}): EmitPath {
     return "hook";
   }
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only inside a tslab kernel, lazily
     const tslab = require("tslab");
     // Records must still reach the manifest: tslab's raw() sends an object as a JSON object.
     if (data[RECORD_MIME] !== undefined) tslab.display.raw(RECORD_MIME, data[RECORD_MIME]);

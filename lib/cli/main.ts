@@ -117,9 +117,7 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>): vo
 }
 
 /** A scenario's declared parameters, for `list`. */
-function paramsOf(
-  s: AnyScenario,
-): Record<
+function paramsOf(s: AnyScenario): Record<
   string,
   {
     type: string;

@@ -47,7 +47,7 @@ export interface ScenarioDef<
 > {
   /** Scenario id used by the CLI and schedule strings, e.g. `lazy-mmu-batch`. */
   id: string;
-  /** Fix id from shared/seeds, if the scenario belongs to one. */
+  /** Fix id (the folder under lib/fixes/), if the scenario belongs to one. */
   fix?: string;
   title: string;
   description?: string;
@@ -80,6 +80,7 @@ export const DEFAULT_BOUNDS: Bounds = { preemptions: 2, depth: 3, maxSteps: 5000
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /** Check a scenario definition and return it (typed). Registering it is separate: see registry.ts. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the default: a scenario without parameters
 export function defineScenario<O extends OpTable, S extends ParamSchema = {}, V extends string = string>(
   def: ScenarioDef<O, S, V>,
 ): ScenarioDef<O, S, V> {

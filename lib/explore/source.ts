@@ -60,6 +60,7 @@ export interface FunctionChange {
 }
 
 /** The fix as a diff of the model: every function variant `a` and `b` install differently. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any scenario: variants are named by string here
 export function variantDiff(def: ScenarioDef<any, any>, a: string, b: string): FunctionChange[] {
   const ia = new Session(def, { variant: a }).k.installed;
   const ib = new Session(def, { variant: b }).k.installed;

@@ -8,8 +8,9 @@ import * as lazyMmuBatch from "./lazy-mmu-batch/index";
 import * as splitTlbFlush from "./split-tlb-flush/index";
 import * as rcuTableFree from "./rcu-table-free/index";
 import * as kvmLocalGlobal from "./kvm-local-global/index";
+import * as thpWalkIrq from "./thp-walk-irq/index";
 
-export { lazyMmuBatch, splitTlbFlush, rcuTableFree, kvmLocalGlobal };
+export { lazyMmuBatch, splitTlbFlush, rcuTableFree, kvmLocalGlobal, thpWalkIrq };
 
 /** Every fix's scenarios, in fix order (000, 001, 002, 003). */
 export const scenarios: readonly AnyScenario[] = [
@@ -17,6 +18,7 @@ export const scenarios: readonly AnyScenario[] = [
   ...rcuTableFree.scenarios,
   ...splitTlbFlush.scenarios,
   ...kvmLocalGlobal.scenarios,
+  ...thpWalkIrq.scenarios,
 ];
 
 defaultRegistry.add(...scenarios);

@@ -1,4 +1,4 @@
-// Timed-mode costs of the hardware models (TLB refills), in ns. Defaults from shared/docs/cost-model.md §2.
+// Timed-mode costs of the hardware models (TLB refills), in ns. Defaults from docs/cost-model.md §2.
 
 import { defineCosts } from "../sim/cost";
 

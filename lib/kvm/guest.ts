@@ -38,7 +38,7 @@ export function* guest_run(k: KK, vcpu: KvmVcpu): Gen {
         return;
       }
       if (r === 0) return; // retry
-      st === GUEST_HDSI_NOHPTE ? k.count("guest DSIs") : k.count("guest protection faults");
+      k.count(st === GUEST_HDSI_NOHPTE ? "guest DSIs" : "guest protection faults");
       break; // reflected to the guest as a DSI: its own fault handler's business
     }
     case "h_remove":

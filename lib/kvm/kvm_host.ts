@@ -141,6 +141,8 @@ export class Kvm {
   };
   online_vcpus = 0;
   mmu_notifier_seq = 0;
+  /** kvm->mmu_notifier_count: invalidations under way (range_start done, range_end not yet; fix 004). */
+  mmu_notifier_count = 0;
   readonly memslot: KvmMemorySlot;
   readonly vcpus: KvmVcpu[] = [];
   readonly partition: Partition;

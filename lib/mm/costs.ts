@@ -1,5 +1,5 @@
 // Timed-mode costs of the generic mm model (faults, writeback I/O), in ns. Defaults from
-// shared/docs/cost-model.md §2; [n] its references, (E) its estimates.
+// docs/cost-model.md §2; [n] its references, (E) its estimates.
 
 import { defineCosts } from "../sim/cost";
 

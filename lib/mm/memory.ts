@@ -10,7 +10,7 @@ import "./costs";
 import { GFP_KERNEL } from "../sim/page_alloc";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
-import { MmStruct, PtPage, Ptep, Vma, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
+import { MmStruct, PtPage, Ptep, Vma, PMD_LEVEL, PTE_LEVEL, mmWorld } from "./mm_types";
 import {
   PAGE_SIZE,
   pfn_pte,
@@ -19,7 +19,6 @@ import {
   pte_dirty,
   pte_present,
   pte_write,
-  pte_young,
   pte_mkclean,
   pte_wrprotect,
 } from "./pgtable";
@@ -154,12 +153,11 @@ export function* handle_mm_fault(k: K, mm: MmStruct, vma: Vma, addr: number, wri
 export function* do_anonymous_page(
   k: K,
   mm: MmStruct,
-  vma: Vma,
+  _vma: Vma,
   addr: number,
   ptep: Ptep,
   write: boolean,
 ): Gen<number> {
-  void vma;
   const w = mm.w;
   const L = w.L;
   const f = yield* k.alloc_page(w.pa, GFP_KERNEL, "anon");
@@ -354,7 +352,6 @@ export function* free_pgtables(k: K, tlb: MmuGather, vma: Vma, floor: number, ce
     pmd.ent[i] = 0; // pmd_clear
     if (pt) yield* k.pte_free_tlb(tlb, pt);
   }
-  void PGD_LEVEL;
 }
 
 /** ptep_clear_flush: clear a PTE and flush its translation now (outside any gather). */
@@ -365,12 +362,8 @@ export function* ptep_clear_flush(k: K, mm: MmStruct, addr: number, ptep: Ptep):
 }
 
 /** arch_enter_lazy_mmu_mode (asm-generic): a no-op unless an arch batches (powerpc hash does, from v2.6.22). */
-export function* arch_enter_lazy_mmu_mode(k: K): Gen {
-  void k;
-}
+export function* arch_enter_lazy_mmu_mode(_k: K): Gen {}
 /** arch_leave_lazy_mmu_mode (asm-generic): the no-op leave. */
-export function* arch_leave_lazy_mmu_mode(k: K): Gen {
-  void k;
-}
+export function* arch_leave_lazy_mmu_mode(_k: K): Gen {}
 
 export { pte_mkclean, pte_wrprotect };

@@ -5,7 +5,7 @@
 import type { Gen } from "../sim/machine";
 import type { PageFrame } from "../sim/page_alloc";
 import type { K } from "./kernel";
-import type { MmStruct, PtPage, Vma } from "./mm_types";
+import type { MmStruct, PtPage } from "./mm_types";
 
 /** MMU_GATHER_BUNDLE: pages held on the gather itself before an extra batch page would be needed. */
 export const MMU_GATHER_BUNDLE = 8;
@@ -38,8 +38,7 @@ export function* tlb_gather_mmu(k: K, mm: MmStruct, fullmm: boolean): Gen<MmuGat
 }
 
 /** __tlb_remove_page: queue a page to free after the flush; returns the room left (0: caller must flush). */
-export function* __tlb_remove_page(k: K, tlb: MmuGather, page: PageFrame): Gen<number> {
-  void k;
+export function* __tlb_remove_page(_k: K, tlb: MmuGather, page: PageFrame): Gen<number> {
   tlb.need_flush = true;
   tlb.pages.push(page);
   return tlb.max - tlb.pages.length;
@@ -63,14 +62,12 @@ export function* tlb_flush_mmu(k: K, tlb: MmuGather): Gen {
 }
 
 /** tlb_finish_mmu: end of the unmap: the final flush and free. */
-export function* tlb_finish_mmu(k: K, tlb: MmuGather, start: number, end: number): Gen {
-  (void start, end);
+export function* tlb_finish_mmu(k: K, tlb: MmuGather, _start: number, _end: number): Gen {
   yield* k.tlb_flush_mmu(tlb);
 }
 
 /** pte_free_tlb: unlinked PTE page → freed after the flush (fix 001's RCU scheme replaces this). */
-export function* pte_free_tlb(k: K, tlb: MmuGather, pt: PtPage): Gen {
-  void k;
+export function* pte_free_tlb(_k: K, tlb: MmuGather, pt: PtPage): Gen {
   tlb.need_flush = true;
   tlb.tables.push(pt);
 }

@@ -1,5 +1,5 @@
 // Timed-mode costs of the powerpc model (hash MMU, TLB invalidation, and KVM HV on POWER for fix 003), in ns.
-// Defaults from shared/docs/cost-model.md §2; [n] its references, (E) its estimates.
+// Defaults from docs/cost-model.md §2; [n] its references, (E) its estimates.
 
 import { defineCosts } from "../sim/cost";
 

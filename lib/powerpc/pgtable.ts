@@ -8,7 +8,6 @@ import { event } from "../sim/event";
 import "./costs";
 import { checkTable, pt_entry_announce } from "../mm/pt_entry";
 import type { MmStruct, Ptep } from "../mm/mm_types";
-import type { MmuGather } from "../mm/mmu_gather";
 import { pte_bits } from "../mm/pgtable";
 import {
   _PAGE_ACCESSED,
@@ -20,7 +19,6 @@ import {
   _PAGE_RW,
 } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
-import { get_vsid, va_to_vpn } from "./mmu_hash64";
 
 const E_UPDATE = event("pte_update", "ldarx/stdcx.: clear bits (waits on _PAGE_BUSY)", { cost: "pte_update" });
 const E_SET = event("set_pte_at", "store PTE", { cost: "mem" });
@@ -28,7 +26,6 @@ const E_ACCESS_FLAGS = event("__ptep_set_access_flags", "OR in RW/DIRTY/ACCESSED
 
 /** pte_update: atomically clear `clr` once _PAGE_BUSY is free; if the old PTE had an HPTE, hpte_need_flush. */
 export function* pte_update(k: PK, mm: MmStruct, addr: number, ptep: Ptep, clr: number, huge: boolean): Gen<number> {
-  const w = mm.w;
   pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   if (!checkTable(k, ptep.pt, "pte_update")) return 0;
@@ -54,7 +51,6 @@ export function* ptep_set_wrprotect(k: PK, mm: MmStruct, addr: number, ptep: Pte
 
 /** set_pte_at: a present old PTE is cleared (and flushed) first; the new one never carries HPTE flags. */
 export function* set_pte_at(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
-  const w = mm.w;
   for (;;) {
     k.wait(ptep.id, WRITE, E_SET, () => (ptep.v & _PAGE_BUSY) === 0);
     yield;
@@ -67,8 +63,7 @@ export function* set_pte_at(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: 
 }
 
 /** ptep_set_access_flags: OR in RW/DIRTY/ACCESSED; the HPTE keeps its old PP until the next hash fault. */
-export function* ptep_set_access_flags(k: PK, mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen {
-  void addr;
+export function* ptep_set_access_flags(k: PK, _mm: MmStruct, _addr: number, ptep: Ptep, bits: number): Gen {
   k.wait(ptep.id, WRITE, E_ACCESS_FLAGS, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   ptep.v = pte_bits(ptep.v, 0, bits & (_PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED));

@@ -4,14 +4,12 @@
 // lock, and flushes at once otherwise. The v2.6.21 code and the 2022 change live in lib/fixes/lazy-mmu-batch.
 // The batch is touched only by its own CPU's task, so its accesses are ordered by the CPU and need no lock.
 
-import { Gen, WRITE } from "../sim/machine";
+import { Gen } from "../sim/machine";
 import { event } from "../sim/event";
 import { DEFINE_PER_CPU, PerCpu } from "../sim/percpu";
 import type { Machine } from "../sim/machine";
-import { mmWorld } from "../mm/mm_types";
 import type { MmStruct, Ptep } from "../mm/mm_types";
 import type { MmuGather } from "../mm/mmu_gather";
-import { pte_bits } from "../mm/pgtable";
 import { _PAGE_BUSY, _PAGE_HPTEFLAGS, _PAGE_PRESENT } from "./pgtable_ppc64";
 import type { PK } from "./kernel";
 import { get_vsid, va_to_vpn } from "./mmu_hash64";
@@ -69,8 +67,7 @@ export const vpnOf = (mm: MmStruct, addr: number): number => va_to_vpn(get_vsid(
  * hpte_need_flush (v2.6.22): flush now (global) unless this CPU has an active batch, else queue; a batch
  * holds one mm and one page size and is flushed when full. Caller must be non-preemptible.
  */
-export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
-  (void ptep, huge);
+export function* hpte_need_flush(k: PK, mm: MmStruct, addr: number, _ptep: Ptep, pte: number, _huge: boolean): Gen {
   const batch = thisBatch(k);
   const psize = 0;
   const vaddr = vpnOf(mm, addr);
@@ -121,8 +118,7 @@ export function* arch_leave_lazy_mmu_mode(k: PK): Gen {
  * get_cpu_var as tlb_hash64.c does from v3.0, when the mmu_gather became preemptible; under v2.6.22's
  * per-CPU gather preemption is already off, so the extra disable changes nothing there.
  */
-export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
-  void tlb;
+export function* tlb_flush(k: PK, _tlb: MmuGather): Gen {
   yield* k.preempt_disable();
   const batch = thisBatch(k);
   if (batch.index) yield* k.__flush_tlb_pending(batch);
@@ -130,9 +126,7 @@ export function* tlb_flush(k: PK, tlb: MmuGather): Gen {
 }
 
 /** flush_tlb_page (v2.6.22 hash64): empty; every PTE change already flushed or is batched under the PTL. */
-export function* flush_tlb_page(k: PK, mm: MmStruct, addr: number): Gen {
-  (void k, mm, addr);
-}
+export function* flush_tlb_page(_k: PK, _mm: MmStruct, _addr: number): Gen {}
 
 // ---- shared ---------------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 // The cost model for timed mode: one latency per step kind, in ns. The runtime registers the costs of its own
 // primitives here; each modelled subsystem registers its keys beside the code that uses them (powerpc's tlbie,
-// x86's invlpg…), with defaults cited from shared/docs/cost-model.md §2 (its reference numbers in brackets;
+// x86's invlpg…), with defaults cited from docs/cost-model.md §2 (its reference numbers in brackets;
 // (E) marks that document's estimates). lib/sim names no subsystem's cost.
 
 export type CostModel = Record<string, number>;

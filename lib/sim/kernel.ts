@@ -23,6 +23,7 @@ export type OpTable = Record<string, KernelFn>;
 
 /** The functions of an op table as seen through `k`: bound, without their first parameter. */
 export type Bound<T extends OpTable> = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any `k` type: only the parameters after it matter
   [N in keyof T]: T[N] extends (k: any, ...a: infer A) => infer R ? (...a: A) => R : never;
 };
 

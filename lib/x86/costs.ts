@@ -1,4 +1,4 @@
-// Timed-mode costs of the x86 model's TLB flushes, in ns. Defaults from shared/docs/cost-model.md §2 and §3.
+// Timed-mode costs of the x86 model's TLB flushes, in ns. Defaults from docs/cost-model.md §2 and §3.
 
 import { defineCosts } from "../sim/cost";
 

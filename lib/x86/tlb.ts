@@ -39,8 +39,7 @@ export function* user_access(k: K, mm: MmStruct, ea: number, write: boolean): Ge
   }
 }
 
-export function* ptep_get_and_clear(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen<number> {
-  void addr;
+export function* ptep_get_and_clear(k: K, _mm: MmStruct, _addr: number, ptep: Ptep): Gen<number> {
   k.W(ptep.id, E_XCHG);
   yield;
   const old = ptep.v;
@@ -48,30 +47,26 @@ export function* ptep_get_and_clear(k: K, mm: MmStruct, addr: number, ptep: Ptep
   return old;
 }
 
-export function* set_pte_at(k: K, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
-  void addr;
+export function* set_pte_at(k: K, _mm: MmStruct, _addr: number, ptep: Ptep, pte: number): Gen {
   k.W(ptep.id, E_SET);
   yield;
   ptep.v = pte;
 }
 
-export function* ptep_set_wrprotect(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen {
-  void addr;
+export function* ptep_set_wrprotect(k: K, mm: MmStruct, _addr: number, ptep: Ptep): Gen {
   k.W(ptep.id, E_CLR);
   yield;
   ptep.v = pte_bits(ptep.v, mm.w.L.RW, 0);
 }
 
-export function* ptep_set_access_flags(k: K, mm: MmStruct, addr: number, ptep: Ptep, bits: number): Gen {
-  void addr;
+export function* ptep_set_access_flags(k: K, _mm: MmStruct, _addr: number, ptep: Ptep, bits: number): Gen {
   k.W(ptep.id, E_FLAGS);
   yield;
   ptep.v = pte_bits(ptep.v, 0, bits);
 }
 
 /** ptep_test_and_clear_young: clear the accessed bit (the flush, if any, is the caller's flush_tlb_page). */
-export function* ptep_test_and_clear_young(k: K, mm: MmStruct, addr: number, ptep: Ptep): Gen<boolean> {
-  void addr;
+export function* ptep_test_and_clear_young(k: K, mm: MmStruct, _addr: number, ptep: Ptep): Gen<boolean> {
   k.W(ptep.id, E_YOUNG);
   yield;
   const old = ptep.v;
@@ -189,8 +184,8 @@ export function* flush_tlb_others(k: XK, cpumask: number, mm: MmStruct, start: n
  * CR3 reload for TLB_FLUSH_ALL or more than min(tlb_lld_4k >> tlb_flushall_shift, total_vm) pages), then, if
  * another CPU is in mm_cpumask, flush_tlb_others for the same range (everything, after a full local flush).
  */
-export function* flush_tlb_mm_range(k: XK, mm: MmStruct, start: number, end: number, vmflag = 0): Gen {
-  void vmflag; // VM_HUGETLB / VM_EXEC choose the flush-all path or the iTLB size: no huge pages or text here
+export function* flush_tlb_mm_range(k: XK, mm: MmStruct, start: number, end: number, _vmflag = 0): Gen {
+  // VM_HUGETLB / VM_EXEC choose the flush-all path or the iTLB size: no huge pages or text here
   yield* k.preempt_disable();
   const me = k.cpu();
   let local = false;

@@ -34,7 +34,7 @@ interface Vars {
   vals: number[];
 }
 
-function* runThread(k: KernelBase & typeof simOpsBound, ops: Op[], vars: Vars, locks: Spinlock[], regs: number[]): Gen {
+function* runThread(k: KernelBase & SimOpsBound, ops: Op[], vars: Vars, locks: Spinlock[], regs: number[]): Gen {
   for (const op of ops) {
     switch (op.t) {
       case "read":
@@ -87,7 +87,7 @@ function* runThread(k: KernelBase & typeof simOpsBound, ops: Op[], vars: Vars, l
   }
 }
 
-declare const simOpsBound: { [N in keyof typeof simOps]: (...a: any[]) => any };
+type SimOpsBound = { [N in keyof typeof simOps]: (...a: any[]) => any };
 
 let nextId = 0;
 

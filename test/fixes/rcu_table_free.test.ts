@@ -156,9 +156,7 @@ describe("rcu-table-free: serial schedules and invariants", () => {
   });
 
   it("a batch never submitted is a leak", () => {
-    function* pte_free_finish(k: RK, tlb: MmuGather): Gen {
-      (void k, tlb);
-    }
+    function* pte_free_finish(_k: RK, _tlb: MmuGather): Gen {}
     const r = explore(rcuTableFree, {
       variant: "before",
       overrides: { pte_free_finish },

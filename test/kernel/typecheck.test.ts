@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { FIXTURES, ROOT } from "./helpers";
 
@@ -43,5 +44,28 @@ describe("published types under tslab's TypeScript", () => {
     const files = program.getSourceFiles().map((f) => path.relative(ROOT, f.fileName));
     expect(files).toContain("dist/lib/index.d.ts");
     expect(files).toContain("dist/kernel/display/index.d.ts");
+  });
+});
+
+describe("notebooks' code cells type-check against the built library (npm run typecheck)", () => {
+  it("every notebook in notebooks/ compiles under tslab's TypeScript", () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "dist", "kernel", "typecheck-notebooks.js")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(out).toMatch(/\d+ notebook\(s\), 0 error\(s\)/);
+  });
+  it("a cell with a type error fails it, naming the notebook and the cell", () => {
+    let err = "";
+    try {
+      execFileSync(
+        process.execPath,
+        [path.join(ROOT, "dist", "kernel", "typecheck-notebooks.js"), path.join(FIXTURES, "typecheck-bad")],
+        { cwd: ROOT, encoding: "utf8", stdio: "pipe" },
+      );
+    } catch (e) {
+      err = String((e as { stderr?: string }).stderr);
+    }
+    expect(err).toMatch(/bad\.ipynb \(cell 2\): Type 'string' is not assignable to type 'number'/);
   });
 });

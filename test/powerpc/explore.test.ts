@@ -11,9 +11,7 @@ const ops = { ...simOps, ...mmOps, ...powerpcHashOps };
 const BASE = 0x10000000;
 
 /** A zap that skips the hash flush entirely: the HPTE and TLB entries outlive the PTE and the page. */
-function* hpte_need_flush_never(k: PK): Gen {
-  void k;
-}
+function* hpte_need_flush_never(_k: PK): Gen {}
 
 const zapVsStore = defineScenario({
   id: "test-ppc-zap-vs-store",

@@ -1,11 +1,8 @@
 import { describe, it, expect } from "vitest";
-import fc from "fast-check";
 import { Machine } from "../../lib/sim/machine";
 import { makeKernel } from "../../lib/sim/kernel";
 import { simOps } from "../../lib/sim/index";
-import { defineScenario } from "../../lib/explore/scenario";
-import { explore } from "../../lib/explore/explore";
-import { mmOps, MmWorld, PAGE_SIZE, pte_present, check_lost_writes } from "../../lib/mm/index";
+import { mmOps, MmWorld } from "../../lib/mm/index";
 import { PPC64, pte_hidx, _PAGE_HASHPTE, _PAGE_DIRTY } from "../../lib/powerpc/index";
 import type { Gen } from "../../lib/sim/machine";
 import {
@@ -23,7 +20,6 @@ import {
   HPTE_V_SECONDARY,
   PP_RW,
   PP_RO,
-  ppcHw,
 } from "../../lib/powerpc/index";
 import type { PK } from "../../lib/powerpc/index";
 
@@ -139,7 +135,7 @@ describe("hash_page: insertion, secondary group, eviction, hidx", () => {
       hw.hpt.v[i] = HPTE_V_VALID;
       hw.hpt.rpn[i] = 0;
     }
-    m.chooser = (n, label) => (label === "hpte_remove victim slot" ? 5 : 0);
+    m.chooser = (_n, label) => (label === "hpte_remove victim slot" ? 5 : 0);
     m.spawn(
       0,
       "t",

@@ -8,17 +8,7 @@ import { simOps, event, READ } from "../../lib/sim/index";
 import type { Gen, Machine } from "../../lib/sim/index";
 import { defineScenario, explore, outcomes, runTimed } from "../../lib/explore/index";
 import { int } from "../../lib/explore/params";
-import {
-  mmOps,
-  MmWorld,
-  PAGE_SIZE,
-  populate,
-  checkTable,
-  pte_present,
-  PGD_LEVEL,
-  PMD_LEVEL,
-  PTE_LEVEL,
-} from "../../lib/mm/index";
+import { mmOps, MmWorld, PAGE_SIZE, populate, checkTable, pte_present } from "../../lib/mm/index";
 import type { MmStruct, PtPage } from "../../lib/mm/index";
 import { WRITE } from "../../lib/sim/index";
 import { x86Ops, x86Mmu, x86Hw, FlushTlbInfo, TLB_FLUSH_ALL, X86 } from "../../lib/x86/index";
@@ -67,7 +57,6 @@ function* munmap(k: XK, mm: MmStruct): Gen {
 }
 
 function build(k: XK, m: Machine) {
-  void m;
   const w = new MmWorld(m, { frames: 8, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, layout: X86 });
   x86Mmu(w, { tlbEntries: 2 });
   const mm = w.mm_alloc("a");

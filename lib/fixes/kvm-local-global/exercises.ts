@@ -6,7 +6,7 @@ import { READ, WRITE } from "../../sim/machine";
 import type { Gen, Machine } from "../../sim/machine";
 import type { KernelFn } from "../../sim/kernel";
 import { event } from "../../sim/event";
-import { int, intList, bool, oneOf } from "../../explore/params";
+import { int, intList } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import { explore } from "../../explore/explore";

@@ -5,7 +5,7 @@
 // flushed anyway, because a new vcpu's last_cpu is -1 and its first entry on any thread looks like a move.
 // Threads only: placement and the order of entries are the explorer's.
 
-import { int, intList, bool, oneOf } from "../../explore/params";
+import { int } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import { READ } from "../../sim/machine";

@@ -10,7 +10,7 @@
 // (the files read: book3s_hv_rm_mmu.c of v3.8, v3.9, v3.10, v3.11; v3.12 calls global_invalidates). With the
 // per-move flush gone, a one-vcpu guest that bulk-removes a page and moves back to a core it left reads it.
 
-import { int, intList, bool, oneOf } from "../../explore/params";
+import { int, bool, oneOf } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import { READ } from "../../sim/machine";

@@ -4,7 +4,7 @@
 // (MMU notifier, one tlbie each). Every guest entry may land on another core (the host loops race for the
 // vcores, earliest clock first), so vcpus move. Counters: tlbie, tlbiel, full-LPID flushes (per core), hcalls.
 
-import { int, intList, bool, oneOf, defaultParams } from "../../explore/params";
+import { int, oneOf, defaultParams } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import { READ } from "../../sim/machine";

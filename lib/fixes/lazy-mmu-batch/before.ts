@@ -6,7 +6,6 @@
 import { Gen, WRITE } from "../../sim/machine";
 import { event } from "../../sim/event";
 import { checkTable, pt_entry_announce } from "../../mm/pt_entry";
-import { mmWorld } from "../../mm/mm_types";
 import type { MmStruct, Ptep } from "../../mm/mm_types";
 import type { MmuGather } from "../../mm/mmu_gather";
 import { pte_bits } from "../../mm/pgtable";
@@ -24,8 +23,7 @@ const E_QUEUE = event("hpte_update", "queue flush in ppc64_tlb_batch", { cost: "
 const E_UPDATE = event("pte_update", "ldarx/stdcx.: clear bits (waits on _PAGE_BUSY)", { cost: "pte_update" });
 
 /** hpte_update (v2.6.21): a PTE that had an HPTE changed: queue its flush; drained only by flush_tlb_pending. */
-export function* hpte_update(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, pte: number, huge: boolean): Gen {
-  (void ptep, huge);
+export function* hpte_update(k: PK2621, mm: MmStruct, addr: number, _ptep: Ptep, pte: number, _huge: boolean): Gen {
   k.W(batchId(k), E_QUEUE);
   yield;
   const batch = thisBatch(k);
@@ -61,14 +59,12 @@ export function* __flush_tlb_pending(k: PK2621, batch: Ppc64TlbBatch): Gen {
 }
 
 /** tlb_flush (v2.6.21, asm-powerpc/tlb.h): flush_tlb_pending(); pte_free_finish(). */
-export function* tlb_flush(k: PK2621, tlb: MmuGather): Gen {
-  void tlb;
+export function* tlb_flush(k: PK2621, _tlb: MmuGather): Gen {
   yield* k.flush_tlb_pending();
 }
 
 /** flush_tlb_page / flush_tlb_mm / flush_tlb_range (v2.6.21): drain the batch. */
-export function* flush_tlb_page(k: PK2621, mm: MmStruct, addr: number): Gen {
-  (void mm, addr);
+export function* flush_tlb_page(k: PK2621, _mm: MmStruct, _addr: number): Gen {
   yield* k.flush_tlb_pending();
 }
 
@@ -81,7 +77,6 @@ export function* pte_update(
   clr: number,
   huge: boolean,
 ): Gen<number> {
-  const w = mm.w;
   pt_entry_announce(k, ptep.pt, ptep.id, WRITE, E_UPDATE, () => (ptep.v & _PAGE_BUSY) === 0);
   yield;
   if (!checkTable(k, ptep.pt, "pte_update")) return 0;
@@ -93,7 +88,6 @@ export function* pte_update(
 
 /** set_pte_at (v2.6.21): a present PTE is cleared and the batch drained before the new PTE is stored. */
 export function* set_pte_at(k: PK2621, mm: MmStruct, addr: number, ptep: Ptep, pte: number): Gen {
-  const w = mmWorld(k.m);
   if ((ptep.v & _PAGE_PRESENT) !== 0) {
     yield* k.pte_update(mm, addr, ptep, 0xffffffff, false);
     yield* k.flush_tlb_pending();

@@ -17,8 +17,7 @@ export function* tlb_gather_mmu(k: K, mm: MmStruct, fullmm: boolean): Gen<MmuGat
 }
 
 /** tlb_finish_mmu (v2.6.2x): final flush and free, then put_cpu_var(mmu_gathers). */
-export function* tlb_finish_mmu(k: K, tlb: MmuGather, start: number, end: number): Gen {
-  (void start, end);
+export function* tlb_finish_mmu(k: K, tlb: MmuGather, _start: number, _end: number): Gen {
   yield* k.tlb_flush_mmu(tlb);
   yield* k.preempt_enable();
 }

@@ -58,9 +58,7 @@ export function* tlb_flush_mmu(k: RK, tlb: MmuGather): Gen {
 }
 
 /** tlb_remove_table_smp_sync: "Simply deliver the interrupt". */
-export function* tlb_remove_table_smp_sync(k: RK, arg: unknown): Gen {
-  (void k, arg);
-}
+export function* tlb_remove_table_smp_sync(_k: RK, _arg: unknown): Gen {}
 
 function* tlb_remove_table_smp_sync_ipi(k: KernelBase, arg: unknown): Gen {
   yield* (k as RK).tlb_remove_table_smp_sync(arg);

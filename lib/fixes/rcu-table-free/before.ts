@@ -74,9 +74,7 @@ export function* tlb_flush(k: RK, tlb: MmuGather): Gen {
 }
 
 /** pte_free_smp_sync: the IPI handler: nothing, its delivery is the point. */
-export function* pte_free_smp_sync(k: RK, arg: unknown): Gen {
-  (void k, arg);
-}
+export function* pte_free_smp_sync(_k: RK, _arg: unknown): Gen {}
 
 function* pte_free_smp_sync_ipi(k: KernelBase, arg: unknown): Gen {
   yield* (k as RK).pte_free_smp_sync(arg);

@@ -96,14 +96,12 @@ export function* pgtable_free(k: RK, table: number, index_size: number): Gen {
 }
 
 /** __pte_free_tlb (powerpc pgalloc.h, v3.0): tlb_flush_pgtable (BookE only), pgtable_page_dtor, then the page. */
-export function* __pte_free_tlb(k: RK, tlb: MmuGather, pt: PtPage, address: number): Gen {
-  void address;
+export function* __pte_free_tlb(k: RK, tlb: MmuGather, pt: PtPage, _address: number): Gen {
   yield* k.pgtable_free_tlb(tlb, page_address(pt.frame), 0);
 }
 
 /** __pmd_free_tlb (pgalloc-64.h, v3.0): the pmd table, tagged with its cache's index size. */
-export function* __pmd_free_tlb(k: RK, tlb: MmuGather, pmdt: PtPage, address: number): Gen {
-  void address;
+export function* __pmd_free_tlb(k: RK, tlb: MmuGather, pmdt: PtPage, _address: number): Gen {
   yield* k.pgtable_free_tlb(tlb, page_address(pmdt.frame), PMD_INDEX_SIZE);
 }
 

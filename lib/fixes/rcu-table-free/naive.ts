@@ -8,7 +8,6 @@ import type { MmuGather } from "../../mm/mmu_gather";
 import type { RK } from "./era";
 
 /** pgtable_free_tlb (!CONFIG_SMP): pgtable_free(table, shift) now. */
-export function* pgtable_free_tlb(k: RK, tlb: MmuGather, table: number, shift: number): Gen {
-  void tlb;
+export function* pgtable_free_tlb(k: RK, _tlb: MmuGather, table: number, shift: number): Gen {
   yield* k.pgtable_free(table, shift);
 }

@@ -36,8 +36,7 @@ export function tlb_delay_rmap(tlb: MmuGather): boolean {
  * tlb.max here; tlb_next_batch's "no new batch while delayed rmaps are pending" limit (local bundle + one
  * batch ≈ 518 pages) is never reached, because a delayed rmap forces a flush at the end of its PTE table.
  */
-export function* __tlb_remove_page_size(k: K62, tlb: MmuGather, page: EncodedPage, page_size: number): Gen<boolean> {
-  (void k, page_size);
+export function* __tlb_remove_page_size(_k: K62, tlb: MmuGather, page: EncodedPage, _page_size: number): Gen<boolean> {
   tlb.need_flush = true;
   tlb.encoded_pages.push(page);
   return tlb.encoded_pages.length >= tlb.max;

@@ -1,0 +1,119 @@
+// Fix 004's after side: 691e95fd7396 "powerpc/mm/thp: Make page table walk safe against thp split/collapse"
+// (Aneesh Kumar K.V, v4.1 cycle). The walk becomes __find_linux_pte_or_hugepte; find_linux_pte_or_hugepte is a
+// wrapper that complains (pr_info + dump_stack, then walks anyway) when called with IRQs on. kvmppc_do_h_enter
+// uses the raw walk in real mode (MSR_EE = 0) and, in virtual mode, local_irq_save across the walk and the use
+// of the PTE, so a split's or collapse's IPI waits for it. Its H_PARAMETER path restores `flags` — the hcall
+// flags — not `irq_flags`, as upstream has it (the seed's hunk): modelled as written.
+
+import type { Gen } from "../../sim/machine";
+import type { MmStruct, PtPage, Ptep } from "../../mm/mm_types";
+import { mmWorld } from "../../mm/mm_types";
+import { PAGE_SIZE, pte_present, pte_pfn, pte_write } from "../../mm/pgtable";
+import { HPTE_V_VALID } from "../../hw/power7";
+import { H_PARAMETER } from "../../kvm/hvcall";
+import { HPTE_V_ABSENT, HPTE_V_HVLOCK, hpte_is_writable } from "../../kvm/kvm_book3s_64";
+import type { Kvm } from "../../kvm/index";
+import { event } from "../../sim/event";
+import {
+  walk_linux_pte,
+  h_enter_prologue,
+  hpte_make_readonly,
+  h_enter_insert,
+  hash_page_tail,
+  ptel_with_pa,
+  PPC64_64K,
+  arch_irqs_disabled,
+} from "./era";
+import type { PmdPtep, TK } from "./era";
+
+/** __find_linux_pte_or_hugepte (hugetlbpage.c, 691e95fd): the raw walk, for callers with MSR_EE = 0. */
+export function* __find_linux_pte_or_hugepte(
+  k: TK,
+  pgdir: PtPage,
+  ea: number,
+  shift: { v: number },
+): Gen<Ptep | PmdPtep | null> {
+  return yield* walk_linux_pte(k, pgdir, ea, shift);
+}
+
+/** Times the wrapper found IRQs on (its pr_info + dump_stack): a count, not harm — it walks anyway. */
+export const IRQ_ENABLED_WARNING = "find_linux_pte_or_hugepte called with irq enabled";
+
+/** find_linux_pte_or_hugepte (asm/pgtable.h, 691e95fd): if (!arch_irqs_disabled()) complain; then the raw walk. */
+export function* find_linux_pte_or_hugepte(
+  k: TK,
+  pgdir: PtPage,
+  ea: number,
+  shift: { v: number },
+): Gen<Ptep | PmdPtep | null> {
+  if (!arch_irqs_disabled(k)) {
+    const m = k.m.ext as { thpWarnings?: number };
+    m.thpWarnings = (m.thpWarnings ?? 0) + 1; // pr_info("%s called with irq enabled"); dump_stack()
+    k.count(IRQ_ENABLED_WARNING);
+  }
+  return yield* k.__find_linux_pte_or_hugepte(pgdir, ea, shift);
+}
+
+const E_SEQ = event("kvmppc_do_h_enter", "mmu_seq = kvm->mmu_notifier_seq; smp_rmb()", { cost: "mem" });
+
+/**
+ * kvmppc_do_h_enter (book3s_hv_rm_mmu.c, 691e95fd): as before, but the walk is the raw one in real mode and, in
+ * virtual mode, IRQs are saved off (irq_flags) from before the walk until pa is computed; both the H_PARAMETER
+ * return and the normal path restore them — the former with the hcall's `flags`.
+ */
+export function* kvmppc_do_h_enter_v4(
+  k: TK,
+  kvm: Kvm,
+  flags: bigint,
+  pte_index: number,
+  pteh: bigint,
+  ptel: bigint,
+  pgdir: PtPage,
+  realmode: boolean,
+): Gen<{ ret: number; pte_index: number }> {
+  const { psize, gpa, gfn, hva } = h_enter_prologue(k, kvm, pteh, ptel);
+  let irq_flags = 0n;
+  if (psize === 0n) return { ret: H_PARAMETER, pte_index };
+  const writing = hpte_is_writable(ptel);
+  pteh &= ~(HPTE_V_HVLOCK | HPTE_V_ABSENT | HPTE_V_VALID);
+  const g_ptel = ptel;
+  k.R(kvm.mmuSeqObj, E_SEQ);
+  yield;
+  const mmu_seq = kvm.mmu_notifier_seq;
+  let pa = 0n;
+  const w = mmWorld(k.m);
+  let frame = null;
+  const shift = { v: 0 };
+  // If we had a page table change after lookup, we would retry via mmu_notifier_retry.
+  let ptep: Ptep | PmdPtep | null;
+  if (realmode) ptep = yield* k.__find_linux_pte_or_hugepte(pgdir, hva, shift);
+  else {
+    irq_flags = yield* k.arch_local_irq_save();
+    ptep = yield* k.find_linux_pte_or_hugepte(pgdir, hva, shift);
+  }
+  if (ptep !== null) {
+    const host_pte_size = shift.v !== 0 ? 2 ** shift.v : PAGE_SIZE;
+    if (BigInt(host_pte_size) < psize) {
+      if (!realmode) yield* k.arch_local_irq_restore(flags); // upstream: `flags`, the hcall's, not irq_flags
+      return { ret: H_PARAMETER, pte_index };
+    }
+    const pte = yield* k.kvmppc_read_update_linux_pte(ptep, writing, shift.v);
+    if (pte_present(pte, PPC64_64K)) {
+      if (writing && !pte_write(pte, PPC64_64K)) ptel = hpte_make_readonly(ptel);
+      frame = w.pa.frames[pte_pfn(pte, PPC64_64K)];
+      pa = BigInt(frame.pfn) << 12n; // the huge page is one frame: no offset within it
+      pa |= gpa & 0xfffn;
+    }
+  }
+  if (!realmode) yield* k.arch_local_irq_restore(irq_flags);
+  ptel = ptel_with_pa(ptel, psize, pa);
+  pteh |= pa !== 0n ? HPTE_V_VALID : HPTE_V_ABSENT;
+  return yield* h_enter_insert(k, kvm, flags, pte_index, pteh, ptel, g_ptel, gfn, mmu_seq, frame);
+}
+
+/** hash_page (hash_utils_64.c, 691e95fd): MSR_EE = 0 but soft_enabled may be 1, so the raw walk. */
+export function* hash_page(k: TK, mm: MmStruct, ea: number, access: number): Gen<number> {
+  const shift = { v: 0 };
+  const ptep = yield* k.__find_linux_pte_or_hugepte(mm.pgd, ea, shift);
+  return yield* hash_page_tail(k, ptep, access);
+}

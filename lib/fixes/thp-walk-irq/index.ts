@@ -1,0 +1,22 @@
+// Fix 004, thp-walk-irq: 691e95fd7396 "powerpc/mm/thp: Make page table walk safe against thp split/collapse"
+// (v4.1 cycle). Read it like a patch: before.ts (its parent) against after.ts; era.ts (lazy IRQs, THP on ppc64
+// hash, collapse_huge_page, the notifiers, the rest of H_ENTER, hash_page); the scenario.
+
+export {
+  thpWalkIrq,
+  thpWalkIrqOps,
+  thpWalkIrqBefore,
+  thpWalkIrqAfter,
+  thpWalkIrqVariants,
+  THP_BASE,
+  check_no_stale_hpte,
+} from "./scenario";
+export type { ThpWalkIrqParams } from "./scenario";
+export * as era from "./era";
+export * as before from "./before";
+export * as after from "./after";
+
+import { thpWalkIrq } from "./scenario";
+
+/** This fix's scenarios, for a registry. */
+export const scenarios = [thpWalkIrq] as const;

@@ -1,0 +1,173 @@
+// Fix 004, thp-walk-irq: 691e95fd7396 "powerpc/mm/thp: Make page table walk safe against thp split/collapse"
+// (v4.1 cycle). CPU 0 walks the host page tables for the page backing a guest page — a virtual-mode H_ENTER
+// (qemu restoring a guest HPT through kvm_htab_write: kvmppc_virtmode_do_h_enter, IRQs on), the guest's own
+// H_ENTER in real mode (MSR_EE = 0), or the host's hash_page (MSR_EE = 0) — while khugepaged on CPU 1 collapses
+// the 2-page range into a huge page (collapse_huge_page: notifier start, pmdp_clear_flush + kick_all_cpus_sync,
+// notifier end, copy, free the small pages, deposit the old PTE page, set the huge pmd). Threads only.
+// Harm: a walker reading or updating in place a PTE page that has been deposited (it holds the huge page's
+// hash-slot array) or freed; and, at the end, a valid guest HPTE that maps a freed host page (what
+// mmu_notifier_retry is there to prevent).
+
+import { oneOf } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
+import { defineScenario } from "../../explore/scenario";
+import type { ScenarioInstance } from "../../explore/scenario";
+import type { Gen, Machine } from "../../sim/machine";
+import { defineSources } from "../../sim/sources";
+import { PAGE_ALLOCATED } from "../../sim/page_alloc";
+import { MmWorld } from "../../mm/mm_types";
+import type { MmStruct } from "../../mm/mm_types";
+import { pfn_pte } from "../../mm/pgtable";
+import { _PAGE_USER, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT } from "../../powerpc/pgtable_ppc64";
+import { kvmOps, Kvm, KvmWorld, H_EXACT, GUEST_VSID } from "../../kvm/index";
+import { HPTE_V_VALID, HPTE_R_RPN, PP_RW, guest_vpn, hpte_encode_avpn } from "../../hw/power7";
+import { kvmLocalGlobalAfter } from "../kvm-local-global/scenario";
+import { global_invalidates } from "../kvm-local-global/after";
+import { kvmppc_check_need_tlb_flush } from "../kvm-local-global/later";
+import * as era from "./era";
+import * as before from "./before";
+import * as after from "./after";
+import type { TK } from "./era";
+
+defineSources(__dirname, { era, before, after });
+
+/** The host address of guest page 0 (memslot userspace_addr): pgd entry 1, pmd entry 0 of the small tables. */
+export const THP_BASE = 0x4000;
+/** KVM's smallest HPT (PPC_MIN_HPT_ORDER). */
+const HPT_ORDER = 18;
+/** The guest address the restored HPTE maps. */
+const GUEST_EA = 0x1000;
+
+/** The functions 691e95fd changes, as its parent had them. */
+export const thpWalkIrqBefore = {
+  find_linux_pte_or_hugepte: before.find_linux_pte_or_hugepte,
+  kvmppc_do_h_enter_v4: before.kvmppc_do_h_enter_v4,
+  hash_page: before.hash_page,
+};
+
+/** 691e95fd's versions (the op table's defaults). */
+export const thpWalkIrqAfter = {
+  find_linux_pte_or_hugepte: after.find_linux_pte_or_hugepte,
+  __find_linux_pte_or_hugepte: after.__find_linux_pte_or_hugepte,
+  kvmppc_do_h_enter_v4: after.kvmppc_do_h_enter_v4,
+  hash_page: after.hash_page,
+};
+
+/** HV KVM (v3.7 base, fix 003's after functions, unused here) + the v4.x era of this fix. */
+export const thpWalkIrqOps = {
+  ...kvmOps,
+  ...kvmLocalGlobalAfter,
+  global_invalidates,
+  kvmppc_check_need_tlb_flush,
+  arch_local_irq_save: era.arch_local_irq_save,
+  arch_local_irq_restore: era.arch_local_irq_restore,
+  ...thpWalkIrqAfter,
+  kvmppc_read_update_linux_pte: era.kvmppc_read_update_linux_pte,
+  kvmppc_virtmode_do_h_enter: era.kvmppc_virtmode_do_h_enter,
+  collapse_huge_page: era.collapse_huge_page,
+  pmdp_clear_flush: era.pmdp_clear_flush,
+  kick_all_cpus_sync: era.kick_all_cpus_sync,
+  flush_tlb_pmd_range: era.flush_tlb_pmd_range,
+  __collapse_huge_page_copy: era.__collapse_huge_page_copy,
+  pgtable_trans_huge_deposit: era.pgtable_trans_huge_deposit,
+  mmu_notifier_invalidate_range_start: era.mmu_notifier_invalidate_range_start,
+  mmu_notifier_invalidate_range_end: era.mmu_notifier_invalidate_range_end,
+};
+
+export const thpWalkIrqVariants = { before: thpWalkIrqBefore, after: {} };
+
+export const thpWalkIrqParams = {
+  walker: oneOf(
+    ["htab_write", "real_mode", "hash_page"] as const,
+    "htab_write",
+    "CPU 0's walk: kvm_htab_write's virtual-mode H_ENTER, the guest's real-mode H_ENTER, or the host's hash_page",
+  ),
+};
+export type ThpWalkIrqParams = ParamsOf<typeof thpWalkIrqParams>;
+
+interface Guest {
+  readonly kvm: Kvm;
+  readonly mm: MmStruct;
+  readonly pte_index: number;
+  readonly pteh: bigint;
+  readonly ptel: bigint;
+}
+
+function build(k: TK, m: Machine, p: ThpWalkIrqParams): ScenarioInstance {
+  const w = new MmWorld(m, { frames: 8, ptrsPerPte: 2, ptrsPerPmd: 2, ptrsPerPgd: 2, layout: era.PPC64_64K });
+  const kw = new KvmWorld(m, { frames: 1 });
+  const mm = w.mm_alloc("qemu");
+  w.mmap_anon(mm, THP_BASE, 2);
+  // qemu's guest memory: two small pages, faulted in and dirty (what khugepaged collapses)
+  for (let i = 0; i < 2; i++) {
+    const f = w.pa.take("anon");
+    const prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
+    w.buildTables(mm, THP_BASE + i * 4096).v = pfn_pte(f.pfn, prot, era.PPC64_64K);
+    w.page(f).mapcount = 1;
+  }
+  const kvm = new Kvm(kw, 1, 1, HPT_ORDER, 2);
+  m.ext.thpKvm = { mm, kvm };
+  m.ext.thpHvaBase = THP_BASE;
+  w.current_mm[0] = mm;
+  const vpn = guest_vpn(GUEST_VSID, GUEST_EA);
+  const g: Guest = {
+    kvm,
+    mm,
+    pte_index: kvm.arch.hpt.group(vpn, false),
+    pteh: hpte_encode_avpn(vpn) | HPTE_V_VALID,
+    ptel: PP_RW, // guest physical page 0
+  };
+  m.spawn(0, p.walker, walker_thread(k, g, p.walker));
+  m.spawn(1, "khugepaged", khugepaged_thread(k, mm));
+  return { final: () => check_no_stale_hpte(k, w, kvm) };
+}
+
+/** CPU 0: the walk of the host page tables for guest page 0's backing, in the chosen context. */
+export function* walker_thread(k: TK, g: Guest, walker: ThpWalkIrqParams["walker"]): Gen {
+  if (walker === "htab_write") {
+    yield* k.kvmppc_virtmode_do_h_enter(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel);
+  } else if (walker === "real_mode") {
+    yield* era.hard_irq_entry(k); // the guest's hcall: MSR_EE = 0 until it returns to the guest
+    yield* k.kvmppc_do_h_enter_v4(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel, g.mm.pgd, true);
+    yield* era.hard_irq_return(k);
+  } else {
+    yield* era.hard_irq_entry(k); // a hash miss on THP_BASE: the exception enters with MSR_EE = 0
+    yield* k.hash_page(g.mm, THP_BASE, _PAGE_PRESENT | _PAGE_USER);
+    yield* era.hard_irq_return(k);
+  }
+}
+
+/** CPU 1: khugepaged collapses the range (mmap_sem held for write: no fault can repopulate it meanwhile). */
+export function* khugepaged_thread(k: TK, mm: MmStruct): Gen {
+  yield* k.collapse_huge_page(mm, THP_BASE);
+}
+
+/** At the end: every valid HPTE the walk wrote maps a host page still in the lifetime it was read in. */
+export function check_no_stale_hpte(k: TK, w: MmWorld, kvm: Kvm): void {
+  const hpt = kvm.arch.hpt;
+  for (const i of kvm.arch.revmap.keys()) {
+    if ((hpt.get0(i) & HPTE_V_VALID) === 0n) continue;
+    const f = w.pa.frames[Number((hpt.get1(i) & HPTE_R_RPN) >> 12n)];
+    if (f.state !== PAGE_ALLOCATED || f.gen !== hpt.gen.get(i)) {
+      k.violation("stale-hpte", `guest HPTE ${i} maps host pfn ${f.pfn}, which the collapse freed`);
+      return;
+    }
+  }
+}
+
+export const thpWalkIrq = defineScenario({
+  id: "thp-walk-irq",
+  fix: "thp-walk-irq",
+  title: "a host page-table walk for KVM's H_ENTER against a THP collapse",
+  description:
+    "CPU 0 walks the host page tables for a guest page's backing (kvm_htab_write's virtual-mode H_ENTER, the guest's " +
+    "real-mode H_ENTER, or hash_page) while khugepaged collapses the range. Before 691e95fd the virtual-mode walk " +
+    "runs with IRQs on, so the collapse's IPI does not wait and the walk uses a PTE page already deposited; after, " +
+    "local_irq_save holds the collapse off.",
+  ops: thpWalkIrqOps,
+  variants: thpWalkIrqVariants,
+  machine: { cpus: 2 },
+  params: thpWalkIrqParams,
+  bounds: { preemptions: 2, depth: 3, maxSteps: 2000 },
+  setup: (k, m, p) => build(k, m, p),
+});
