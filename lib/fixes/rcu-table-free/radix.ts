@@ -44,6 +44,4 @@ export function* radix__flush_all_mm(k: RKW, mm: MmStruct): Gen {
 }
 
 /** 2011–2018: no tlb_table_invalidate exists; the name is the later commits' hook, a no-op before them. */
-export function* tlb_table_invalidate(k: RKW, tlb: MmuGather): Gen {
-  (void k, tlb);
-}
+export function* tlb_table_invalidate(_k: RKW, _tlb: MmuGather): Gen {}

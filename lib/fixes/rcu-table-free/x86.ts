@@ -28,14 +28,12 @@ import * as walker from "./walker";
 import { RCU_BASE, check_tables_freed } from "./scenario";
 
 /** ___pte_free_tlb (arch/x86/mm/pgtable.c, v3.0): pgtable_page_dtor, paravirt_release_pte, tlb_remove_page. */
-export function* __pte_free_tlb(k: X86K, tlb: MmuGather, pt: PtPage, address: number): Gen {
-  (void k, address);
+export function* __pte_free_tlb(_k: X86K, tlb: MmuGather, pt: PtPage, _address: number): Gen {
   tlb.tables.push(pt); // freed by tlb_flush_mmu after tlb_flush, with the gathered pages
 }
 
 /** ___pmd_free_tlb (v3.0, PAGETABLE_LEVELS > 2): paravirt_release_pmd, tlb_remove_page(virt_to_page(pmd)). */
-export function* __pmd_free_tlb(k: X86K, tlb: MmuGather, pmdt: PtPage, address: number): Gen {
-  (void k, address);
+export function* __pmd_free_tlb(_k: X86K, tlb: MmuGather, pmdt: PtPage, _address: number): Gen {
   tlb.tables.push(pmdt);
 }
 
@@ -47,8 +45,7 @@ export function* tlb_flush(k: X86K, tlb: MmuGather): Gen {
 }
 
 /** Control, no kernel's code: the table freed at once, before any flush (what the IPI ordering prevents). */
-export function* __pte_free_tlb_now(k: X86K, tlb: MmuGather, pt: PtPage, address: number): Gen {
-  (void tlb, address);
+export function* __pte_free_tlb_now(k: X86K, _tlb: MmuGather, pt: PtPage, _address: number): Gen {
   yield* k.pte_free(pt);
 }
 
