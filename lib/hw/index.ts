@@ -11,3 +11,4 @@ export * from "./hpt";
 export { PpcHw, ACCESS_OK, ACCESS_HPT_MISS, ACCESS_PROT } from "./hash_mmu";
 export type { HashMmuConfig } from "./hash_mmu";
 export { X86Hw, tagOf } from "./x86_mmu";
+export { PageWalkCache, installPwc, pwcOf } from "./pwc";

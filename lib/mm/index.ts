@@ -12,7 +12,6 @@ import * as mmap from "./mmap";
 import * as fork from "./fork";
 import * as mmuContext from "./mmu_context";
 import * as pagemap from "./pagemap";
-import * as walk from "./walk";
 import { defineSources } from "../sim/sources";
 
 defineSources(__dirname, {
@@ -26,7 +25,6 @@ defineSources(__dirname, {
   fork,
   mmu_context: mmuContext,
   pagemap,
-  walk,
 });
 
 export const mmOps = {
@@ -104,6 +102,6 @@ export type { EncodedPage } from "./mmu_gather";
 export { VM_FAULT_OK, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS, checkTable } from "./memory";
 export { check_lost_writes } from "./vmscan";
 export { populate } from "./prefault";
-export { lockless_read_entry } from "./walk";
+export { pt_entry_get_lockless, ptep_get_lockless } from "./pt_entry";
 export { FIRST_USER_ADDRESS, USER_PGTABLES_CEILING } from "./mmap";
 export type { PrefaultOptions } from "./prefault";

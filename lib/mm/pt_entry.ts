@@ -37,10 +37,16 @@ export const E_OFFSET: readonly SimEvent[] = [
 
 /**
  * READ_ONCE of entry i of table t by a walker that holds no lock keeping t alive: one step. The entry's value,
- * or undefined if t was freed under the walker (reported as use-after-free).
+ * or undefined if t was freed under the walker (reported as use-after-free). `ev` names the call site's read.
  */
-export function* pt_entry_get_lockless(k: KernelBase, t: PtPage, i: number, who: string): Gen<number | undefined> {
-  k.inFrame(t.base + i, READ, t.frame, E_OFFSET[t.level]);
+export function* pt_entry_get_lockless(
+  k: KernelBase,
+  t: PtPage,
+  i: number,
+  who: string,
+  ev: SimEvent = E_OFFSET[t.level],
+): Gen<number | undefined> {
+  k.inFrame(t.base + i, READ, t.frame, ev);
   yield;
   return checkTable(k, t, who) ? t.ent[i] : undefined;
 }
@@ -48,8 +54,13 @@ export function* pt_entry_get_lockless(k: KernelBase, t: PtPage, i: number, who:
 const E_PTEP_GET_LOCKLESS = event("ptep_get_lockless", "read PTE (lockless)");
 
 /** ptep_get_lockless: the PTE's value in one step, or undefined if its table was freed under the caller. */
-export function* ptep_get_lockless(k: KernelBase, ptep: Ptep, who: string): Gen<number | undefined> {
-  k.inFrame(ptep.id, READ, ptep.pt.frame, E_PTEP_GET_LOCKLESS);
+export function* ptep_get_lockless(
+  k: KernelBase,
+  ptep: Ptep,
+  who: string,
+  ev: SimEvent = E_PTEP_GET_LOCKLESS,
+): Gen<number | undefined> {
+  k.inFrame(ptep.id, READ, ptep.pt.frame, ev);
   yield;
   return checkTable(k, ptep.pt, who) ? ptep.v : undefined;
 }

@@ -7,7 +7,7 @@
 import type { Gen } from "../sim/machine";
 import { event } from "../sim/event";
 import type { PageFrame } from "../sim/page_alloc";
-import { lockless_read_entry } from "../mm/walk";
+import { pt_entry_get_lockless, ptep_get_lockless } from "../mm/pt_entry";
 import { mmWorld, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../mm/mm_types";
 import type { PtPage } from "../mm/mm_types";
 import { PAGE_SIZE, pte_pfn } from "../mm/pgtable";
@@ -35,12 +35,12 @@ export function* gup_pte_range(
   const result = _PAGE_PRESENT | _PAGE_USER | (write ? _PAGE_RW : 0);
   const mask = result; // | _PAGE_SPECIAL: no special PTEs in this model
   do {
-    const i = w.index(PTE_LEVEL, addr);
-    const pte = yield* lockless_read_entry(k, pt, i, E_PTE, "gup_pte_range");
+    const ptep = pt.pteps[w.index(PTE_LEVEL, addr)];
+    const pte = yield* ptep_get_lockless(k, ptep, "gup_pte_range", E_PTE);
     if (pte === undefined || (pte & mask) !== result) return 0;
     const page = w.pa.frames[pte_pfn(pte, PPC64)];
     if (!(yield* k.page_cache_get_speculative(page))) return 0;
-    const again = yield* lockless_read_entry(k, pt, i, E_RECHECK, "gup_pte_range");
+    const again = yield* ptep_get_lockless(k, ptep, "gup_pte_range", E_RECHECK);
     if (again !== pte) {
       yield* k.put_page(page);
       return 0;
@@ -62,7 +62,7 @@ export function* gup_pmd_range(
 ): Gen<number> {
   const w = pmdt.w;
   do {
-    const pmd = yield* lockless_read_entry(k, pmdt, w.index(PMD_LEVEL, addr), E_PMD, "gup_pmd_range");
+    const pmd = yield* pt_entry_get_lockless(k, pmdt, w.index(PMD_LEVEL, addr), "gup_pmd_range", E_PMD);
     const next = Math.min(end, addr - (addr % w.span(PMD_LEVEL)) + w.span(PMD_LEVEL));
     if (pmd === undefined || pmd === 0) return 0;
     if (!(yield* k.gup_pte_range(w.child(pmd)!, addr, next, write, pages))) return 0;
@@ -105,7 +105,7 @@ export function* get_user_pages_fast(
   let ok = true;
   yield* k.local_irq_disable();
   do {
-    const pgd = yield* lockless_read_entry(k, mm.pgd, w.index(PGD_LEVEL, addr), E_PGD, "get_user_pages_fast");
+    const pgd = yield* pt_entry_get_lockless(k, mm.pgd, w.index(PGD_LEVEL, addr), "get_user_pages_fast", E_PGD);
     const next = Math.min(end, addr - (addr % w.span(PGD_LEVEL)) + w.span(PGD_LEVEL));
     if (pgd === undefined || pgd === 0 || !(yield* k.gup_pud_range(pgd, addr, next, write, pages))) {
       ok = false; // goto slow

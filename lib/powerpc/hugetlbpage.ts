@@ -6,7 +6,7 @@
 
 import type { Gen } from "../sim/machine";
 import { event } from "../sim/event";
-import { lockless_read_entry } from "../mm/walk";
+import { pt_entry_get_lockless } from "../mm/pt_entry";
 import type { PtPage, Ptep } from "../mm/mm_types";
 import { PMD_LEVEL, PTE_LEVEL } from "../mm/mm_types";
 import type { PKL } from "./kernel";
@@ -21,10 +21,10 @@ const E_PMD = event("pmd_offset", "read pmd entry (find_linux_pte_or_hugepte)", 
  */
 export function* find_linux_pte_or_hugepte(k: PKL, pgdir: PtPage, ea: number): Gen<Ptep | null> {
   const w = pgdir.w;
-  const pg = yield* lockless_read_entry(k, pgdir, w.index(pgdir.level, ea), E_PGD, "find_linux_pte_or_hugepte");
+  const pg = yield* pt_entry_get_lockless(k, pgdir, w.index(pgdir.level, ea), "find_linux_pte_or_hugepte", E_PGD);
   if (pg === undefined || pg === 0) return null; // pgd_none
   const pm = w.child(pg)!; // pud_offset: folded
-  const e = yield* lockless_read_entry(k, pm, w.index(PMD_LEVEL, ea), E_PMD, "find_linux_pte_or_hugepte");
+  const e = yield* pt_entry_get_lockless(k, pm, w.index(PMD_LEVEL, ea), "find_linux_pte_or_hugepte", E_PMD);
   if (e === undefined || e === 0) return null; // pmd_none
   const pt = w.child(e)!;
   return pt.pteps[w.index(PTE_LEVEL, ea)]; // pte_offset_kernel: no read yet

@@ -210,6 +210,15 @@ export function* flush_tlb_mm_range(k: XK, mm: MmStruct, start: number, end: num
   yield* k.preempt_enable();
 }
 
+/**
+ * flush_tlb_mm (v3.14 tlbflush.h: flush_tlb_mm_range(mm, 0UL, TLB_FLUSH_ALL, 0UL)): every translation of `mm`,
+ * here and on each other CPU of mm_cpumask. v3.0's flush_tlb_mm did the same (local_flush_tlb if this CPU runs
+ * mm, then flush_tlb_others(mm_cpumask, mm, TLB_FLUSH_ALL)); v3.0's tlb_flush was flush_tlb_mm(tlb->mm).
+ */
+export function* flush_tlb_mm(k: XK, mm: MmStruct): Gen {
+  yield* k.flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0);
+}
+
 /** flush_tlb_page (v3.14): INVLPG here if this CPU runs `mm` (__flush_tlb_one), then the other CPUs (flush_end 0). */
 export function* flush_tlb_page(k: XK, mm: MmStruct, addr: number): Gen {
   yield* k.preempt_disable();

@@ -2,7 +2,7 @@
 
 import { describe, it, expect } from "vitest";
 import { checkGracePeriods, checkUnprotectedWalker } from "../../lib/fixes/rcu-table-free/exercises";
-import { lockless_read_entry } from "../../lib/mm/walk";
+import { pt_entry_get_lockless } from "../../lib/mm/pt_entry";
 import { PTE_LEVEL } from "../../lib/mm/mm_types";
 import type { MmStruct, PtPage } from "../../lib/mm/mm_types";
 import type { RK } from "../../lib/fixes/rcu-table-free/era";
@@ -14,7 +14,7 @@ const E = event("my_walk", "read table entry");
 function* walk(k: RK, mm: MmStruct, ea: number): Gen<number> {
   let t: PtPage | null = mm.pgd;
   while (t !== null) {
-    const e = yield* lockless_read_entry(k, t, t.w.index(t.level, ea), E, "my_walk");
+    const e = yield* pt_entry_get_lockless(k, t, t.w.index(t.level, ea), "my_walk", E);
     if (e === undefined || e === 0) return 0;
     if (t.level === PTE_LEVEL) return e;
     t = t.w.child(e);

@@ -16,7 +16,7 @@ import { mmWorld, PGD_LEVEL, PMD_LEVEL, PTE_LEVEL } from "../../mm/mm_types";
 import type { MmStruct, MmWorld, PtPage, Vma } from "../../mm/mm_types";
 import type { MmuGather } from "../../mm/mmu_gather";
 import { checkTable } from "../../mm/memory";
-import { lockless_read_entry } from "../../mm/walk";
+import { ptep_get_lockless } from "../../mm/pt_entry";
 import { PAGE_SIZE, pte_present } from "../../mm/pgtable";
 import type { PKL } from "../../powerpc/kernel";
 import { get_vsid } from "../../powerpc/mmu_hash64";
@@ -250,7 +250,7 @@ export function* hash_page(k: RK, ea: number, write: boolean): Gen<number> {
   let rc = 1;
   const ptep = yield* k.find_linux_pte_or_hugepte(mm.pgd, ea);
   if (ptep !== null) {
-    const pte = yield* lockless_read_entry(k, ptep.pt, ptep.i, E_PTE, "hash_page");
+    const pte = yield* ptep_get_lockless(k, ptep, "hash_page", E_PTE);
     if (pte !== undefined && pte_present(pte, PPC64))
       rc = yield* k.__hash_page_4K(mm, ea, write, get_vsid(mm.contextId, ea), ptep);
   }

@@ -20,9 +20,19 @@ export * as after from "./after";
 export * as naive from "./naive";
 export * as later from "./later";
 export * as exercises from "./exercises";
+export { rcuTableFreeX86, rcuTableFreeX86Ops } from "./x86";
+export type { RcuTableFreeX86Params } from "./x86";
+export { rcuTableFreeWalkCache, walkCacheOps, walkCacheVariants } from "./walk_cache";
+export type { WalkCacheParams } from "./walk_cache";
+export * as radix from "./radix";
+export * as invalidate2018 from "./invalidate_2018";
+export * as invalidate2019 from "./invalidate_2019";
+export * as invalidate2020 from "./invalidate_2020";
 
 import { rcuTableFree } from "./scenario";
 import { rcuTableFreeWorkload } from "./workload";
+import { rcuTableFreeX86 } from "./x86";
+import { rcuTableFreeWalkCache } from "./walk_cache";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [rcuTableFree, rcuTableFreeWorkload] as const;
+export const scenarios = [rcuTableFree, rcuTableFreeX86, rcuTableFreeWalkCache, rcuTableFreeWorkload] as const;

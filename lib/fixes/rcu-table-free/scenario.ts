@@ -14,8 +14,8 @@
 //  - naive: powerpc's !CONFIG_SMP pgtable_free_tlb — the table freed at once;
 //  - before: the parent of 267239116987 (powerpc's private pte_freelist_batch, GFP_ATOMIC, pgtable_free_now);
 //  - after: 267239116987 (generic tlb_remove_table, GFP_NOWAIT, tlb_remove_table_one);
-//  - 2018: after, with "mm/tlb: Remove tlb_remove_table() non-concurrent condition" (Aug 2018): the
-//    mm_users < 2 shortcut is gone.
+//  - 2018-users: after, with "mm/tlb: Remove tlb_remove_table() non-concurrent condition" (Aug 2018): the
+//    mm_users < 2 shortcut is gone. (Not "2018": JS orders integer-like keys first, and the first is the default.)
 // The batch page allocation may fail (`allocFail`, explored both ways); `batchMax` is the batch capacity.
 
 import { PPC64 } from "../../powerpc/pgtable_ppc64";
@@ -23,6 +23,7 @@ import { int, bool, oneOf } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { ScenarioInstance } from "../../explore/scenario";
+import type { KernelBase } from "../../sim/kernel";
 import { simOps } from "../../sim/index";
 import type { Gen, Machine } from "../../sim/machine";
 import { PAGE_ALLOCATED } from "../../sim/page_alloc";
@@ -94,7 +95,7 @@ export const rcuTableFreeVariants = {
   naive: { pgtable_free_tlb: naive.pgtable_free_tlb },
   before: rcuTableFreeBefore,
   after: {},
-  "2018": { tlb_remove_table: later.tlb_remove_table },
+  "2018-users": { tlb_remove_table: later.tlb_remove_table },
 };
 
 export type Walker = "hash_page" | "gup_fast" | "rcu_sched";
@@ -163,7 +164,7 @@ export function* walker_thread(k: RK, mm: MmStruct, p: RcuTableFreeParams): Gen 
  * At the end, after every grace period and callback: each table is still linked or has been freed, and each
  * batch page has been freed (an unlinked table or batch page still allocated is a leak).
  */
-export function check_tables_freed(k: RK, w: MmWorld): void {
+export function check_tables_freed(k: KernelBase, w: MmWorld): void {
   const linked = new Set<PtPage>();
   for (const mm of w.mms) {
     if (!mm.pgd.live) continue;

@@ -4,7 +4,7 @@
 
 import type { Gen } from "../../sim/machine";
 import { event } from "../../sim/event";
-import { lockless_read_entry } from "../../mm/walk";
+import { pt_entry_get_lockless } from "../../mm/pt_entry";
 import { PTE_LEVEL } from "../../mm/mm_types";
 import type { MmStruct, PtPage } from "../../mm/mm_types";
 import type { RK } from "./era";
@@ -21,7 +21,7 @@ export function* rcu_sched_walk(k: RK, mm: MmStruct, ea: number): Gen<number> {
   let t: PtPage | null = mm.pgd;
   let pte = 0;
   while (t !== null) {
-    const e = yield* lockless_read_entry(k, t, t.w.index(t.level, ea), E_SCHED_WALK, "rcu_sched_walk");
+    const e = yield* pt_entry_get_lockless(k, t, t.w.index(t.level, ea), "rcu_sched_walk", E_SCHED_WALK);
     if (e === undefined || e === 0) break;
     if (t.level === PTE_LEVEL) {
       pte = e;
