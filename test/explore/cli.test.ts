@@ -270,7 +270,7 @@ describe("flushlab CLI: bounds, seeds, duplicates, modes (issue 14, items 10–1
     const wait = /^wait per CPU: (.*)$/m.exec(kvm.out)![1].split(", ");
     expect(wait.length).toBeGreaterThan(2);
     for (const w of wait) expect(w).toMatch(/^\d+\.\d µs$/);
-    const j = JSON.parse(cli("timed", "rcu-table-free-workload", "--json").out);
+    const j = JSON.parse(cli("timed", "rcu-table-free-workload", "--variant", "after", "--json").out);
     expect(j.units["bytes awaiting a grace period"]).toBe("B");
     expect(j.units.munmap).toBe("ns");
   });
