@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as os from "os";
-import { Session, AnyScenario } from "../explore/scenario";
+import { modesOf, Session, AnyScenario } from "../explore/scenario";
 import { scenarios, getScenario } from "../explore/registry";
 import { explore } from "../explore/explore";
 import { dfs, RandomPicker, STRATEGY_NAMES } from "../explore/strategies/index";
@@ -127,7 +127,7 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     // The sampling strategies only where DFS found one (elsewhere they would spend their whole budget).
     const which =
       strategy === STRATEGY_NAMES[0]
-        ? pairs()
+        ? pairs().filter(([s]) => modesOf(s).includes("search"))
         : pairs().filter(([s, v]) => `${s.id}/${v}` in res.timeToFirstCounterexampleMs);
     for (const [s, v] of which) {
       const r = explore(s, { variant: v, strategy, timeLimitMs: 20_000 });
