@@ -84,8 +84,10 @@ export function extract(f: LibFile, name: string): FunctionSource | null {
     while (j > 0 && !lines[j].trim().startsWith("/**") && !lines[j].trim().startsWith("//")) j--;
     start = j;
   } else while (start > 0 && lines[start - 1].trim().startsWith("//")) start--;
-  let end = declLine;
-  while (end < lines.length && lines[end] !== "}") end++;
+  // The body ends where the fingerprint's tokenizer ends the declaration (an empty `{}` may close on line 1).
+  const t = tokenize(f.text, m.index, true);
+  if (t.length === 0 || t[t.length - 1].text !== "}") return null;
+  const end = f.text.slice(0, t[t.length - 1].end).split("\n").length - 1;
   return { name, file: f.rel, line: declLine + 1, text: lines.slice(start, end + 1).join("\n") };
 }
 
@@ -104,6 +106,8 @@ interface Token {
   text: string;
   lit: boolean;
   sp: boolean;
+  /** Offset in the source just after the token. */
+  end: number;
 }
 
 /** A character of an identifier or number: [A-Za-z0-9_$] or any non-ASCII one. */
@@ -161,7 +165,7 @@ function tokenize(src: string, from = 0, declaration = false): Token[] {
   let depth = 0;
   let i = from;
   const n = src.length;
-  const push = (text: string, lit: boolean): void => {
+  const push = (text: string, lit: boolean, end: number): void => {
     if (declaration) {
       if (closed && (lit || (text !== "{" && text !== "[" && text !== "|" && text !== "&"))) {
         done = true;
@@ -178,7 +182,7 @@ function tokenize(src: string, from = 0, declaration = false): Token[] {
         else if (text === "}" && params && angle === 0) closed = true;
       }
     }
-    out.push({ text, lit, sp });
+    out.push({ text, lit, sp, end });
     sp = false;
   };
   // Template text from i (just after "`" or the "}" closing a "${"), up to and including "`" or "${".
@@ -188,7 +192,7 @@ function tokenize(src: string, from = 0, declaration = false): Token[] {
       i += 2;
       templates.push(depth);
     } else i = Math.min(n, i + 1);
-    push(src.slice(start, i), true);
+    push(src.slice(start, i), true, i);
   };
   // Can a `/` here start a regex? Not after an operand: a word (but a keyword), a literal, `)`, `]`, `}`.
   const regexAllowed = (): boolean => {
@@ -214,7 +218,7 @@ function tokenize(src: string, from = 0, declaration = false): Token[] {
       const s = i++;
       while (i < n && src[i] !== c && src[i] !== "\n") i += src[i] === "\\" ? 2 : 1;
       i = Math.min(n, i + 1);
-      push(src.slice(s, i), true);
+      push(src.slice(s, i), true, i);
     } else if (c === "`") {
       i++;
       templateText(i - 1);
@@ -235,20 +239,20 @@ function tokenize(src: string, from = 0, declaration = false): Token[] {
       if (j < n && src[j] === "/") {
         j++;
         while (j < n && isWord(src[j])) j++;
-        push(src.slice(i, j), true);
+        push(src.slice(i, j), true, j);
         i = j;
       } else {
-        push("/", false);
+        push("/", false, i + 1);
         i++;
       }
     } else if (isWord(c)) {
       const s = i;
       while (i < n && isWord(src[i])) i++;
-      push(src.slice(s, i), false);
+      push(src.slice(s, i), false, i);
     } else {
       if (c === "{") depth++;
       else if (c === "}") depth--;
-      push(c, false);
+      push(c, false, i + 1);
       i++;
     }
   }

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import { compareFunctions, diffHunks, functionSource, unifiedDiff, variantDiff } from "../../lib/explore/source";
 import { diffHtml, sideBySide } from "../../kernel/display/diff";
 import { sourceFileOf } from "../../lib/sim/sources";
+import { extract } from "../../lib/explore/model_text";
 import * as ppcBatch from "../../lib/powerpc/tlb_batch";
 import * as generic from "../../lib/mm/memory";
 import { x86Ops } from "../../lib/x86/index";
@@ -116,5 +117,16 @@ describe("unifiedDiff (jsdiff)", () => {
     expect(html).toMatch(/<td class="del"> {2}old;<\/td>/);
     expect(html).toMatch(/<td class="add"> {2}new;<\/td>/);
     expect(html).toMatch(/white-space:pre-wrap/); // long lines wrap instead of scrolling
+  });
+});
+
+describe("extract (the declaration of a name in one file)", () => {
+  it("ends a declaration at its own closing brace, even one on its first line", () => {
+    const f = {
+      rel: "lib/x.ts",
+      text: "/** a */\nexport function* a(_k: K): Gen {}\n/** b */\nexport function* b(k: K): Gen<{ c: 1 }> {\n  yield;\n}\n",
+    };
+    expect(extract(f, "a")?.text).toBe("/** a */\nexport function* a(_k: K): Gen {}");
+    expect(extract(f, "b")?.text).toBe("/** b */\nexport function* b(k: K): Gen<{ c: 1 }> {\n  yield;\n}");
   });
 });
