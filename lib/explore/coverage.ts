@@ -159,15 +159,21 @@ export function coverageOf(session: Session, named: Record<string, number>): Cov
   };
 }
 
-/** Coverage as lines for a terminal: per function its sites, `-` before one never reached. */
+/** Coverage as lines for a terminal: functions partly reached with the sites they missed, then those not reached. */
 export function coverageText(c: Coverage): string[] {
   const lines = [
-    `coverage: ${c.sitesReached}/${c.sites} declared step sites reached, in ${c.functionsReached}/${c.functionsWithSites} installed functions`,
+    `coverage: ${c.sitesReached}/${c.sites} declared step sites reached, in ${c.functionsReached}/${c.functionsWithSites} installed functions that declare sites`,
   ];
-  for (const f of c.functions) {
-    const n = f.sites.filter((s) => s.hits > 0).length;
-    lines.push(`  ${f.name} (${f.file || "defined outside lib/"}): ${n}/${f.sites.length}`);
-    for (const s of f.sites) if (s.hits === 0) lines.push(`    - NOT REACHED: ${s.what}`);
+  const withSites = c.functions.filter((f) => f.sites.length > 0);
+  const full = withSites.filter((f) => f.sites.every((s) => s.hits > 0));
+  const partly = withSites.filter((f) => f.sites.some((s) => s.hits > 0) && f.sites.some((s) => s.hits === 0));
+  const none = withSites.filter((f) => f.sites.every((s) => s.hits === 0));
+  if (full.length) lines.push(`  every site reached: ${full.map((f) => f.name).join(", ")}`);
+  for (const f of partly) {
+    lines.push(`  ${f.name} (${f.file || "defined outside lib/"}): sites NOT reached:`);
+    for (const s of f.sites) if (s.hits === 0) lines.push(`    - ${s.what}`);
   }
+  if (none.length)
+    lines.push(`  NOT reached at all: ${none.map((f) => `${f.name} (${f.file || "outside lib/"})`).join(", ")}`);
   return lines;
 }

@@ -1,0 +1,218 @@
+// A search on several cores (worker_threads), synchronous for its caller. DFS: every worker walks the same
+// prefix tree above the split depth (shard.ts) and claims each prefix it reaches with one atomic
+// compare-and-swap, so prefixes are handed out as workers get free (dynamic, no coordinator); PCT and the
+// random walk: a portfolio, worker w taking seeds e ≡ w (mod jobs). The parts are merged here. A session whose
+// scenario or overrides a worker cannot rebuild (defined in a notebook cell or outside lib/) runs serially, and
+// the outcome says why.
+
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Worker, MessageChannel, receiveMessageOnPort } from "worker_threads";
+import { defaultRegistry } from "./registry";
+import type { Session } from "./scenario";
+import { sourceFileOf } from "../sim/sources";
+import type { KernelFn } from "../sim/kernel";
+import { relFile } from "./model_text";
+import { runPart, countPrefixes, splitDepthFor, PartOptions, PartResult, PartProgress, FoundAt } from "./shard";
+import { estimateOf } from "./estimate";
+import type { WorkerJob } from "./parallel_worker";
+
+/** Prefixes per worker a parallel DFS aims for: enough that subtrees of uneven size even out. */
+export const PREFIXES_PER_JOB = 16;
+
+export interface ParallelOutcome {
+  result: PartResult;
+  /** Workers used (1 when serial). */
+  jobs: number;
+  /** Why the search ran serially (null: it ran on `jobs` workers). */
+  serialReason: string | null;
+  perWorker: { executions: number; searched: number; elapsedMs: number }[];
+}
+
+/** `--jobs auto`: the cores this process may use. */
+export function autoJobs(): number {
+  return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+}
+
+/** The compiled worker (dist/lib/explore/parallel_worker.js), or null if it is not built. */
+function workerFile(): string | null {
+  const here = path.join(__dirname, "parallel_worker.js");
+  if (fs.existsSync(here)) return here;
+  // under vitest or tslab this file is lib/explore/parallel.ts: the worker is the build's
+  const root = path.resolve(__dirname, "..", "..");
+  const built = path.join(root, "dist", "lib", "explore", "parallel_worker.js");
+  return fs.existsSync(built) ? built : null;
+}
+
+/** Where a worker loads the compiled module of a lib/ function from, or null. */
+function compiledModuleOf(fn: KernelFn, dir: string): string | null {
+  const abs = sourceFileOf(fn);
+  if (abs === null) return null;
+  const js = path.join(dir, "..", "..", relFile(abs).replace(/\.ts$/, ".js"));
+  return fs.existsSync(js) ? js : null;
+}
+
+/** What a worker needs to rebuild `session`, or why it cannot. */
+function shipping(
+  session: Session,
+  overrides: Record<string, KernelFn>,
+  worker: string,
+): { overrides: WorkerJob["overrides"] } | { reason: string } {
+  const id = session.def.id;
+  if (!defaultRegistry.has(id) || defaultRegistry.get(id) !== session.def)
+    return {
+      reason: `scenario ${id} is not the default registry's (defined in a notebook or a test?): a worker cannot rebuild it`,
+    };
+  const out: WorkerJob["overrides"] = {};
+  for (const [name, fn] of Object.entries(overrides)) {
+    const module = compiledModuleOf(fn, path.dirname(worker));
+    if (module === null)
+      return {
+        reason: `override ${name} is defined outside lib/ (a notebook cell, a test, an exercise answer): a worker thread cannot load it`,
+      };
+    out[name] = { module, fn: fn.name };
+  }
+  return { overrides: out };
+}
+
+/** Merge the parts of one search run by different workers. */
+export function mergeParts(parts: PartResult[]): PartResult {
+  const states = new Set<string>();
+  const counts: Record<string, number> = {};
+  const coverage: Record<string, number> = {};
+  const violations: FoundAt[] = [];
+  for (const p of parts) {
+    for (const s of p.terminalStates) states.add(s);
+    for (const [k, n] of Object.entries(p.violationCounts)) counts[k] = (counts[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(p.coverage)) coverage[k] = (coverage[k] ?? 0) + n;
+    violations.push(...p.violations);
+  }
+  violations.sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1]);
+  return {
+    executions: parts.reduce((a, p) => a + p.executions, 0),
+    exhaustive: parts.every((p) => p.exhaustive),
+    splitDepth: parts[0].splitDepth,
+    prefixes: parts[0].prefixes,
+    searched: parts.reduce((a, p) => a + p.searched, 0),
+    violations,
+    violationCounts: counts,
+    terminalStates: states,
+    coverage,
+    sleepBlocked: parts.reduce((a, p) => a + p.sleepBlocked, 0),
+    prunedByBound: parts.reduce((a, p) => a + p.prunedByBound, 0),
+    longestExecution: Math.max(...parts.map((p) => p.longestExecution)),
+    elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
+  };
+}
+
+export interface ParallelOptions {
+  jobs: number;
+  /** The session's overrides (explore's `overrides`), which a worker must rebuild. */
+  overrides?: Record<string, KernelFn>;
+  onProgress?: (p: PartProgress) => void;
+  interrupted?: () => boolean;
+}
+
+/** Search `session` with `o` on `p.jobs` worker threads (or serially, saying why). */
+export function searchParallel(session: Session, o: PartOptions, p: ParallelOptions): ParallelOutcome {
+  const serial = (reason: string): ParallelOutcome => {
+    const r = runPart(session, { ...o, onProgress: p.onProgress, interrupted: p.interrupted });
+    return { result: r, jobs: 1, serialReason: reason, perWorker: [] };
+  };
+  const jobs = Math.max(1, Math.floor(p.jobs));
+  if (jobs === 1) return serial("--jobs 1");
+  const file = workerFile();
+  if (file === null) return serial("no compiled worker (dist/lib/explore/parallel_worker.js): run npm run build");
+  const ship = shipping(session, p.overrides ?? {}, file);
+  if ("reason" in ship) return serial(ship.reason);
+
+  const t0 = performance.now();
+  let claims: SharedArrayBuffer | null = null;
+  let splitDepth: number | undefined;
+  if (o.strategy === "dfs") {
+    splitDepth = o.splitDepth ?? splitDepthFor(session, o, jobs * PREFIXES_PER_JOB);
+    claims = new SharedArrayBuffer(4 * countPrefixes(session, o, splitDepth, Infinity));
+  }
+  const control = new SharedArrayBuffer(4 * (3 + jobs));
+  const ctl = new Int32Array(control);
+  const { keep: _k, onProgress: _p, interrupted: _i, deadline, ...part } = o;
+  const ports = [];
+  const workers: Worker[] = [];
+  for (let w = 0; w < jobs; w++) {
+    const ch = new MessageChannel();
+    const job: WorkerJob = {
+      flushlabSearchWorker: true,
+      worker: w,
+      jobs,
+      scenario: session.def.id,
+      variant: session.variant,
+      params: session.params as Record<string, unknown>,
+      overrides: ship.overrides,
+      fingerprint: session.fingerprint,
+      part: { ...part, ...(splitDepth !== undefined ? { splitDepth } : {}) },
+      msLeft: deadline - performance.now(),
+      control,
+      claims,
+      port: ch.port2,
+    };
+    const wk = new Worker(file, { workerData: job, transferList: [ch.port2] });
+    wk.unref();
+    workers.push(wk);
+    ports.push(ch.port1);
+  }
+  // Wait without an event loop (the caller is synchronous): the workers count themselves done in `control`.
+  let lastReport = performance.now();
+  const startBy = performance.now() + 60_000;
+  for (;;) {
+    const done = Atomics.load(ctl, 0);
+    if (done >= jobs) break;
+    Atomics.wait(ctl, 0, done, 100);
+    if (Atomics.load(ctl, 1) < jobs && performance.now() > startBy) {
+      for (const wk of workers) void wk.terminate();
+      return serial("the worker threads did not start within 60 s");
+    }
+    if (p.interrupted?.()) Atomics.store(ctl, 2, 1);
+    const now = performance.now();
+    if (now - lastReport > 100 && p.onProgress) {
+      lastReport = now;
+      let executions = 0;
+      for (let w = 0; w < jobs; w++) executions += ctl[3 + w];
+      let claimed = 0;
+      if (claims) {
+        const c = new Int32Array(claims);
+        for (let j = 0; j < c.length; j++) claimed += c[j];
+      }
+      const fraction = claims ? Math.max(0, claimed - jobs / 2) / Math.max(1, new Int32Array(claims).length) : 0;
+      try {
+        p.onProgress({
+          executions,
+          elapsedMs: now - t0,
+          estimate: claims ? estimateOf(executions, fraction, now - t0) : null,
+        });
+      } catch (e) {
+        // the caller stops the search (Ctrl-C): stop the workers too, then pass it on
+        Atomics.store(ctl, 2, 1);
+        for (const wk of workers) void wk.terminate();
+        throw e;
+      }
+    }
+  }
+  const parts: PartResult[] = [];
+  const errors: string[] = [];
+  for (const port of ports) {
+    const m = receiveMessageOnPort(port)?.message as { ok?: PartResult; error?: string } | undefined;
+    port.close();
+    if (m?.ok) parts.push(m.ok);
+    else errors.push(m?.error ?? "a worker ended without a result");
+  }
+  if (errors.length > 0) return serial(`a worker failed (${errors[0].split("\n")[0]})`);
+  const result = mergeParts(parts);
+  result.elapsedMs = Math.round(performance.now() - t0);
+  return {
+    result,
+    jobs,
+    serialReason: null,
+    perWorker: parts.map((r) => ({ executions: r.executions, searched: r.searched, elapsedMs: r.elapsedMs })),
+  };
+}
