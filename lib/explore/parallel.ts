@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Worker, MessageChannel, receiveMessageOnPort } from "worker_threads";
+import { Worker, MessageChannel, MessagePort, receiveMessageOnPort } from "worker_threads";
 import { defaultRegistry } from "./registry";
 import type { Session } from "./scenario";
 import { sourceFileOf } from "../sim/sources";
@@ -17,6 +17,11 @@ import { relFile } from "./model_text";
 import { runPart, countPrefixes, splitDepthFor, PartOptions, PartResult, PartProgress, FoundAt } from "./shard";
 import { estimateOf } from "./estimate";
 import type { WorkerJob } from "./parallel_worker";
+
+/** Slots of the shared control array: [done counter, started counter, stop flag, then per worker:]. */
+export const EXEC = 3;
+const STARTED_AT = (jobs: number) => 3 + jobs;
+const DONE_AT = (jobs: number) => 3 + 2 * jobs;
 
 /** Prefixes per worker a parallel DFS aims for: enough that subtrees of uneven size even out. */
 export const PREFIXES_PER_JOB = 16;
@@ -134,12 +139,14 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
     splitDepth = o.splitDepth ?? splitDepthFor(session, o, jobs * PREFIXES_PER_JOB);
     claims = new SharedArrayBuffer(4 * countPrefixes(session, o, splitDepth, Infinity));
   }
-  const control = new SharedArrayBuffer(4 * (3 + jobs));
+  const claimed = claims ? new Int32Array(claims) : null;
+  const control = new SharedArrayBuffer(4 * (3 + 3 * jobs));
   const ctl = new Int32Array(control);
   const { keep: _k, onProgress: _p, interrupted: _i, deadline, ...part } = o;
-  const ports = [];
-  const workers: Worker[] = [];
-  for (let w = 0; w < jobs; w++) {
+  // This thread is worker 0 (it searches while the others start); threads 1 … jobs−1 are worker threads.
+  const ports = new Map<number, MessagePort>();
+  const workers = new Map<number, Worker>();
+  for (let w = 1; w < jobs; w++) {
     const ch = new MessageChannel();
     const job: WorkerJob = {
       flushlabSearchWorker: true,
@@ -158,49 +165,91 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
     };
     const wk = new Worker(file, { workerData: job, transferList: [ch.port2] });
     wk.unref();
-    workers.push(wk);
-    ports.push(ch.port1);
+    workers.set(w, wk);
+    ports.set(w, ch.port1);
   }
-  // Wait without an event loop (the caller is synchronous): the workers count themselves done in `control`.
-  let lastReport = performance.now();
+  const stopAll = () => {
+    Atomics.store(ctl, 2, 1);
+    for (const wk of workers.values()) void wk.terminate();
+  };
+  const report = (now: number) => {
+    if (!p.onProgress) return;
+    let executions = 0;
+    for (let w = 0; w < jobs; w++) executions += ctl[EXEC + w];
+    let taken = 0;
+    if (claimed) for (let j = 0; j < claimed.length; j++) taken += claimed[j];
+    const fraction = claimed ? Math.max(0, taken - jobs / 2) / Math.max(1, claimed.length) : 0;
+    p.onProgress({
+      executions,
+      elapsedMs: now - t0,
+      estimate: claimed ? estimateOf(executions, fraction, now - t0) : null,
+    });
+  };
+  const STARTED = STARTED_AT(jobs);
+  const DONE = DONE_AT(jobs);
+  const stop = o.stopOnViolation !== false;
+  let mine: PartResult;
+  try {
+    mine = runPart(session, {
+      ...o,
+      ...(splitDepth !== undefined ? { splitDepth } : {}),
+      ...(claimed
+        ? {
+            keep: (j: number) =>
+              j < claimed.length ? Atomics.compareExchange(claimed, j, 0, 1) === 0 : j % jobs === 0,
+          }
+        : { shard: { index: 0, count: jobs } }),
+      interrupted: () => {
+        if (p.interrupted?.()) Atomics.store(ctl, 2, 1);
+        return Atomics.load(ctl, 2) !== 0;
+      },
+      onProgress: (q) => {
+        ctl[EXEC] = q.executions;
+        report(performance.now());
+      },
+    });
+  } catch (e) {
+    stopAll(); // the caller stops the search (Ctrl-C at a progress report): stop the workers too
+    throw e;
+  }
+  ctl[EXEC] = mine.executions;
+  if (stop && mine.violations.length > 0) Atomics.store(ctl, 2, 1);
+  // Wait without an event loop (the caller is synchronous): each worker flags itself started and done.
   const startBy = performance.now() + 60_000;
+  let lastReport = performance.now();
   for (;;) {
-    const done = Atomics.load(ctl, 0);
-    if (done >= jobs) break;
-    Atomics.wait(ctl, 0, done, 100);
-    if (Atomics.load(ctl, 1) < jobs && performance.now() > startBy) {
-      for (const wk of workers) void wk.terminate();
+    const seen = Atomics.load(ctl, 0);
+    // Every prefix is taken: a worker that has not started holds none, and is not waited for.
+    if (claimed && claimed.every((c) => c === 1)) {
+      for (const [w, wk] of workers)
+        if (Atomics.load(ctl, STARTED + w) === 0) {
+          void wk.terminate();
+          workers.delete(w);
+          ports.get(w)!.close();
+          ports.delete(w);
+        }
+    }
+    if ([...workers.keys()].every((w) => Atomics.load(ctl, DONE + w) === 1)) break;
+    Atomics.wait(ctl, 0, seen, 100);
+    if ([...workers.keys()].some((w) => Atomics.load(ctl, STARTED + w) === 0) && performance.now() > startBy) {
+      stopAll();
       return serial("the worker threads did not start within 60 s");
     }
     if (p.interrupted?.()) Atomics.store(ctl, 2, 1);
     const now = performance.now();
-    if (now - lastReport > 100 && p.onProgress) {
+    if (now - lastReport > 100) {
       lastReport = now;
-      let executions = 0;
-      for (let w = 0; w < jobs; w++) executions += ctl[3 + w];
-      let claimed = 0;
-      if (claims) {
-        const c = new Int32Array(claims);
-        for (let j = 0; j < c.length; j++) claimed += c[j];
-      }
-      const fraction = claims ? Math.max(0, claimed - jobs / 2) / Math.max(1, new Int32Array(claims).length) : 0;
       try {
-        p.onProgress({
-          executions,
-          elapsedMs: now - t0,
-          estimate: claims ? estimateOf(executions, fraction, now - t0) : null,
-        });
+        report(now);
       } catch (e) {
-        // the caller stops the search (Ctrl-C): stop the workers too, then pass it on
-        Atomics.store(ctl, 2, 1);
-        for (const wk of workers) void wk.terminate();
+        stopAll();
         throw e;
       }
     }
   }
-  const parts: PartResult[] = [];
+  const parts: PartResult[] = [mine];
   const errors: string[] = [];
-  for (const port of ports) {
+  for (const port of ports.values()) {
     const m = receiveMessageOnPort(port)?.message as { ok?: PartResult; error?: string } | undefined;
     port.close();
     if (m?.ok) parts.push(m.ok);

@@ -22,7 +22,7 @@ export interface WorkerJob {
   part: Omit<PartOptions, "keep" | "onProgress" | "interrupted" | "deadline">;
   /** Milliseconds left (performance.now() differs between threads). */
   msLeft: number;
-  /** Shared: [done, started, stop, executions per worker…]. */
+  /** Shared: [done, started, stop, then per worker executions, started, done] (parallel.ts). */
   control: SharedArrayBuffer;
   /** DFS: one claim word per prefix at the split depth (0 free, 1 taken). */
   claims: SharedArrayBuffer | null;
@@ -39,6 +39,7 @@ function loadOverride(module: string, fn: string): KernelFn {
 function main(job: WorkerJob): void {
   const control = new Int32Array(job.control);
   Atomics.add(control, 1, 1);
+  Atomics.store(control, 3 + job.jobs + job.worker, 1);
   try {
     const overrides: Record<string, KernelFn> = {};
     for (const [name, o] of Object.entries(job.overrides)) overrides[name] = loadOverride(o.module, o.fn);
@@ -70,6 +71,7 @@ function main(job: WorkerJob): void {
     job.port.postMessage({ error: (e as Error).stack ?? String(e) });
   }
   job.port.close();
+  Atomics.store(control, 3 + 2 * job.jobs + job.worker, 1);
   Atomics.add(control, 0, 1);
   Atomics.notify(control, 0);
 }
