@@ -76,6 +76,7 @@ export function shardCmd(id: string, shard: ShardSpec, f: ShardFlags, io: { out:
       (f.out ? ` → ${f.out}` : ""),
   );
   if (f.coverage) for (const l of coverageText(coverageOf(sessionOf(r), r.coverage))) say(l);
+  if (f.interrupted?.()) return 130; // the partial part is written, marked not exhaustive
   return v ? 1 : r.exhaustive ? 0 : 3;
 }
 
