@@ -1,8 +1,8 @@
 // One deterministic part of a search, so a job engine (a Kubernetes Indexed Job, a Slurm array, a CI matrix) or
-// this machine's worker threads can run the parts and merge them. DFS: branch fully (no DPOR, no sleep sets)
-// above a split depth d, number the prefixes that reach d in DFS order, give prefix j to shard j mod n, and
-// search below d with DPOR and sleep sets; every shard sees the same prefix tree, so the union of the parts
-// covers what the whole search covers. PCT and the random walk: the seed sequence, execution e to shard e mod n.
+// this machine's worker threads can run the parts and merge them. DFS: branch fully (no DPOR backtrack sets;
+// sleep sets still prune, as they depend only on the tree above) above a split depth d, number the prefixes
+// that reach d in DFS order, give prefix j to shard j mod n, and search below d with DPOR and sleep sets; every
+// shard sees the same prefix tree, so the union of the parts covers what the whole search covers. PCT and the random walk: the seed sequence, execution e to shard e mod n.
 
 import type { Machine } from "../sim/machine";
 import type { Session } from "./scenario";

@@ -33,8 +33,9 @@ export interface DfsOptions {
   /** Called every few hundred executions, with the fraction of the tree done so far (estimate.ts). */
   onProgress?: (executions: number, fraction: number) => void;
   /**
-   * Sharding (shard.ts): above `depth` steps branch fully (no DPOR, no sleep sets); the prefixes reaching that
-   * depth are numbered in DFS order (0, 1, …) and only those `keep` accepts are searched below it.
+   * Sharding (shard.ts): above `depth` steps branch fully (no DPOR; sleep sets stay, being the same in every
+   * shard); the prefixes reaching that depth are numbered in DFS order (0, 1, …) and only those `keep` accepts
+   * are searched below it.
    */
   split?: { depth: number; keep: (prefix: number) => boolean };
 }
@@ -440,7 +441,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         }
       }
       en[i] = enabled;
-      if (!useSleep || i <= sd) sl[i] = 0;
+      if (!useSleep) sl[i] = 0;
       const cand = enabled & ~sl[i];
       if (cand === 0) {
         leaf = "blocked";
