@@ -107,6 +107,7 @@ export function mergeParts(parts: PartResult[]): PartResult {
     sleepBlocked: parts.reduce((a, p) => a + p.sleepBlocked, 0),
     prunedByBound: parts.reduce((a, p) => a + p.prunedByBound, 0),
     longestExecution: Math.max(...parts.map((p) => p.longestExecution)),
+    ...(parts[0].contexts !== undefined ? { contexts: parts[0].contexts } : {}),
     elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
   };
 }

@@ -9,6 +9,7 @@ import { Registry, resolveScenario } from "./registry";
 import type { SearchOptions, SearchOutcome } from "./strategy";
 import type { StrategyName } from "./strategies/index";
 import { SAMPLE_EXECUTIONS } from "./strategies/sample";
+import { pctBound } from "./strategies/pct";
 import { PartOptions, PartProgress, PartResult, ShardSpec, runPart } from "./shard";
 import { autoJobs, searchParallel } from "./parallel";
 import { Coverage, coverageOf } from "./coverage";
@@ -92,7 +93,14 @@ export function searchScaled(
       found: first,
       executions: r.executions,
       exhaustive: r.exhaustive,
-      stats: { sleepBlocked: r.sleepBlocked, prunedByBound: r.prunedByBound, longestExecution: r.longestExecution },
+      stats: {
+        sleepBlocked: r.sleepBlocked,
+        prunedByBound: r.prunedByBound,
+        longestExecution: r.longestExecution,
+        ...(strategy === "pct" && r.contexts !== undefined
+          ? { contexts: r.contexts, guarantee: pctBound(r.contexts, r.longestExecution, so.depth) }
+          : {}),
+      },
       bounds: {
         preemptions: strategy === "dfs" ? so.preemptions : null,
         depth: strategy === "pct" ? so.depth : null,

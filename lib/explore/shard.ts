@@ -80,6 +80,8 @@ export interface PartResult {
   sleepBlocked: number;
   prunedByBound: number;
   longestExecution: number;
+  /** PCT/random: contexts that took a step in the serial execution (PCT's n). */
+  contexts?: number;
   elapsedMs: number;
 }
 
@@ -286,6 +288,7 @@ function samplePart(
   });
   if (index === 0) note(0, first);
   let k = first.steps;
+  r.contexts = Math.max(1, new Set(first.decisions.filter((d) => !d.choice).map((d) => d.value)).size);
   const seeds = new Rng(o.seed);
   let lastReport = performance.now();
   for (let e = 1; e < maxExecutions; e++) {
