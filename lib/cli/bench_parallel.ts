@@ -33,9 +33,16 @@ export interface ParallelBench {
       prefixes: number;
       sameVerdict: boolean;
       serialReason: string | null;
+      serialRunsMs: number[];
+      parallelRunsMs: number[];
     }
   >;
   shardEquality: Record<string, { n: number; sameStates: boolean; sameVerdict: boolean; executions: number }[]>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 function partOpts(s: Session, bound: number): PartOptions {
@@ -66,19 +73,28 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
   for (const [id, v, params, bound] of opts.quick ? scopes.slice(0, 1) : scopes) {
     const key = `${id}/${v}@${JSON.stringify(params).replace(/[{}"]/g, "")},bound=${bound === Infinity ? "inf" : bound}`;
     const s = new Session(getScenario(id), { variant: v, params });
-    const t0 = performance.now();
-    const serial = dfs(s, {
-      reduce: true,
-      preemptionBound: bound,
-      maxSteps: s.bounds.maxSteps,
-      maxExecutions: Infinity,
-      deadline: Infinity,
-      stopOnViolation: false,
-    });
-    const serialMs = performance.now() - t0;
-    const t1 = performance.now();
-    const par = searchParallel(s, partOpts(s, bound), { jobs });
-    const parallelMs = performance.now() - t1;
+    // Serial and parallel alternate, median of the repetitions: the machine is shared.
+    const serialTimes: number[] = [];
+    const parallelTimes: number[] = [];
+    let serial!: ReturnType<typeof dfs>;
+    let par!: ReturnType<typeof searchParallel>;
+    for (let rep = 0; rep < (opts.quick ? 1 : 3); rep++) {
+      const t0 = performance.now();
+      serial = dfs(s, {
+        reduce: true,
+        preemptionBound: bound,
+        maxSteps: s.bounds.maxSteps,
+        maxExecutions: Infinity,
+        deadline: Infinity,
+        stopOnViolation: false,
+      });
+      serialTimes.push(performance.now() - t0);
+      const t1 = performance.now();
+      par = searchParallel(s, partOpts(s, bound), { jobs });
+      parallelTimes.push(performance.now() - t1);
+    }
+    const serialMs = median(serialTimes);
+    const parallelMs = median(parallelTimes);
     const row = {
       jobs: par.jobs,
       serialMs: Math.round(serialMs),
@@ -92,6 +108,8 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
       sameVerdict:
         par.result.exhaustive === serial.exhaustive && par.result.violations.length > 0 === (serial.violation !== null),
       serialReason: par.serialReason,
+      serialRunsMs: serialTimes.map(Math.round),
+      parallelRunsMs: parallelTimes.map(Math.round),
     };
     res.speedup[key] = row;
     log(
