@@ -10,7 +10,7 @@ import { Session } from "../explore/scenario";
 import { getScenario } from "../explore/registry";
 import { dfs } from "../explore/strategies/dfs";
 import { runPart, PartOptions } from "../explore/shard";
-import { searchParallel } from "../explore/parallel";
+import { searchParallel, threadCpuMs } from "../explore/parallel";
 import "../examples/index";
 import "../fixes/index";
 
@@ -33,6 +33,10 @@ export interface ParallelBench {
       prefixes: number;
       sameVerdict: boolean;
       serialReason: string | null;
+      /** Serial CPU time over the busiest thread's (start-up included): the speed-up on idle cores. */
+      cpuSpeedup: number;
+      serialCpuMs: number;
+      busiestThreadCpuMs: number;
       serialRunsMs: number[];
       parallelRunsMs: number[];
     }
@@ -76,10 +80,13 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
     // Serial and parallel alternate, median of the repetitions: the machine is shared.
     const serialTimes: number[] = [];
     const parallelTimes: number[] = [];
+    const serialCpu: number[] = [];
+    const parallelCpu: number[] = [];
     let serial!: ReturnType<typeof dfs>;
     let par!: ReturnType<typeof searchParallel>;
     for (let rep = 0; rep < (opts.quick ? 1 : 3); rep++) {
       const t0 = performance.now();
+      const c0 = threadCpuMs() ?? 0;
       serial = dfs(s, {
         reduce: true,
         preemptionBound: bound,
@@ -89,9 +96,11 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
         stopOnViolation: false,
       });
       serialTimes.push(performance.now() - t0);
+      serialCpu.push((threadCpuMs() ?? 0) - c0);
       const t1 = performance.now();
       par = searchParallel(s, partOpts(s, bound), { jobs });
       parallelTimes.push(performance.now() - t1);
+      parallelCpu.push(Math.max(...par.perWorker.map((w) => w.cpuMs ?? 0)));
     }
     const serialMs = median(serialTimes);
     const parallelMs = median(parallelTimes);
@@ -108,12 +117,15 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
       sameVerdict:
         par.result.exhaustive === serial.exhaustive && par.result.violations.length > 0 === (serial.violation !== null),
       serialReason: par.serialReason,
+      cpuSpeedup: Math.round((median(serialCpu) / Math.max(1, median(parallelCpu))) * 100) / 100,
+      serialCpuMs: median(serialCpu),
+      busiestThreadCpuMs: median(parallelCpu),
       serialRunsMs: serialTimes.map(Math.round),
       parallelRunsMs: parallelTimes.map(Math.round),
     };
     res.speedup[key] = row;
     log(
-      `  ${key.padEnd(52)} serial ${row.serialMs} ms (${row.serialExecutions} exec), ${row.jobs} workers ${row.parallelMs} ms (${row.parallelExecutions} exec, +${(row.overhead * 100).toFixed(0)}%, ${row.prefixes} prefixes at depth ${row.splitDepth}): ${row.speedup}×${row.sameVerdict ? "" : "  VERDICT DIFFERS"}${par.serialReason ? `  (serial: ${par.serialReason})` : ""}`,
+      `  ${key.padEnd(52)} serial ${row.serialMs} ms (${row.serialExecutions} exec), ${row.jobs} workers ${row.parallelMs} ms (${row.parallelExecutions} exec, +${(row.overhead * 100).toFixed(0)}%, ${row.prefixes} prefixes at depth ${row.splitDepth}): ${row.speedup}× wall, ${row.cpuSpeedup}× by CPU time (serial ${row.serialCpuMs} ms, busiest thread ${row.busiestThreadCpuMs} ms)${row.sameVerdict ? "" : "  VERDICT DIFFERS"}${par.serialReason ? `  (serial: ${par.serialReason})` : ""}`,
     );
   }
   log("\nshards: union of n shards against the unsharded search (terminal states, verdict):");

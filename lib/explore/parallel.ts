@@ -32,7 +32,21 @@ export interface ParallelOutcome {
   jobs: number;
   /** Why the search ran serially (null: it ran on `jobs` workers). */
   serialReason: string | null;
-  perWorker: { executions: number; searched: number; elapsedMs: number }[];
+  perWorker: { executions: number; searched: number; elapsedMs: number; cpuMs: number | null }[];
+}
+
+/**
+ * CPU time of the calling thread in ms (Linux: /proc/thread-self/stat, 10 ms ticks), or null elsewhere: what a
+ * worker really computed, whatever else shares the machine (the bench reports it beside wall time).
+ */
+export function threadCpuMs(): number | null {
+  try {
+    const stat = fs.readFileSync("/proc/thread-self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15), at 100 ticks/s
+  } catch {
+    return null;
+  }
 }
 
 /** `--jobs auto`: the cores this process may use. */
@@ -134,6 +148,7 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
   if ("reason" in ship) return serial(ship.reason);
 
   const t0 = performance.now();
+  const cpu0 = threadCpuMs();
   let claims: SharedArrayBuffer | null = null;
   let splitDepth: number | undefined;
   if (o.strategy === "dfs") {
@@ -214,6 +229,8 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
     throw e;
   }
   ctl[EXEC] = mine.executions;
+  const cpu1 = threadCpuMs();
+  mine.cpuMs = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
   if (stop && mine.violations.length > 0) Atomics.store(ctl, 2, 1);
   // Wait without an event loop (the caller is synchronous): each worker flags itself started and done.
   const startBy = performance.now() + 60_000;
@@ -263,6 +280,11 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
     result,
     jobs,
     serialReason: null,
-    perWorker: parts.map((r) => ({ executions: r.executions, searched: r.searched, elapsedMs: r.elapsedMs })),
+    perWorker: parts.map((r) => ({
+      executions: r.executions,
+      searched: r.searched,
+      elapsedMs: r.elapsedMs,
+      cpuMs: r.cpuMs ?? null,
+    })),
   };
 }

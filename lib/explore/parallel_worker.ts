@@ -5,6 +5,7 @@ import { workerData, type MessagePort } from "worker_threads";
 import { defaultRegistry } from "./registry";
 import { Session } from "./scenario";
 import { runPart, PartOptions } from "./shard";
+import { threadCpuMs } from "./parallel";
 import type { KernelFn } from "../sim/kernel";
 import "../examples/index"; // the scenarios a worker can search: the default registry's
 import "../fixes/index";
@@ -65,6 +66,7 @@ function main(job: WorkerJob): void {
       onProgress: (p) => Atomics.store(control, 3 + job.worker, p.executions),
     });
     Atomics.store(control, 3 + job.worker, r.executions);
+    r.cpuMs = threadCpuMs(); // the whole thread: module loading and the session included
     if (r.violations.length > 0 && job.part.stopOnViolation !== false) Atomics.store(control, 2, 1);
     job.port.postMessage({ ok: r });
   } catch (e) {

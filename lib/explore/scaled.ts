@@ -23,7 +23,7 @@ export interface ParallelInfo {
   /** DFS: the split depth and the prefixes there, handed out to the workers. */
   splitDepth: number | null;
   prefixes: number;
-  perWorker: { executions: number; searched: number; elapsedMs: number }[];
+  perWorker: { executions: number; searched: number; elapsedMs: number; cpuMs: number | null }[];
 }
 
 export interface ScaledOptions {

@@ -80,6 +80,8 @@ export interface PartResult {
   sleepBlocked: number;
   prunedByBound: number;
   longestExecution: number;
+  /** Parallel search: CPU time of the thread that ran this part (parallel.ts), start-up included. */
+  cpuMs?: number | null;
   /** PCT/random: contexts that took a step in the serial execution (PCT's n). */
   contexts?: number;
   elapsedMs: number;
