@@ -112,7 +112,7 @@ describe("sharded DFS on generated programs (IRQ-off regions, IPIs, choose, lock
       forbid: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
     });
     fc.assert(
-      fc.property(prog, fc.constantFrom(2, 3, 7), fc.constantFrom(Infinity, 1), (p, n, bound) => {
+      fc.property(prog, fc.constantFrom(2, 3, 7), fc.constantFrom(Infinity, 1), fc.integer(), (p, n, bound, salt) => {
         const session = new Session(programScenario(p));
         const o = opts(session, { preemptions: bound, maxSteps: 200 });
         const whole = union([runPart(session, o)]);
@@ -120,6 +120,17 @@ describe("sharded DFS on generated programs (IRQ-off regions, IPIs, choose, lock
         expect(u.exhaustive).toBe(whole.exhaustive);
         expect(u.invariants).toEqual(whole.invariants);
         expect([...u.states].sort()).toEqual([...whole.states].sort());
+        // any partition of the prefixes (the parallel search's claims give one decided at run time)
+        const depth = runPart(session, { ...o, shard: { index: 0, count: n } }).splitDepth!;
+        const owner = (j: number) => Math.abs(Math.imul(j + 1, 0x9e3779b1) ^ salt) % n;
+        const v = union(
+          Array.from({ length: n }, (_, i) =>
+            runPart(session, { ...o, splitDepth: depth, keep: (j) => owner(j) === i }),
+          ),
+        );
+        expect([...v.states].sort()).toEqual([...whole.states].sort());
+        expect(v.invariants).toEqual(whole.invariants);
+        expect(v.exhaustive).toBe(whole.exhaustive);
       }),
       { numRuns: 60, seed: 15 },
     );
