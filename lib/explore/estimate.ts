@@ -1,8 +1,9 @@
 // How much of a DFS is left, from its own branching (Knuth 1975, "Estimating the efficiency of backtrack
 // programs", applied to the path the search stands on, as GenMC estimates from its exploration so far): the
 // fraction f of the tree behind the current path is the sum, over its decisions, of the alternatives already
-// taken there over the product of the widths down to it. DPOR widens backtrack sets as it goes, so early
-// estimates run low on the executions left; they settle as the search proceeds.
+// taken there over the product of the widths down to it (a width counts the alternatives that will run:
+// backtracked, awake, within the preemption bound). The tree is skewed (the first, serial branches keep their
+// preemption budget; later ones have less), so early estimates run far high; they settle past half way.
 
 export interface Estimate {
   /** Fraction of the (reduced, bounded) tree searched, in [0, 1]. */

@@ -342,9 +342,14 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         width = tN[t];
         before = tVal[t];
       } else {
+        // the alternatives that will run: backtracked, awake, and within the preemption bound
         const i = tStep[t];
-        width = popcount(bt[i] & en[i]) || 1;
-        before = Math.min(width, popcount(dn[i] & en[i])) - 1;
+        let alive = bt[i] & en[i] & (useSleep ? ~sl[i] : -1);
+        if (bound !== Infinity && i > 0 && pc[i - 1] + 1 > bound && (en[i] & (1 << pr[i - 1])) !== 0)
+          alive &= 1 << pr[i - 1]; // a switch here would preempt one too many
+        alive |= 1 << pr[i];
+        width = popcount(alive);
+        before = popcount(dn[i] & alive) - 1;
       }
       w *= width;
       f += before / w;
