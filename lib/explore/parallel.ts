@@ -24,7 +24,7 @@ const STARTED_AT = (jobs: number) => 3 + jobs;
 const DONE_AT = (jobs: number) => 3 + 2 * jobs;
 
 /** Prefixes per worker a parallel DFS aims for: enough that subtrees of uneven size even out. */
-export const PREFIXES_PER_JOB = 16;
+export const PREFIXES_PER_JOB = 8;
 
 export interface ParallelOutcome {
   result: PartResult;
