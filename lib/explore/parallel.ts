@@ -14,7 +14,16 @@ import type { Session } from "./scenario";
 import { sourceFileOf } from "../sim/sources";
 import type { KernelFn } from "../sim/kernel";
 import { relFile } from "./model_text";
-import { runPart, countPrefixes, splitDepthFor, PartOptions, PartResult, PartProgress, FoundAt } from "./shard";
+import {
+  runPart,
+  countPrefixes,
+  splitDepthFor,
+  firstDepthFor,
+  PartOptions,
+  PartResult,
+  PartProgress,
+  FoundAt,
+} from "./shard";
 import { estimateOf } from "./estimate";
 import type { WorkerJob } from "./parallel_worker";
 
@@ -112,6 +121,7 @@ export function mergeParts(parts: PartResult[]): PartResult {
     executions: parts.reduce((a, p) => a + p.executions, 0),
     exhaustive: parts.every((p) => p.exhaustive),
     splitDepth: parts[0].splitDepth,
+    firstDepth: parts[0].firstDepth,
     prefixes: parts[0].prefixes,
     searched: parts.reduce((a, p) => a + p.searched, 0),
     violations,
@@ -151,9 +161,11 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
   const cpu0 = threadCpuMs();
   let claims: SharedArrayBuffer | null = null;
   let splitDepth: number | undefined;
+  let firstDepth: number | undefined;
   if (o.strategy === "dfs") {
     splitDepth = o.splitDepth ?? splitDepthFor(session, o, jobs * PREFIXES_PER_JOB);
-    claims = new SharedArrayBuffer(4 * countPrefixes(session, o, splitDepth, Infinity));
+    firstDepth = o.firstDepth ?? firstDepthFor(splitDepth, jobs);
+    claims = new SharedArrayBuffer(4 * countPrefixes(session, o, splitDepth, Infinity, firstDepth));
   }
   const claimed = claims ? new Int32Array(claims) : null;
   const control = new SharedArrayBuffer(4 * (3 + 3 * jobs));
@@ -173,7 +185,7 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
       params: session.params as Record<string, unknown>,
       overrides: ship.overrides,
       fingerprint: session.fingerprint,
-      part: { ...part, ...(splitDepth !== undefined ? { splitDepth } : {}) },
+      part: { ...part, ...(splitDepth !== undefined ? { splitDepth, firstDepth } : {}) },
       msLeft: deadline - performance.now(),
       control,
       claims,
@@ -208,7 +220,7 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
   try {
     mine = runPart(session, {
       ...o,
-      ...(splitDepth !== undefined ? { splitDepth } : {}),
+      ...(splitDepth !== undefined ? { splitDepth, firstDepth } : {}),
       ...(claimed
         ? {
             keep: (j: number) =>

@@ -39,7 +39,15 @@ export interface ShardResultFile {
     seed: number;
     stopOnViolation: boolean;
   };
-  shard: { index: number; count: number; splitDepth: number | null; prefixes: number; searched: number };
+  shard: {
+    index: number;
+    count: number;
+    splitDepth: number | null;
+    /** Under a bound: the depth where the not-yet-preempted path is split (shard.ts firstDepthFor). */
+    firstDepth: number | null;
+    prefixes: number;
+    searched: number;
+  };
   exhaustive: boolean;
   executions: number;
   elapsedMs: number;
@@ -54,7 +62,14 @@ export interface ShardResultFile {
 
 /** The settings every shard of one search must share, as a hash. */
 function searchKey(f: Omit<ShardResultFile, "search">): string {
-  const s = JSON.stringify([f.fingerprint, f.strategy, f.bounds, f.shard.count, f.shard.splitDepth]);
+  const s = JSON.stringify([
+    f.fingerprint,
+    f.strategy,
+    f.bounds,
+    f.shard.count,
+    f.shard.splitDepth,
+    f.shard.firstDepth,
+  ]);
   return fnv1a(s).toString(16).padStart(8, "0");
 }
 
@@ -81,6 +96,7 @@ export function shardFile(session: Session, o: PartOptions, shard: ShardSpec, r:
       index: shard.index,
       count: shard.count,
       splitDepth: r.splitDepth,
+      firstDepth: r.firstDepth,
       prefixes: r.prefixes,
       searched: r.searched,
     },

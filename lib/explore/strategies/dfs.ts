@@ -37,7 +37,12 @@ export interface DfsOptions {
    * shard); the prefixes reaching that depth are numbered in DFS order (0, 1, …) and only those `keep` accepts
    * are searched below it.
    */
-  split?: { depth: number; keep: (prefix: number) => boolean };
+  split?: {
+    depth: number;
+    keep: (prefix: number) => boolean;
+    /** Under a bound, a path with no preemption yet ends its prefix here instead (it holds the most work). */
+    firstDepth?: number;
+  };
 }
 
 export interface DfsLeaf {
@@ -137,6 +142,9 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
   let branchStep = -1;
   const split = o.split;
   const sd = split !== undefined ? split.depth : -1;
+  const sd0 = split !== undefined && bound !== Infinity ? Math.max(sd, split.firstDepth ?? sd) : sd;
+  // The step where the current path's prefix ends (-1: not reached yet; always past the states replayed).
+  let splitAt = -1;
   // 0: the current execution's prefix is not numbered yet; 1: ours; 2: another shard's.
   let owned = 0;
 
@@ -426,7 +434,10 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       }
       tp = 0;
       leaf = "end";
-      if (split !== undefined && branchStep < sd) owned = 0; // a new prefix: numbered where it reaches the depth
+      if (split !== undefined && branchStep < splitAt) {
+        owned = 0; // a new prefix: numbered where it reaches the split depth
+        splitAt = -1;
+      }
       return branchStep + 1;
     },
 
@@ -437,7 +448,8 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
         return tVal[tp++];
       }
-      if (i === sd) {
+      if (split !== undefined && splitAt < 0 && i >= ((i > 0 ? pc[i - 1] : 0) === 0 ? sd0 : sd)) {
+        splitAt = i;
         state.prefix = state.prefixes++;
         owned = split!.keep(state.prefix) ? 1 : 2;
         if (owned === 2) {
@@ -464,7 +476,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       pc[i] = before + pre;
       pr[i] = p;
       runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
-      bt[i] = o.reduce && i >= sd ? 1 << p : enabled;
+      bt[i] = o.reduce && (split === undefined || splitAt >= 0) ? 1 << p : enabled;
       dn[i] = 1 << p;
       tType.push(SCHED);
       tVal.push(p);
@@ -507,6 +519,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       if (steps > state.maxSeen) state.maxSeen = steps;
       if (split !== undefined && owned === 0 && !end.abandoned) {
         // ended above the split depth: this whole execution is a prefix
+        splitAt = steps;
         state.prefix = state.prefixes++;
         owned = split.keep(state.prefix) ? 1 : 2;
       }
