@@ -32,6 +32,9 @@ export { kvmHptReset, qemu_reset } from "./hpt_reset";
 export type { KvmHptResetParams } from "./hpt_reset";
 export { kvmPinned } from "./pinned";
 export type { KvmPinnedParams } from "./pinned";
+export { kvmRcRace, check_dirty_recorded } from "./rc_race";
+export * as rc_before from "./rc_before";
+export * as rc_after from "./rc_after";
 
 import { kvmLocalGlobal } from "./scenario";
 import { kvmOneVcore } from "./one_vcore";
@@ -40,6 +43,7 @@ import { kvmLocalGlobalWorkload } from "./workload";
 import { kvmPlacement } from "./exercises";
 import { kvmHptReset } from "./hpt_reset";
 import { kvmPinned } from "./pinned";
+import { kvmRcRace } from "./rc_race";
 
 /** This fix's scenarios, for a registry. */
 export const scenarios = [
@@ -50,4 +54,5 @@ export const scenarios = [
   kvmPlacement,
   kvmHptReset,
   kvmPinned,
+  kvmRcRace,
 ] as const;
