@@ -61,7 +61,7 @@ const E_SEQ = event("kvmppc_do_h_enter", "mmu_seq = kvm->mmu_notifier_seq; smp_r
  * virtual mode, IRQs are saved off (irq_flags) from before the walk until pa is computed; both the H_PARAMETER
  * return and the normal path restore them — the former with the hcall's `flags`.
  */
-export function* kvmppc_do_h_enter_v4(
+export function* kvmppc_do_h_enter(
   k: TK,
   kvm: Kvm,
   flags: bigint,

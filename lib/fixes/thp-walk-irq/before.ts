@@ -40,7 +40,7 @@ const E_SEQ = event("kvmppc_do_h_enter", "mmu_seq = kvm->mmu_notifier_seq; smp_r
  * IRQ change in either mode, the host page size against the guest's (H_PARAMETER if smaller), the PTE read and
  * updated in place, then the insert (mmu_notifier_retry under the rmap lock).
  */
-export function* kvmppc_do_h_enter_v4(
+export function* kvmppc_do_h_enter(
   k: TK,
   kvm: Kvm,
   flags: bigint,

@@ -39,22 +39,25 @@ import { HPTE_V_VALID, HPTE_R_R, HPTE_R_C, HPTE_R_PP0, HPTE_R_PP, HPTE_R_RPN, PP
 import { H_SUCCESS, H_PTEG_FULL, H_PARAMETER, H_EXACT } from "../../kvm/hvcall";
 import { HPTE_V_ABSENT, HPTE_V_HVLOCK, KVMPPC_RMAP_RC_SHIFT, hpte_page_size } from "../../kvm/kvm_book3s_64";
 import { add_revmap_chain_locked } from "../../kvm/book3s_hv_rm_mmu";
-import type { Kvm, KK } from "../../kvm/index";
+import type { Kvm, KvmVcpu, KK } from "../../kvm/index";
 
 defineCosts({
   /** Copying one small page into the huge page (not in the cost model document: ~4 KiB at ~10 GB/s). (E) */
   page_copy: 400,
 });
 
-/** The kernel seen by this fix's code: HV KVM plus the v4.x names both sides call through `k`. */
-export interface TK extends KK {
+/**
+ * The kernel seen by this fix's code: HV KVM plus the v4.x names both sides call through `k`. kvmppc_do_h_enter
+ * is the v4.x one (pgdir and realmode added in v3.9's split), which replaces lib/kvm's v3.7 signature here.
+ */
+export interface TK extends Omit<KK, "kvmppc_do_h_enter"> {
   // lazy IRQs (irq.c, hw_irq.h)
   arch_local_irq_save(): Gen<bigint>;
   arch_local_irq_restore(en: bigint): Gen;
   // the walker and its callers (before.ts / after.ts)
   find_linux_pte_or_hugepte(pgdir: PtPage, ea: number, shift: { v: number }): Gen<Ptep | PmdPtep | null>;
   __find_linux_pte_or_hugepte(pgdir: PtPage, ea: number, shift: { v: number }): Gen<Ptep | PmdPtep | null>;
-  kvmppc_do_h_enter_v4(
+  kvmppc_do_h_enter(
     kvm: Kvm,
     flags: bigint,
     pte_index: number,
@@ -530,8 +533,26 @@ export function* kvmppc_virtmode_do_h_enter(
   k.local(E_VM_PGDIR);
   yield;
   yield* k.rcu_read_lock_sched();
-  const r = yield* k.kvmppc_do_h_enter_v4(kvm, flags, pte_index, pteh, ptel, mm.pgd, false);
+  const r = yield* k.kvmppc_do_h_enter(kvm, flags, pte_index, pteh, ptel, mm.pgd, false);
   yield* k.rcu_read_unlock_sched();
+  return r.ret;
+}
+
+/**
+ * kvmppc_h_enter (book3s_hv_rm_mmu.c, v4.1): the guest's real-mode H_ENTER, with vcpu->arch.pgdir (current->mm->pgd,
+ * set when the vcpu entered: qemu's mm here) and realmode = true; the slot used goes back in gpr[4].
+ */
+export function* kvmppc_h_enter(
+  k: TK,
+  vcpu: KvmVcpu,
+  flags: bigint,
+  pte_index: number,
+  pteh: bigint,
+  ptel: bigint,
+): Gen<number> {
+  const mm = (k.m.ext.thpKvm as { mm: MmStruct }).mm;
+  const r = yield* k.kvmppc_do_h_enter(vcpu.kvm, flags, pte_index, pteh, ptel, mm.pgd, true);
+  if (r.ret === H_SUCCESS) vcpu.arch.gpr[4] = BigInt(r.pte_index);
   return r.ret;
 }
 

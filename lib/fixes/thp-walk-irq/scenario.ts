@@ -41,7 +41,7 @@ const GUEST_EA = 0x1000;
 /** The functions 691e95fd changes, as its parent had them. */
 export const thpWalkIrqBefore = {
   find_linux_pte_or_hugepte: before.find_linux_pte_or_hugepte,
-  kvmppc_do_h_enter_v4: before.kvmppc_do_h_enter_v4,
+  kvmppc_do_h_enter: before.kvmppc_do_h_enter,
   hash_page: before.hash_page,
 };
 
@@ -49,7 +49,7 @@ export const thpWalkIrqBefore = {
 export const thpWalkIrqAfter = {
   find_linux_pte_or_hugepte: after.find_linux_pte_or_hugepte,
   __find_linux_pte_or_hugepte: after.__find_linux_pte_or_hugepte,
-  kvmppc_do_h_enter_v4: after.kvmppc_do_h_enter_v4,
+  kvmppc_do_h_enter: after.kvmppc_do_h_enter,
   hash_page: after.hash_page,
 };
 
@@ -64,6 +64,7 @@ export const thpWalkIrqOps = {
   ...thpWalkIrqAfter,
   kvmppc_read_update_linux_pte: era.kvmppc_read_update_linux_pte,
   kvmppc_virtmode_do_h_enter: era.kvmppc_virtmode_do_h_enter,
+  kvmppc_h_enter: era.kvmppc_h_enter,
   collapse_huge_page: era.collapse_huge_page,
   pmdp_clear_flush: era.pmdp_clear_flush,
   kick_all_cpus_sync: era.kick_all_cpus_sync,
@@ -128,7 +129,7 @@ export function* walker_thread(k: TK, g: Guest, walker: ThpWalkIrqParams["walker
     yield* k.kvmppc_virtmode_do_h_enter(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel);
   } else if (walker === "real_mode") {
     yield* era.hard_irq_entry(k); // the guest's hcall: MSR_EE = 0 until it returns to the guest
-    yield* k.kvmppc_do_h_enter_v4(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel, g.mm.pgd, true);
+    yield* k.kvmppc_do_h_enter(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel, g.mm.pgd, true);
     yield* era.hard_irq_return(k);
   } else {
     yield* era.hard_irq_entry(k); // a hash miss on THP_BASE: the exception enters with MSR_EE = 0
