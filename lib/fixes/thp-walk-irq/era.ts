@@ -56,6 +56,7 @@ import { H_SUCCESS, H_PTEG_FULL, H_PARAMETER, H_EXACT } from "../../kvm/hvcall";
 import { HPTE_V_ABSENT, HPTE_V_HVLOCK, KVMPPC_RMAP_RC_SHIFT } from "../../kvm/kvm_book3s_64";
 import { add_revmap_chain_locked } from "../../kvm/book3s_hv_rm_mmu";
 import type { Kvm, KvmVcpu, KK } from "../../kvm/index";
+import type { VcoreThreads } from "./vcore";
 
 defineCosts({
   /** Copying one small page into the huge page (not in the cost model document: ~4 KiB at ~10 GB/s). (E) */
@@ -98,6 +99,8 @@ export interface TK extends Omit<KK, "kvmppc_do_h_enter"> {
   pmdp_invalidate(pmdt: PtPage, i: number): Gen;
   __split_huge_page_map(mm: MmStruct, address: number, pmdt: PtPage, i: number): Gen;
   __hash_page_thp(ptep: PmdPtep, access: number): Gen<number>;
+  // POWER7 vcore threading (vcore.ts)
+  guest_exit_cont(v: VcoreThreads): Gen;
   mmu_notifier_invalidate_range_start(mm: MmStruct, start: number, end: number): Gen;
   mmu_notifier_invalidate_range_end(mm: MmStruct, start: number, end: number): Gen;
 }
@@ -317,9 +320,20 @@ export function* kvmppc_read_update_linux_pte(
 /** do_nothing: the IPI's whole point is that the target took it (it had IRQs on, so no walk was under way). */
 function* do_nothing(): Gen {}
 
-/** kick_all_cpus_sync: smp_call_function(do_nothing, NULL, 1) — waits until every other CPU took the IPI. */
+/**
+ * cpu_online_mask of this machine: every CPU unless the scenario took some offline (POWER7 HV KVM runs with the
+ * host's secondary threads offline: vcore.ts).
+ */
+export function cpu_online_mask(m: Machine): number {
+  return (m.ext.thpOnline as number | undefined) ?? (1 << m.ncpu) - 1;
+}
+
+/**
+ * kick_all_cpus_sync (kernel/smp.c): smp_call_function(do_nothing, NULL, 1) — every other *online* CPU takes the
+ * IPI before it returns.
+ */
 export function* kick_all_cpus_sync(k: TK): Gen {
-  yield* k.smp_call_function("kick_all_cpus_sync", do_nothing, null, true);
+  yield* k.smp_call_function_many(cpu_online_mask(k.m), "kick_all_cpus_sync", do_nothing, null, true);
 }
 
 const E_PMD_CLEAR = event("pmdp_clear_flush", "pmd = *pmdp; pmd_clear(pmdp)", { cost: "mem" });

@@ -28,9 +28,10 @@ import { kvmppc_check_need_tlb_flush } from "../kvm-local-global/later";
 import * as era from "./era";
 import * as before from "./before";
 import * as after from "./after";
+import * as vcore from "./vcore";
 import type { TK } from "./era";
 
-defineSources(__dirname, { era, before, after });
+defineSources(__dirname, { era, before, after, vcore });
 
 /** The host address of guest page 0 (memslot userspace_addr): pgd entry 1, pmd entry 0 of the small tables. */
 export const THP_BASE = 0x4000;
@@ -78,6 +79,7 @@ export const thpWalkIrqOps = {
   pmdp_invalidate: era.pmdp_invalidate,
   __split_huge_page_map: era.__split_huge_page_map,
   __hash_page_thp: era.__hash_page_thp,
+  guest_exit_cont: vcore.guest_exit_cont,
   mmu_notifier_invalidate_range_start: era.mmu_notifier_invalidate_range_start,
   mmu_notifier_invalidate_range_end: era.mmu_notifier_invalidate_range_end,
 };
@@ -86,9 +88,10 @@ export const thpWalkIrqVariants = { before: thpWalkIrqBefore, after: {} };
 
 export const thpWalkIrqParams = {
   walker: oneOf(
-    ["htab_write", "real_mode", "hash_page"] as const,
+    ["htab_write", "real_mode", "real_mode_secondary", "hash_page"] as const,
     "htab_write",
-    "CPU 0's walk: kvm_htab_write's virtual-mode H_ENTER, the guest's real-mode H_ENTER, or the host's hash_page",
+    "the walk: kvm_htab_write's virtual-mode H_ENTER, the guest's real-mode H_ENTER on the primary thread (CPU 0) " +
+      "or on a secondary thread (CPU 1, offline to the host, while CPU 0 runs the vcore's primary), or hash_page",
   ),
   other: oneOf(
     ["collapse", "split", "none"] as const,
@@ -185,9 +188,17 @@ function build(k: TK, m: Machine, p: ThpWalkIrqParams): ScenarioInstance {
     for (let j = 0; j < n; j++) kvm.arch.hpt.set0((pte_index & ~7) + (p.exact ? pte_index & 7 : j), HPTE_V_VALID);
   }
   const g: Guest = { kvm, mm, flags: p.exact ? H_EXACT : 0n, pte_index, ...guestHpte(p.guestPage, vpn) };
-  m.spawn(0, p.walker, walker_thread(k, g, p.walker));
-  if (p.other === "collapse") m.spawn(1, "khugepaged", khugepaged_thread(k, mm));
-  else if (p.other === "split") m.spawn(1, "split", split_thread(k, mm));
+  // POWER7 HV KVM: a vcore on core 0 (CPUs 0-1); the host's secondary threads are offline; CPU 2 is core 1's primary
+  const sec = p.walker === "real_mode_secondary";
+  if (sec) m.ext.thpOnline = 0b0101;
+  if (sec) {
+    vcore.vcoreThreads(m, 2); // both threads entered the guest together (kvmppc_run_core)
+    m.spawn(0, "vcore primary", vcore.kvmppc_vcore_primary(k));
+    m.spawn(1, "secondary H_ENTER", secondary_thread(k, g));
+  } else m.spawn(0, p.walker, walker_thread(k, g, p.walker));
+  const other = sec ? 2 : 1;
+  if (p.other === "collapse") m.spawn(other, "khugepaged", khugepaged_thread(k, mm));
+  else if (p.other === "split") m.spawn(other, "split", split_thread(k, mm));
   return { final: () => check_no_stale_hpte(k, w, kvm), observe: () => observe(m) };
 }
 
@@ -217,6 +228,11 @@ export function* walker_thread(k: TK, g: Guest, walker: ThpWalkIrqParams["walker
     yield* k.hash_page(g.mm, THP_BASE, _PAGE_PRESENT | _PAGE_USER);
     yield* era.hard_irq_return(k);
   }
+}
+
+/** CPU 1, a secondary thread of the vcore's core: the guest's H_ENTER in real mode. */
+export function* secondary_thread(k: TK, g: Guest): Gen {
+  hEnterRets(k.m).push(yield* vcore.hcall_try_real_mode(k, g.kvm, g.flags, g.pte_index, g.pteh, g.ptel, g.mm.pgd));
 }
 
 /** CPU 1: khugepaged collapses the range (mmap_sem held for write: no fault can repopulate it meanwhile). */
@@ -255,7 +271,7 @@ export const thpWalkIrq = defineScenario({
     "local_irq_save holds the collapse off.",
   ops: thpWalkIrqOps,
   variants: thpWalkIrqVariants,
-  machine: { cpus: 2 },
+  machine: (p) => (p.walker === "real_mode_secondary" ? { cpus: 4, threadsPerCore: 2 } : { cpus: 2 }),
   params: thpWalkIrqParams,
   bounds: { preemptions: 2, depth: 3, maxSteps: 2000 },
   setup: (k, m, p) => build(k, m, p),
