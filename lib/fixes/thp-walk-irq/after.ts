@@ -1,5 +1,5 @@
 // Fix 004's after side: 691e95fd7396 "powerpc/mm/thp: Make page table walk safe against thp split/collapse"
-// (Aneesh Kumar K.V, v4.1 cycle). The walk becomes __find_linux_pte_or_hugepte; find_linux_pte_or_hugepte is a
+// (Aneesh Kumar K.V, 2015). The walk becomes __find_linux_pte_or_hugepte; find_linux_pte_or_hugepte is a
 // wrapper that complains (pr_info + dump_stack, then walks anyway) when called with IRQs on. kvmppc_do_h_enter
 // uses the raw walk in real mode (MSR_EE = 0) and, in virtual mode, local_irq_save across the walk and the use
 // of the PTE, so a split's or collapse's IPI waits for it. Its H_PARAMETER path restores `flags` — the hcall

@@ -1,12 +1,14 @@
 // Fix 004, thp-walk-irq: 691e95fd7396 "powerpc/mm/thp: Make page table walk safe against thp split/collapse"
-// (v4.1 cycle). CPU 0 walks the host page tables for the page backing a guest page — a virtual-mode H_ENTER
-// (qemu restoring a guest HPT through kvm_htab_write: kvmppc_virtmode_do_h_enter, IRQs on), the guest's own
-// H_ENTER in real mode (MSR_EE = 0), or the host's hash_page (MSR_EE = 0) — while khugepaged on CPU 1 collapses
-// the 2-page range into a huge page (collapse_huge_page: notifier start, pmdp_clear_flush + kick_all_cpus_sync,
-// notifier end, copy, free the small pages, deposit the old PTE page, set the huge pmd). Threads only.
+// (2015; v4.1 or v4.2: see the README). CPU 0 walks the host page tables for the page backing a guest page — a
+// virtual-mode H_ENTER (qemu restoring a guest HPT through kvm_htab_write: kvmppc_virtmode_do_h_enter, IRQs on),
+// the guest's own H_ENTER in real mode (MSR_EE = 0; on a secondary thread of a running vcore, vcore.ts), or the
+// host's hash_page (MSR_EE = 0) — while CPU 1 collapses the 2-page range into a huge page (collapse_huge_page) or
+// splits a THP (split_huge_page). The guest page size (4K/64K/16M) and the host backing (small pages, THP,
+// hugetlbfs) are parameters, so every return of kvmppc_do_h_enter is reached. Threads only.
 // Harm: a walker reading or updating in place a PTE page that has been deposited (it holds the huge page's
-// hash-slot array) or freed; and, at the end, a valid guest HPTE that maps a freed host page (what
-// mmu_notifier_retry is there to prevent).
+// hash-slot array) or freed; a hash-slot array written after its page was withdrawn; a task returning to user
+// space with IRQs off; and, at the end, a valid guest HPTE that maps a freed host page (what mmu_notifier_retry
+// is there to prevent).
 
 import { bool, oneOf } from "../../explore/params";
 import { ModelError } from "../../sim/model_error";
@@ -268,7 +270,9 @@ export const thpWalkIrq = defineScenario({
     "CPU 0 walks the host page tables for a guest page's backing (kvm_htab_write's virtual-mode H_ENTER, the guest's " +
     "real-mode H_ENTER, or hash_page) while khugepaged collapses the range. Before 691e95fd the virtual-mode walk " +
     "runs with IRQs on, so the collapse's IPI does not wait and the walk uses a PTE page already deposited; after, " +
-    "local_irq_save holds the collapse off.",
+    "local_irq_save holds the collapse off. Also: a split of a THP instead (benign: same pfn), the guest's page size " +
+    "against the host backing (every return of kvmppc_do_h_enter), and a real-mode H_ENTER on a secondary thread " +
+    "of a running vcore (safe because the IPI is taken only after the whole vcore has left the guest).",
   ops: thpWalkIrqOps,
   variants: thpWalkIrqVariants,
   machine: (p) => (p.walker === "real_mode_secondary" ? { cpus: 4, threadsPerCore: 2 } : { cpus: 2 }),
