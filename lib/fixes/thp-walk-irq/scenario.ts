@@ -22,7 +22,7 @@ import { MmWorld, PMD_LEVEL } from "../../mm/mm_types";
 import type { MmStruct } from "../../mm/mm_types";
 import { pfn_pte } from "../../mm/pgtable";
 import { _PAGE_USER, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PRESENT } from "../../powerpc/pgtable_ppc64";
-import { kvmOps, Kvm, KvmWorld, H_EXACT, GUEST_VSID, hret } from "../../kvm/index";
+import { kvmOps, Kvm, KvmVcpu, KvmppcVcore, KvmWorld, H_EXACT, GUEST_VSID, hret } from "../../kvm/index";
 import { HPTE_V_VALID, HPTE_V_LARGE, PP_RW, guest_vpn, hpte_encode_avpn } from "../../hw/power7";
 import { kvmLocalGlobalAfter } from "../kvm-local-global/scenario";
 import { global_invalidates } from "../kvm-local-global/after";
@@ -119,6 +119,8 @@ export type ThpWalkIrqParams = ParamsOf<typeof thpWalkIrqParams>;
 
 interface Guest {
   readonly kvm: Kvm;
+  /** The vcpu whose guest issues the real-mode H_ENTER (its pgdir: qemu's mm). */
+  readonly vcpu: KvmVcpu;
   readonly mm: MmStruct;
   readonly flags: bigint;
   readonly pte_index: number;
@@ -189,7 +191,8 @@ function build(k: TK, m: Machine, p: ThpWalkIrqParams): ScenarioInstance {
     const n = p.exact ? 1 : 8;
     for (let j = 0; j < n; j++) kvm.arch.hpt.set0((pte_index & ~7) + (p.exact ? pte_index & 7 : j), HPTE_V_VALID);
   }
-  const g: Guest = { kvm, mm, flags: p.exact ? H_EXACT : 0n, pte_index, ...guestHpte(p.guestPage, vpn) };
+  const vcpu = new KvmVcpu(m, kvm, 0, new KvmppcVcore(m, kvm, 0), []);
+  const g: Guest = { kvm, vcpu, mm, flags: p.exact ? H_EXACT : 0n, pte_index, ...guestHpte(p.guestPage, vpn) };
   // POWER7 HV KVM: a vcore on core 0 (CPUs 0-1); the host's secondary threads are offline; CPU 2 is core 1's primary
   const sec = p.walker === "real_mode_secondary";
   if (sec) m.ext.thpOnline = 0b0101;
@@ -222,8 +225,7 @@ export function* walker_thread(k: TK, g: Guest, walker: ThpWalkIrqParams["walker
     hEnterRets(k.m).push(yield* k.kvmppc_virtmode_do_h_enter(g.kvm, g.flags, g.pte_index, g.pteh, g.ptel));
   } else if (walker === "real_mode") {
     yield* era.hard_irq_entry(k); // the guest's hcall: MSR_EE = 0 until it returns to the guest
-    const r = yield* k.kvmppc_do_h_enter(g.kvm, g.flags, g.pte_index, g.pteh, g.ptel, g.mm.pgd, true);
-    hEnterRets(k.m).push(r.ret);
+    hEnterRets(k.m).push(yield* k.kvmppc_h_enter(g.vcpu, g.flags, g.pte_index, g.pteh, g.ptel));
     yield* era.hard_irq_return(k);
   } else {
     yield* era.hard_irq_entry(k); // a hash miss on THP_BASE: the exception enters with MSR_EE = 0
@@ -234,7 +236,7 @@ export function* walker_thread(k: TK, g: Guest, walker: ThpWalkIrqParams["walker
 
 /** CPU 1, a secondary thread of the vcore's core: the guest's H_ENTER in real mode. */
 export function* secondary_thread(k: TK, g: Guest): Gen {
-  hEnterRets(k.m).push(yield* vcore.hcall_try_real_mode(k, g.kvm, g.flags, g.pte_index, g.pteh, g.ptel, g.mm.pgd));
+  hEnterRets(k.m).push(yield* vcore.hcall_try_real_mode(k, g.vcpu, g.flags, g.pte_index, g.pteh, g.ptel));
 }
 
 /** CPU 1: khugepaged collapses the range (mmap_sem held for write: no fault can repopulate it meanwhile). */

@@ -13,8 +13,7 @@ import { READ } from "../../sim/machine";
 import { event } from "../../sim/event";
 import { hard_irq_entry, hard_irq_return } from "./era";
 import type { TK } from "./era";
-import type { Kvm } from "../../kvm/index";
-import type { PtPage } from "../../mm/mm_types";
+import type { KvmVcpu } from "../../kvm/index";
 
 /** The vcore's threads as the exit protocol sees them (one object: VCORE_ENTRY_EXIT's bytes). */
 export interface VcoreThreads {
@@ -82,21 +81,20 @@ export function* guest_exit_cont(k: TK, v: VcoreThreads): Gen {
  */
 export function* hcall_try_real_mode(
   k: TK,
-  kvm: Kvm,
+  vcpu: KvmVcpu,
   flags: bigint,
   pte_index: number,
   pteh: bigint,
   ptel: bigint,
-  pgdir: PtPage,
 ): Gen<number> {
   const v = vcoreThreads(k.m);
   k.wait(v.obj, READ, E_SEC_START, () => v.running); // napping until the primary starts the vcore
   yield;
   yield* hard_irq_entry(k);
-  const r = yield* k.kvmppc_do_h_enter(kvm, flags, pte_index, pteh, ptel, pgdir, true);
+  const ret = yield* k.kvmppc_h_enter(vcpu, flags, pte_index, pteh, ptel);
   k.W(v.obj, E_SEC_EXIT);
   yield;
   v.in_guest--;
   yield* hard_irq_return(k); // napping, offline: nothing is sent to it
-  return r.ret;
+  return ret;
 }
