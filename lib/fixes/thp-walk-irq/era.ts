@@ -2,16 +2,20 @@
 // lib/powerpc v2.6.22, lib/kvm v3.7), as a model:
 //  - ppc64's lazy (soft) IRQ disabling (arch/powerpc/kernel/irq.c, asm/hw_irq.h): paca->soft_enabled (a u8),
 //    flags as the `unsigned long` the arch returns, arch_local_irq_restore storing the low byte (stb) but
-//    testing the whole word;
+//    testing the whole word, and replaying what irq_happened latched;
 //  - transparent huge pages on ppc64 hash (asm/pgtable-ppc64.h, pgtable-ppc64-64k.h, mm/pgtable_64.c): pmd
 //    states none / table / huge / splitting, the PTE page deposited beside a huge pmd (it holds the huge page's
-//    hash-slot array), pmdp_clear_flush with kick_all_cpus_sync (kernel/smp.c);
+//    hash-slot array), pmdp_clear_flush with kick_all_cpus_sync (kernel/smp.c, online CPUs only);
+//  - split_huge_page before the 2016 refcount rework (pmdp_splitting_flush, withdraw, pmdp_invalidate,
+//    pmd_populate) and hash_page's __hash_page_thp (hugepage-hash64.c);
 //  - khugepaged's collapse_huge_page (mm/huge_memory.c) in its steps, with the MMU notifiers KVM registers
 //    (virt/kvm/kvm_main.c: mmu_notifier_count/seq; mmu_notifier_retry of include/linux/kvm_host.h);
+//  - POWER7's page sizes as KVM decodes them (__hpte_page_size), slot_is_aligned, the WIMG check;
 //  - kvmppc_read_update_linux_pte (asm/kvm_book3s_64.h), kvmppc_virtmode_do_h_enter (book3s_64_mmu_hv.c),
-//    the part of kvmppc_do_h_enter after the host-PTE lookup (book3s_hv_rm_mmu.c), hash_page's walk.
+//    kvmppc_h_enter and the insert part of kvmppc_do_h_enter (book3s_hv_rm_mmu.c), hash_page's walk.
 // Scale: tables of 2 entries, so a "huge page" covers 2 small pages (HPAGE_PMD_NR = 2; the kernel's is a 16M
-// page of 256 64K pages) and is one frame here. PTE bits are the base model's layout plus the two THP bits.
+// page of 256 64K pages) and is one frame here; the sizes kvmppc_do_h_enter compares are the kernel's (hostGeometry).
+// PTE bits are the base model's layout plus the two THP bits.
 
 import type { Gen, Machine } from "../../sim/machine";
 import { READ, WRITE } from "../../sim/machine";
