@@ -93,3 +93,21 @@ export function* kvmppc_alloc_reset_hpt_no_setall(k: KK, kvm: Kvm): Gen<number> 
   yield* k.kvm_mutex_unlock(kvm);
   return err;
 }
+
+const E_NOCHECK_CLEAR = event("kvmppc_alloc_reset_hpt", "memset(hpt, 0); cpumask_setall (vcpus_running not checked)", {
+  cost: "hpte_invalidate",
+});
+
+/** kvmppc_alloc_reset_hpt of 1b400ba0 without the vcpus_running check: the HPT is wiped under a running guest. */
+export function* kvmppc_alloc_reset_hpt_no_busy(k: KK, kvm: Kvm): Gen<number> {
+  yield* k.kvm_mutex_lock(kvm);
+  k.W(kvm.rmaObj, E_RESET_RMA);
+  yield;
+  kvm.arch.rma_setup_done = 0;
+  k.multi([...whole_hpt(kvm), kvm.needFlushObj, WRITE], E_NOCHECK_CLEAR);
+  yield;
+  memset_hpt(kvm);
+  kvm.arch.need_tlb_flush = k.m.ncpu >= 31 ? 0x7fffffff : (1 << k.m.ncpu) - 1; // cpumask_setall
+  yield* k.kvm_mutex_unlock(kvm);
+  return 0;
+}

@@ -40,6 +40,7 @@ export const kvmHptReset = defineScenario({
     after: kvmLocalGlobalAfter,
     "2019": kvmLocalGlobal2019,
     "no-setall": { ...kvmLocalGlobalAfter, kvmppc_alloc_reset_hpt: broken.kvmppc_alloc_reset_hpt_no_setall },
+    "no-busy": { ...kvmLocalGlobalAfter, kvmppc_alloc_reset_hpt: broken.kvmppc_alloc_reset_hpt_no_busy },
   },
   machine: (p) => ({ cpus: 3 * p.threads, threadsPerCore: p.threads }),
   params: kvmHptResetParams,
