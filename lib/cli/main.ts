@@ -21,6 +21,7 @@ import { runInWorker, isCliWorker, cliWorker } from "./interrupt";
 import { runTimed } from "../explore/timed";
 import { modesOf, type AnyScenario, type ScenarioMode } from "../explore/scenario";
 import type { ParamSchema } from "../explore/params";
+import { classroomCommands, runClassroomJob, type ClassroomJob, type Launch } from "../../kernel/classroom/cli";
 import "../examples/index"; // adds the example scenarios to the default registry
 import "../fixes/index"; // adds every fix's scenarios to the default registry
 
@@ -235,6 +236,7 @@ interface Io {
   err: Out;
   isTty: boolean;
   interrupted: () => boolean;
+  launch: Launch;
 }
 
 interface ExploreFlags {
@@ -558,13 +560,8 @@ function program(io: Io, done: (code: number) => void): Command {
       done(0);
     });
 
-  p.command("classroom")
-    .description("release|collect|autograde|override|return … (flushlab classroom help)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UsageError("the classroom commands run from the installed bin: npx flushlab classroom help");
-    });
+  // The classroom kit's subcommands (kernel/classroom/cli.ts); grading is async, so each hands its job to io.launch.
+  classroomCommands(p.command("classroom"), io.out, io.err, io.launch);
   return p;
 }
 
@@ -578,8 +575,11 @@ export function run(
   err: Out,
   isTty = false,
   interrupted: () => boolean = () => false,
+  launch: Launch = () => {
+    throw new UsageError("the classroom commands run from the installed bin: npx flushlab classroom help");
+  },
 ): number {
-  const io: Io = { out, err, isTty, interrupted };
+  const io: Io = { out, err, isTty, interrupted, launch };
   const json = argv.includes("--json");
   let code = 0;
   try {
@@ -594,7 +594,7 @@ export function run(
     if (e instanceof CommanderError) {
       // --help, help <command> and --version end here too, having printed.
       if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version")
-        return 0;
+        return e.exitCode === 0 ? 0 : 2; // help shown for a missing subcommand (`flushlab classroom`) is bad input
       msg = oneLine(e.message);
     } else if (e instanceof UsageError || e instanceof ScheduleError || e instanceof ModelError) {
       msg = e.message.split("\n")[0];
@@ -611,15 +611,20 @@ export function main(argv: string[]): void {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw e;
   });
-  // The classroom commands are async (they drive Jupyter): their parser and logic live in kernel/classroom.
+  // The classroom commands are async (grading drives Jupyter): parsed by run(), their job runs here.
   if (argv[0] === "classroom") {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { classroom } = require("../../kernel/classroom/cli") as typeof import("../../kernel/classroom/cli");
-    void classroom(
-      argv.slice(1),
+    let job: ClassroomJob | undefined;
+    const err = (s: string) => process.stderr.write(s);
+    const code = run(
+      argv,
       (s) => process.stdout.write(s + "\n"),
-      (s) => process.stderr.write(s),
-    ).then((c) => (process.exitCode = c));
+      err,
+      false,
+      undefined,
+      (j) => (job = j),
+    );
+    if (job === undefined) process.exitCode = code;
+    else void runClassroomJob(job, err).then((c) => (process.exitCode = c));
     return;
   }
   // A search is one synchronous loop: it runs in a worker so that this thread can take Ctrl-C and tell it.
