@@ -14,7 +14,7 @@ import { ScheduleError } from "../explore/schedule";
 import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
 import { once, wholeNumber, collect, paramsFlag, UsageError } from "./args";
-import { runBench } from "./bench";
+import { BENCH_SECTIONS, runBench, type BenchSection } from "./bench";
 // The race report lives with the notebook display code it reuses (timeline, diff).
 import { buildReport, reportHtml, reportText } from "../../kernel/report";
 import { runInWorker, isCliWorker, cliWorker } from "./interrupt";
@@ -554,8 +554,25 @@ function program(io: Io, done: (code: number) => void): Command {
     .description("the benchmarks: search throughput, reduction, time to a counterexample, timed speed")
     .addOption(json())
     .option("--quick", "a short run")
-    .action((o: { json?: boolean; quick?: boolean }) => {
-      const res = runBench({ quick: o.quick === true, log: o.json ? () => {} : io.out });
+    .addOption(
+      new Option(
+        "--only <section>",
+        `run one section (repeatable): ${BENCH_SECTIONS.join(", ")} (larger-bounds: only so)`,
+      ).argParser((v: string, prev: BenchSection[] | undefined) => {
+        if (!(BENCH_SECTIONS as readonly string[]).includes(v))
+          throw new UsageError(`--only must be one of ${BENCH_SECTIONS.join(", ")}, got "${v}"`);
+        if (prev?.includes(v as BenchSection)) throw new UsageError(`--only ${v} given twice`);
+        return [...(prev ?? []), v as BenchSection];
+      }),
+    )
+    .option("--all-strategies", "time to first counterexample for every strategy (default: dfs only)")
+    .action((o: { json?: boolean; quick?: boolean; only?: BenchSection[]; allStrategies?: boolean }) => {
+      const res = runBench({
+        quick: o.quick === true,
+        log: o.json ? () => {} : io.out,
+        only: o.only,
+        allStrategies: o.allStrategies === true,
+      });
       if (o.json) io.out(JSON.stringify(res));
       done(0);
     });
