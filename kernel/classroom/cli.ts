@@ -132,7 +132,7 @@ export function classroomCommands(cmd: Command, out: Out, err: Out, launch: Laun
         once("cell-timeout", seconds("cell-timeout")),
       ),
     )
-    .option("--no-sandbox", "grade as this user, not as per-submission unprivileged users")
+    .option("--no-sandbox", "as root: grade as root, not as unprivileged users (trusted code only)")
     .action(
       (
         submissions: string,
