@@ -75,11 +75,23 @@ export interface DfsState {
   /** No unexplored alternative is left: the bounded, reduced space is exhausted. */
   exhausted: boolean;
   violation: DfsResult["violation"];
+  /** An IPI queue was written (or about to be) without the tasks' queue reads recorded: dfs() starts over. */
+  restart: boolean;
 }
 
-/** The DFS+DPOR strategy for `session` (one search: create a new one to search again). */
-export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { readonly state: DfsState } {
+/**
+ * The DFS+DPOR strategy for `session` (one search: create a new one to search again). `ipiReads` false leaves
+ * out each task step's read of its CPU's IPI queue (what makes a prompt synchronous IPI disable the task): inert
+ * until some IPI queue is written, and the first execution that writes one, or analyses a pending write, sets
+ * `state.restart` and is not counted, so the search is redone with them and equals the one that had them.
+ */
+export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): Strategy & { readonly state: DfsState } {
   const probe = session.fresh();
+  const isIpiq = new Uint8Array(probe.objectCount);
+  for (const x of probe.ipiqObj) isIpiq[x] = 1;
+  const ipiWrite = (x: number): void => {
+    if (!ipiReads && x < isIpiq.length && isIpiq[x] === 1) state.restart = true;
+  };
   const P = probe.ctxs.length;
   const useSleep = o.reduce && o.preemptionBound === Infinity;
   const bound = o.preemptionBound;
@@ -147,6 +159,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     const w = lastW[x];
     if (w >= 0) join(i, w);
     if (kind === WRITE) {
+      ipiWrite(x);
       for (let r = lastR[x]; r >= 0; r = recPrev[r]) join(i, recStep[r]);
       lastW[x] = i;
       lastR[x] = -1;
@@ -175,7 +188,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     const ex = m.eExtra;
     if (ex !== null) for (let a = 0; a < ex.length; a += 2) recordAccess(i, ex[a], ex[a + 1]);
     for (let a = 0; a < m.xn; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
-    if (!m.ctxs[p].irq) recordAccess(i, m.ipiqObj[cpu], READ); // as in conflictsWithNext
+    if (ipiReads && !m.ctxs[p].irq) recordAccess(i, m.ipiqObj[cpu], READ); // as in conflictsWithNext
     accStart[i + 1] = nacc;
     clk[base + p] = i + 1;
     lastStepOf[p] = i;
@@ -276,13 +289,16 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         if (kind === LOCAL || x < 0 || x >= objCap) return;
         const w = lastW[x];
         if (w >= 0) consider(w);
-        if (kind === WRITE) for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
+        if (kind === WRITE) {
+          ipiWrite(x);
+          for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
+        }
       };
       scan(c.obj, c.kind);
       if (c.obj2 >= 0) scan(c.obj2, c.kind2);
       const ex = c.extra;
       if (ex !== null) for (let a = 0; a < ex.length; a += 2) scan(ex[a], ex[a + 1]);
-      if (!c.irq) scan(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
+      if (ipiReads && !c.irq) scan(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
     }
   };
 
@@ -308,7 +324,15 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     return true;
   };
 
-  const state: DfsState = { executions: 0, sleepBlocked: 0, pruned: 0, maxSeen: 0, exhausted: false, violation: null };
+  const state: DfsState = {
+    executions: 0,
+    sleepBlocked: 0,
+    pruned: 0,
+    maxSeen: 0,
+    exhausted: false,
+    violation: null,
+    restart: false,
+  };
   const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
   let m = probe;
   let tp = 0;
@@ -435,6 +459,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     },
 
     endExecution(_m: Machine, end: ExecEnd): void {
+      if (state.restart) return;
       const steps = end.steps;
       if (steps > state.maxSeen) state.maxSeen = steps;
       if (!end.abandoned) {
@@ -466,8 +491,8 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
 
 /** Search `session` exhaustively (within the bounds) with DFS+DPOR. */
 export function dfs(session: Session, o: DfsOptions): DfsResult {
-  const s = dfsStrategy(session, o);
-  const st = s.state;
+  let s = dfsStrategy(session, o, false);
+  let st = s.state;
   const result = (exhaustive: boolean): DfsResult => ({
     executions: st.executions,
     sleepBlocked: st.sleepBlocked,
@@ -478,6 +503,11 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   });
   for (;;) {
     runExecution(session, s, { maxSteps: o.maxSteps, record: false, observe: false });
+    if (st.restart) {
+      s = dfsStrategy(session, o, true);
+      st = s.state;
+      continue;
+    }
     if (o.stopOnViolation && st.violation) return result(false);
     if (st.exhausted) return result(true);
     if (st.executions + st.sleepBlocked >= o.maxExecutions || performance.now() > o.deadline) return result(false);
