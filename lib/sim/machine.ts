@@ -236,11 +236,12 @@ export class Machine {
     const c = this.rctx[p];
     this.rcur = c;
     // Read the announcement before the step count moves: a pulled access evaluated at this state stays cached.
-    this.eObj = c.obj;
-    this.eKind = c.kind;
-    this.eObj2 = c.obj2;
-    this.eKind2 = c.kind2;
-    this.eExtra = c.extra;
+    if (c.pull !== null) c.refresh();
+    this.eObj = c.aObj;
+    this.eKind = c.aKind;
+    this.eObj2 = c.aObj2;
+    this.eKind2 = c.aKind2;
+    this.eExtra = c.aExtra;
     this.eEv = c.ev;
     const idx = this.steps++;
     this.xn = 0;
