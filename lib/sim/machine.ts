@@ -11,7 +11,7 @@
 import { EV, SimEvent } from "./event";
 import type { TraceStep } from "./trace";
 import type { KernelBase } from "./kernel";
-import { Context, RtContext, READ, WRITE, LOCAL } from "./context";
+import { Context, RtContext, READ as READ_, WRITE as WRITE_, LOCAL as LOCAL_ } from "./context";
 import { ModelError } from "./model_error";
 import { ObjectTable } from "./objects";
 import { Interrupts } from "./interrupts";
@@ -20,7 +20,11 @@ import { RcuSched } from "./rcu_sched";
 import type { RcuCallback } from "./rcu_sched";
 import { Metrics } from "./metrics";
 
-export { READ, WRITE, LOCAL, ModelError };
+// Values, not `export { READ } from`: tsc makes a re-export a getter, a call at every use in modelled code.
+export const READ = READ_;
+export const WRITE = WRITE_;
+export const LOCAL = LOCAL_;
+export { ModelError };
 export { filled } from "./objects";
 export type { Gen, Context, PulledAccess } from "./context";
 export type { IrqWork, Csd } from "./interrupts";
