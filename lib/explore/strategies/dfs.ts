@@ -270,36 +270,47 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
     return c.gen !== null || m.irqReadyAt(c.cpu) !== Infinity;
   };
 
+  // The context race analysis is at (module-level closures, not two new ones per context and state).
+  let rm = probe;
+  let ri = 0;
+  let rq = 0;
+  let rlq = -1;
+  let rEnabler = -1;
+  const consider = (s: number): void => {
+    if (pr[s] === rq || s === rEnabler) return;
+    if (rlq >= 0 && clk[rlq * P + pr[s]] >= s + 1) return; // s happens-before q
+    addSourceBacktrack(rm, s, rq, rlq, ri);
+  };
+  const scan = (x: number, kind: number): void => {
+    if (kind === LOCAL || x < 0 || x >= objCap) return;
+    const w = lastW[x];
+    if (w >= 0) consider(w);
+    if (kind === WRITE) {
+      ipiWrite(x);
+      for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
+    }
+  };
+
   /** At state i: every direct race between an earlier step and a context's next step gets a backtrack point. */
   const raceAnalysis = (m: Machine, i: number): void => {
+    rm = m;
+    ri = i;
     for (let q = 0; q < P; q++) {
       if (!hasNext(m, q)) continue;
       const c = m.ctxs[q];
-      const lq = lastStepOf[q];
+      rq = q;
+      rlq = lastStepOf[q];
       // Taking an interrupt is never co-enabled with the step that made its work runnable.
-      const enabler = c.irq && c.gen === null ? m.irqReadyStep(c.cpu) : -1;
-      const consider = (s: number): void => {
-        if (pr[s] === q || s === enabler) return;
-        if (lq >= 0 && clk[lq * P + pr[s]] >= s + 1) return; // s happens-before q
-        addSourceBacktrack(m, s, q, lq, i);
-      };
+      rEnabler = c.irq && c.gen === null ? m.irqReadyStep(c.cpu) : -1;
       const ls = lastCpuStep[c.cpu];
       if (ls >= 0) consider(ls);
-      const scan = (x: number, kind: number): void => {
-        if (kind === LOCAL || x < 0 || x >= objCap) return;
-        const w = lastW[x];
-        if (w >= 0) consider(w);
-        if (kind === WRITE) {
-          ipiWrite(x);
-          for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
-        }
-      };
       scan(c.obj, c.kind);
       if (c.obj2 >= 0) scan(c.obj2, c.kind2);
       const ex = c.extra;
       if (ex !== null) for (let a = 0; a < ex.length; a += 2) scan(ex[a], ex[a + 1]);
       if (ipiReads && !c.irq) scan(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
     }
+    rm = probe; // hold no finished machine
   };
 
   const conflicts = (x: number, kx: number, y: number, ky: number): boolean =>
@@ -514,26 +525,59 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   }
 }
 
-/** `--strategy dfs`: the bounded space, exhaustively, with DPOR. */
+/** Preemption bounds searched, each to its end, before the requested one (iterative context bounding). */
+const FIRST_BOUNDS = 2;
+
+/**
+ * `--strategy dfs`: the bounded space, exhaustively, with DPOR. Under a finite bound, bounds 0 and 1 are searched
+ * first, each to its end (Musuvathi & Qadeer's iterative context bounding): most races need one preemption, and
+ * those spaces are small. Only the search at the requested bound can claim the space exhausted; a violation
+ * found below it is a real one. Executions count every search run (stats.lowerBoundExecutions those below).
+ * Unbounded (`--preemptions inf`) is one search, as asked.
+ */
 export const dfsSearch: SearchStrategy = {
   name: "dfs",
   summary: "exhaustive DFS with partial-order reduction (DPOR, sleep sets) under a preemption bound",
   search(session: Session, o: SearchOptions): SearchOutcome {
     const maxExecutions = o.maxExecutions ?? Infinity;
-    const r = dfs(session, {
-      reduce: o.reduce,
-      preemptionBound: o.preemptions,
-      maxSteps: o.maxSteps,
-      maxExecutions,
-      deadline: o.deadline,
-      stopOnViolation: true,
-      onProgress: o.onProgress,
-    });
+    const bounds: number[] = [];
+    if (o.preemptions !== Infinity) for (let b = 0; b < FIRST_BOUNDS && b < o.preemptions; b++) bounds.push(b);
+    bounds.push(o.preemptions);
+    let executions = 0;
+    let used = 0; // executions and sleep-blocked ones, as dfs() counts them against maxExecutions
+    let longest = 0;
+    let last: DfsResult | null = null;
+    let exhaustive = false; // only the search at the requested bound can exhaust the space
+    let lower = 0;
+    for (let i = 0; i < bounds.length && used < maxExecutions; i++) {
+      const before = executions;
+      const r = dfs(session, {
+        reduce: o.reduce,
+        preemptionBound: bounds[i],
+        maxSteps: o.maxSteps,
+        maxExecutions: maxExecutions - used,
+        deadline: o.deadline,
+        stopOnViolation: true,
+        onProgress: (n) => o.onProgress(before + n),
+      });
+      executions += r.executions;
+      if (i < bounds.length - 1) lower += r.executions;
+      used += r.executions + r.sleepBlocked;
+      longest = Math.max(longest, r.maxSteps);
+      last = r;
+      if (r.violation || !r.exhaustive) break;
+      exhaustive = i === bounds.length - 1;
+    }
     return {
-      found: r.violation,
-      executions: r.executions,
-      exhaustive: r.exhaustive,
-      stats: { sleepBlocked: r.sleepBlocked, prunedByBound: r.pruned, longestExecution: r.maxSteps },
+      found: last?.violation ?? null,
+      executions,
+      exhaustive,
+      stats: {
+        sleepBlocked: last?.sleepBlocked ?? 0,
+        prunedByBound: last?.pruned ?? 0,
+        longestExecution: longest,
+        ...(bounds.length > 1 ? { lowerBoundExecutions: lower } : {}),
+      },
       bounds: {
         preemptions: o.preemptions,
         depth: null,
