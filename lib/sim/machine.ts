@@ -52,12 +52,18 @@ export class Machine {
   readonly threadsPerCore: number;
   readonly rcuMode: boolean;
   private readonly rctx: RtContext[] = [];
+  /** Every context: task of cpu c is process 2c, its interrupt context 2c + 1 (a field: the explorer's hot read). */
+  readonly ctxs: readonly Context[] = this.rctx;
   private rcur: RtContext;
   steps = 0;
   violation: ViolationInfo | null = null;
 
   readonly objects = new ObjectTable();
   readonly irqs: Interrupts;
+  /** Per CPU: the object of its IPI queue (the interrupts' own array, as a field: the explorer reads it per step). */
+  readonly ipiqObj: readonly number[];
+  /** Per CPU: the object of its ready RCU callbacks. */
+  readonly rcuqObj: readonly number[];
   readonly rcu: RcuSched;
   readonly metrics: Metrics;
 
@@ -103,6 +109,8 @@ export class Machine {
     this.threadsPerCore = tpc;
     this.rcuMode = cfg.rcu ?? false;
     this.irqs = new Interrupts(this);
+    this.ipiqObj = this.irqs.ipiqObj;
+    this.rcuqObj = this.irqs.rcuqObj;
     this.rcu = new RcuSched(this);
     this.metrics = new Metrics(this.ncpu);
     for (let c = 0; c < this.ncpu; c++) {
@@ -116,11 +124,6 @@ export class Machine {
       this.irqs.idle(this.rctx[2 * c + 1]);
     }
     this.rcur = this.rctx[0];
-  }
-
-  /** Every context: task of cpu c is process 2c, its interrupt context 2c + 1. */
-  get ctxs(): readonly Context[] {
-    return this.rctx;
   }
 
   /** The context executing the current step. */
@@ -341,15 +344,6 @@ export class Machine {
   }
 
   // ---- interrupts (interrupts.ts) ---------------------------------------------------------------------
-
-  /** Per CPU: the object of its IPI queue. */
-  get ipiqObj(): readonly number[] {
-    return this.irqs.ipiqObj;
-  }
-  /** Per CPU: the object of its ready RCU callbacks. */
-  get rcuqObj(): readonly number[] {
-    return this.irqs.rcuqObj;
-  }
 
   /** Earliest time pending interrupt work on `cpu` may start (timed mode). */
   irqReadyAt(cpu: number): number {
