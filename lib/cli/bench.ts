@@ -10,6 +10,7 @@ import { explore } from "../explore/explore";
 import { dfs, RandomPicker, STRATEGY_NAMES } from "../explore/strategies/index";
 import { runExecution } from "../explore/exec";
 import { runTimed } from "../explore/timed";
+import { runSpeedBench } from "./bench_speed";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
 
@@ -145,6 +146,7 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
   });
   res.timedStepsPerSecond = Math.round(tr.steps / (tr.wallMs / 1000));
   log(`\ntimed mode: ${tr.steps} steps in ${tr.wallMs.toFixed(0)} ms = ${res.timedStepsPerSecond} steps/s`);
+  Object.assign(res, { speed: runSpeedBench(opts) });
   const dir = path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(res, null, 2) + "\n");
