@@ -178,8 +178,9 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
   const updateClock = (m: Machine, i: number, p: number): void => {
     const base = i * P;
     const lp = lastStepOf[p];
-    if (lp >= 0) clk.copyWithin(base, lp * P, lp * P + P);
-    else clk.fill(0, base, base + P);
+    // element loops: for a few processes, copyWithin/fill cost more as builtin calls than the copy
+    if (lp >= 0) for (let x = 0, from = lp * P; x < P; x++) clk[base + x] = clk[from + x];
+    else for (let x = 0; x < P; x++) clk[base + x] = 0;
     const cpu = m.ctxs[p].cpu;
     if (lastCpuStep[cpu] >= 0) join(i, lastCpuStep[cpu]);
     accStart[i] = nacc;
