@@ -272,7 +272,8 @@ export class Machine {
       const w = watchers[this.eObj];
       if (w !== undefined) w();
     }
-    if (this.eKind2 === WRITE) {
+    // obj2 is -1 when the step has no second object (its kind may be stale): never index watchers with -1
+    if (this.eKind2 === WRITE && this.eObj2 >= 0) {
       const w = watchers[this.eObj2];
       if (w !== undefined) w();
     }
