@@ -214,13 +214,13 @@ export class Machine {
     const c = this.rctx[p];
     if (!c.irq) {
       if (c.done || this.rctx[p + 1].gen !== null) return false;
-      if (!c.irqsOff && this.irqs.syncIpiArrived(c.cpu)) return false;
+      if (!c.irqsOff && this.irqs.queued !== 0 && this.irqs.syncIpiArrived(c.cpu)) return false;
       return c.guard === null || c.guard();
     }
     if (c.gen !== null) return c.guard === null || c.guard();
     const t = this.rctx[p - 1];
     if (!t.done && t.irqsOff) return false;
-    return this.irqs.hasWork(c.cpu);
+    return this.irqs.queued !== 0 && this.irqs.hasWork(c.cpu);
   }
 
   /** Bit mask of runnable contexts. */
