@@ -85,6 +85,7 @@ export class Interrupts {
   }
 
   readyAt(cpu: number): number {
+    if (this.queued === 0) return Infinity;
     const q = this.ipiq[cpu];
     if (q.length > 0) return q[0].readyAt;
     const r = this.rcuReady[cpu];
