@@ -2,7 +2,7 @@
 // on fix 000's random walk, bounded DFS on lazy-mmu-batch/before, time to the first counterexample at 2 CPUs and
 // at 3 CPUs × 3 pages (search apart from minimisation), timed steps per second. Per-core rates are also given
 // per CPU second (process.cpuUsage), which a shared, loaded host disturbs less than wall time. Run alone with
-// `node dist/lib/cli/bench_speed.js`; `flushlab bench` includes it.
+// `flushlab bench --only speed` or `node dist/lib/cli/bench_speed.js`.
 
 import { Session } from "../explore/scenario";
 import { getScenario } from "../explore/registry";
