@@ -13,6 +13,7 @@ import { runExecution } from "../explore/exec";
 import { runTimed } from "../explore/timed";
 import { largerBounds, type LargerBoundFigure } from "./bench_bounds";
 import { runBenchParallel } from "./bench_parallel";
+import { runSpeedBench } from "./bench_speed";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
 
@@ -24,10 +25,11 @@ export const BENCH_SECTIONS = [
   "timed",
   "larger-bounds",
   "parallel",
+  "speed",
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 /** Sections a whole run leaves out (a minute or more, for one notebook's figures): `--only` runs them. */
-const OPT_IN: readonly BenchSection[] = ["larger-bounds", "parallel"];
+const OPT_IN: readonly BenchSection[] = ["larger-bounds", "parallel", "speed"];
 
 /** The sections a run measures, in order: those of `only`, else all but the opt-in ones. */
 export function benchSections(only?: readonly BenchSection[]): BenchSection[] {
@@ -114,6 +116,7 @@ export function runBench(opts: BenchOptions = {}): BenchResult {
   if (runs("timed")) timed(res, opts.quick === true, log);
   if (runs("larger-bounds")) res.exhaustiveAtLargerBounds = largerBounds(log);
   if (runs("parallel")) Object.assign(res, { parallel: runBenchParallel({ quick: opts.quick, log }) }); // bench_parallel.ts
+  if (runs("speed")) Object.assign(res, { speed: runSpeedBench({ quick: opts.quick, log }) });
   const dir = opts.dir ?? path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   // A partial run has its own file: latest.json keeps the last whole run's figures.

@@ -73,6 +73,8 @@ export interface SearchStats {
   prunedByBound: number;
   /** Steps in the longest execution seen. */
   longestExecution: number;
+  /** DFS under a finite bound: executions of the searches at lower bounds run first (included in executions). */
+  lowerBoundExecutions?: number;
   /** PCT: the number of contexts n used for the guarantee. */
   contexts?: number;
   /** PCT: per-execution probability bound 1/(n·k^(d−1)). */

@@ -39,8 +39,12 @@ export function pte_same_except(a: number, b: number, ignore: number): boolean {
   return Math.floor(a / TWO32) === Math.floor(b / TWO32) && (((a % TWO32) ^ (b % TWO32)) & ~ignore) === 0;
 }
 
+// 2^n by table for the shifts layouts use (the same doubles `2 ** n` gives, without a pow per PTE access).
+const POW2: readonly number[] = Array.from({ length: 64 }, (_, i) => 2 ** i);
+const pow2 = (n: number): number => POW2[n] ?? 2 ** n;
+
 /** Frames a PTE of layout L can name in this model (a 53-bit number with the RPN at L.RPN_SHIFT). */
-export const max_pfn = (L: PteLayout): number => 2 ** (53 - L.RPN_SHIFT);
+export const max_pfn = (L: PteLayout): number => pow2(53 - L.RPN_SHIFT);
 
 // The accessors take the layout last: `pte_dirty(v, L)` reads like the kernel's pte_dirty(pte).
 export const pte_none = (v: number): boolean => v === 0;
@@ -48,7 +52,7 @@ export const pte_present = (v: number, L: PteLayout): boolean => (v & L.PRESENT)
 export const pte_write = (v: number, L: PteLayout): boolean => (v & L.RW) !== 0;
 export const pte_dirty = (v: number, L: PteLayout): boolean => (v & L.DIRTY) !== 0;
 export const pte_young = (v: number, L: PteLayout): boolean => (v & L.ACCESSED) !== 0;
-export const pte_pfn = (v: number, L: PteLayout): number => Math.floor(v / 2 ** L.RPN_SHIFT);
+export const pte_pfn = (v: number, L: PteLayout): number => Math.floor(v / pow2(L.RPN_SHIFT));
 export const pte_mkdirty = (v: number, L: PteLayout): number => pte_bits(v, 0, L.DIRTY);
 export const pte_mkclean = (v: number, L: PteLayout): number => pte_bits(v, L.DIRTY, 0);
 export const pte_mkwrite = (v: number, L: PteLayout): number => pte_bits(v, 0, L.RW);
@@ -57,7 +61,7 @@ export const pte_mkyoung = (v: number, L: PteLayout): number => pte_bits(v, 0, L
 /** pfn_pte: a present user PTE for `pfn` with extra protection bits. */
 export function pfn_pte(pfn: number, prot: number, L: PteLayout): number {
   if (pfn < 0 || pfn >= max_pfn(L)) throw new RangeError(`pfn ${pfn} does not fit a PTE (max ${max_pfn(L) - 1})`);
-  return pfn * 2 ** L.RPN_SHIFT + ((L.PRESENT | L.USER | prot) >>> 0);
+  return pfn * pow2(L.RPN_SHIFT) + ((L.PRESENT | L.USER | prot) >>> 0);
 }
 
 /** Human-readable PTE, e.g. `pfn 3 P|U|RW|D|HASH(hidx 0xa)` (the hidx nibble where the layout has HASHPTE). */

@@ -33,6 +33,8 @@ export const VSID_MULTIPLIER = 200730139;
 export const VSID_MODULUS = 2 ** VSID_BITS - 1;
 
 const SEG = 2 ** SID_SHIFT;
+/** 2^USER_ESID_BITS, once: `context << USER_ESID_BITS` as a product (it passes 32 bits), without a pow per call. */
+const CONTEXT_SCALE = 2 ** USER_ESID_BITS;
 
 /** vsid_scramble: (proto × VSID_MULTIPLIER) mod (2^36 − 1). */
 export function vsid_scramble(proto: number): number {
@@ -45,7 +47,7 @@ let lastProto = -1;
 let lastVsid = 0;
 /** get_vsid for a user address: proto-VSID (context << USER_ESID_BITS) | (ea >> SID_SHIFT), scrambled. */
 export function get_vsid(context: number, ea: number): number {
-  const proto = context * 2 ** USER_ESID_BITS + Math.floor(ea / SEG);
+  const proto = context * CONTEXT_SCALE + Math.floor(ea / SEG);
   if (proto === lastProto) return lastVsid;
   let v = vsidCache.get(proto);
   if (v === undefined) {

@@ -106,7 +106,7 @@ export class RtContext implements Context {
   }
 
   /** Re-evaluate a pulled access once per state (the state changes only by steps). */
-  private refresh(): void {
+  refresh(): void {
     const s = this.clock.steps;
     if (this.pulledAt === s) return;
     this.pulledAt = s;

@@ -176,6 +176,9 @@ export function makeKernel<T extends OpTable>(
   overrides: Partial<Record<keyof T, KernelFn>> = {},
 ): KernelBase & Bound<T> {
   const k = new KernelBase() as KernelBase & Record<string, unknown>;
+  // The bound functions live on a prototype of k's own: V8 keeps an object given ~100 computed keys in
+  // dictionary mode (each `k.fn` and `this.m` a hash lookup), while a prototype's properties turn fast.
+  const table = Object.create(KernelBase.prototype) as Record<string, unknown>;
   for (const name of Object.keys(overrides)) {
     if (!(name in ops))
       throw new ModelError(
@@ -187,8 +190,9 @@ export function makeKernel<T extends OpTable>(
     if (name in KernelBase.prototype) throw new ModelError(`modelled function "${name}" clashes with a runtime method`);
     const impl = (overrides[name] ?? ops[name]) as KernelFn;
     k.installed[name] = impl;
-    k[name] = impl.bind(null, k);
+    table[name] = impl.bind(null, k);
   }
+  Object.setPrototypeOf(k, table);
   return k as KernelBase & Bound<T>;
 }
 

@@ -11,7 +11,7 @@
 import { EV, SimEvent } from "./event";
 import type { TraceStep } from "./trace";
 import type { KernelBase } from "./kernel";
-import { Context, RtContext, READ, WRITE, LOCAL } from "./context";
+import { Context, RtContext, READ as READ_, WRITE as WRITE_, LOCAL as LOCAL_ } from "./context";
 import { ModelError } from "./model_error";
 import { ObjectTable } from "./objects";
 import { Interrupts } from "./interrupts";
@@ -20,7 +20,11 @@ import { RcuSched } from "./rcu_sched";
 import type { RcuCallback } from "./rcu_sched";
 import { Metrics } from "./metrics";
 
-export { READ, WRITE, LOCAL, ModelError };
+// Values, not `export { READ } from`: tsc makes a re-export a getter, a call at every use in modelled code.
+export const READ = READ_;
+export const WRITE = WRITE_;
+export const LOCAL = LOCAL_;
+export { ModelError };
 export { filled } from "./objects";
 export type { Gen, Context, PulledAccess } from "./context";
 export type { IrqWork, Csd } from "./interrupts";
@@ -48,12 +52,18 @@ export class Machine {
   readonly threadsPerCore: number;
   readonly rcuMode: boolean;
   private readonly rctx: RtContext[] = [];
+  /** Every context: task of cpu c is process 2c, its interrupt context 2c + 1 (a field: the explorer's hot read). */
+  readonly ctxs: readonly Context[] = this.rctx;
   private rcur: RtContext;
   steps = 0;
   violation: ViolationInfo | null = null;
 
   readonly objects = new ObjectTable();
   readonly irqs: Interrupts;
+  /** Per CPU: the object of its IPI queue (the interrupts' own array, as a field: the explorer reads it per step). */
+  readonly ipiqObj: readonly number[];
+  /** Per CPU: the object of its ready RCU callbacks. */
+  readonly rcuqObj: readonly number[];
   readonly rcu: RcuSched;
   readonly metrics: Metrics;
 
@@ -99,6 +109,8 @@ export class Machine {
     this.threadsPerCore = tpc;
     this.rcuMode = cfg.rcu ?? false;
     this.irqs = new Interrupts(this);
+    this.ipiqObj = this.irqs.ipiqObj;
+    this.rcuqObj = this.irqs.rcuqObj;
     this.rcu = new RcuSched(this);
     this.metrics = new Metrics(this.ncpu);
     for (let c = 0; c < this.ncpu; c++) {
@@ -112,11 +124,6 @@ export class Machine {
       this.irqs.idle(this.rctx[2 * c + 1]);
     }
     this.rcur = this.rctx[0];
-  }
-
-  /** Every context: task of cpu c is process 2c, its interrupt context 2c + 1. */
-  get ctxs(): readonly Context[] {
-    return this.rctx;
   }
 
   /** The context executing the current step. */
@@ -207,13 +214,13 @@ export class Machine {
     const c = this.rctx[p];
     if (!c.irq) {
       if (c.done || this.rctx[p + 1].gen !== null) return false;
-      if (!c.irqsOff && this.irqs.syncIpiArrived(c.cpu)) return false;
+      if (!c.irqsOff && this.irqs.queued !== 0 && this.irqs.syncIpiArrived(c.cpu)) return false;
       return c.guard === null || c.guard();
     }
     if (c.gen !== null) return c.guard === null || c.guard();
     const t = this.rctx[p - 1];
     if (!t.done && t.irqsOff) return false;
-    return this.irqs.hasWork(c.cpu);
+    return this.irqs.queued !== 0 && this.irqs.hasWork(c.cpu);
   }
 
   /** Bit mask of runnable contexts. */
@@ -236,11 +243,12 @@ export class Machine {
     const c = this.rctx[p];
     this.rcur = c;
     // Read the announcement before the step count moves: a pulled access evaluated at this state stays cached.
-    this.eObj = c.obj;
-    this.eKind = c.kind;
-    this.eObj2 = c.obj2;
-    this.eKind2 = c.kind2;
-    this.eExtra = c.extra;
+    if (c.pull !== null) c.refresh();
+    this.eObj = c.aObj;
+    this.eKind = c.aKind;
+    this.eObj2 = c.aObj2;
+    this.eKind2 = c.aKind2;
+    this.eExtra = c.aExtra;
     this.eEv = c.ev;
     const idx = this.steps++;
     this.xn = 0;
@@ -264,7 +272,8 @@ export class Machine {
       const w = watchers[this.eObj];
       if (w !== undefined) w();
     }
-    if (this.eKind2 === WRITE) {
+    // obj2 is -1 when the step has no second object (its kind may be stale): never index watchers with -1
+    if (this.eKind2 === WRITE && this.eObj2 >= 0) {
       const w = watchers[this.eObj2];
       if (w !== undefined) w();
     }
@@ -336,15 +345,6 @@ export class Machine {
   }
 
   // ---- interrupts (interrupts.ts) ---------------------------------------------------------------------
-
-  /** Per CPU: the object of its IPI queue. */
-  get ipiqObj(): readonly number[] {
-    return this.irqs.ipiqObj;
-  }
-  /** Per CPU: the object of its ready RCU callbacks. */
-  get rcuqObj(): readonly number[] {
-    return this.irqs.rcuqObj;
-  }
 
   /** Earliest time pending interrupt work on `cpu` may start (timed mode). */
   irqReadyAt(cpu: number): number {

@@ -99,11 +99,23 @@ export interface DfsState {
   prefix: number;
   /** Fraction of the (reduced) tree behind the current path, from its branching so far (estimate.ts). */
   fraction(): number;
+  /** An IPI queue was written (or about to be) without the tasks' queue reads recorded: dfs() starts over. */
+  restart: boolean;
 }
 
-/** The DFS+DPOR strategy for `session` (one search: create a new one to search again). */
-export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { readonly state: DfsState } {
+/**
+ * The DFS+DPOR strategy for `session` (one search: create a new one to search again). `ipiReads` false leaves
+ * out each task step's read of its CPU's IPI queue (what makes a prompt synchronous IPI disable the task): inert
+ * until some IPI queue is written, and the first execution that writes one, or analyses a pending write, sets
+ * `state.restart` and is not counted, so the search is redone with them and equals the one that had them.
+ */
+export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): Strategy & { readonly state: DfsState } {
   const probe = session.fresh();
+  const isIpiq = new Uint8Array(probe.objectCount);
+  for (const x of probe.ipiqObj) isIpiq[x] = 1;
+  const ipiWrite = (x: number): void => {
+    if (!ipiReads && x < isIpiq.length && isIpiq[x] === 1) state.restart = true;
+  };
   const P = probe.ctxs.length;
   const useSleep = o.reduce && o.preemptionBound === Infinity;
   const bound = o.preemptionBound;
@@ -178,6 +190,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     const w = lastW[x];
     if (w >= 0) join(i, w);
     if (kind === WRITE) {
+      ipiWrite(x);
       for (let r = lastR[x]; r >= 0; r = recPrev[r]) join(i, recStep[r]);
       lastW[x] = i;
       lastR[x] = -1;
@@ -196,8 +209,9 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
   const updateClock = (m: Machine, i: number, p: number): void => {
     const base = i * P;
     const lp = lastStepOf[p];
-    if (lp >= 0) clk.copyWithin(base, lp * P, lp * P + P);
-    else clk.fill(0, base, base + P);
+    // element loops: for a few processes, copyWithin/fill cost more as builtin calls than the copy
+    if (lp >= 0) for (let x = 0, from = lp * P; x < P; x++) clk[base + x] = clk[from + x];
+    else for (let x = 0; x < P; x++) clk[base + x] = 0;
     const cpu = m.ctxs[p].cpu;
     if (lastCpuStep[cpu] >= 0) join(i, lastCpuStep[cpu]);
     accStart[i] = nacc;
@@ -206,7 +220,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     const ex = m.eExtra;
     if (ex !== null) for (let a = 0; a < ex.length; a += 2) recordAccess(i, ex[a], ex[a + 1]);
     for (let a = 0; a < m.xn; a++) recordAccess(i, m.xObj[a], m.xKind[a]);
-    if (!m.ctxs[p].irq) recordAccess(i, m.ipiqObj[cpu], READ); // as in conflictsWithNext
+    if (ipiReads && !m.ctxs[p].irq) recordAccess(i, m.ipiqObj[cpu], READ); // as in conflictsWithNext
     accStart[i + 1] = nacc;
     clk[base + p] = i + 1;
     lastStepOf[p] = i;
@@ -288,33 +302,47 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     return c.gen !== null || m.irqReadyAt(c.cpu) !== Infinity;
   };
 
+  // The context race analysis is at (module-level closures, not two new ones per context and state).
+  let rm = probe;
+  let ri = 0;
+  let rq = 0;
+  let rlq = -1;
+  let rEnabler = -1;
+  const consider = (s: number): void => {
+    if (pr[s] === rq || s === rEnabler) return;
+    if (rlq >= 0 && clk[rlq * P + pr[s]] >= s + 1) return; // s happens-before q
+    addSourceBacktrack(rm, s, rq, rlq, ri);
+  };
+  const scan = (x: number, kind: number): void => {
+    if (kind === LOCAL || x < 0 || x >= objCap) return;
+    const w = lastW[x];
+    if (w >= 0) consider(w);
+    if (kind === WRITE) {
+      ipiWrite(x);
+      for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
+    }
+  };
+
   /** At state i: every direct race between an earlier step and a context's next step gets a backtrack point. */
   const raceAnalysis = (m: Machine, i: number): void => {
+    rm = m;
+    ri = i;
     for (let q = 0; q < P; q++) {
       if (!hasNext(m, q)) continue;
       const c = m.ctxs[q];
-      const lq = lastStepOf[q];
+      rq = q;
+      rlq = lastStepOf[q];
       // Taking an interrupt is never co-enabled with the step that made its work runnable.
-      const enabler = c.irq && c.gen === null ? m.irqReadyStep(c.cpu) : -1;
-      const consider = (s: number): void => {
-        if (pr[s] === q || s === enabler) return;
-        if (lq >= 0 && clk[lq * P + pr[s]] >= s + 1) return; // s happens-before q
-        addSourceBacktrack(m, s, q, lq, i);
-      };
+      rEnabler = c.irq && c.gen === null ? m.irqReadyStep(c.cpu) : -1;
       const ls = lastCpuStep[c.cpu];
       if (ls >= 0) consider(ls);
-      const scan = (x: number, kind: number): void => {
-        if (kind === LOCAL || x < 0 || x >= objCap) return;
-        const w = lastW[x];
-        if (w >= 0) consider(w);
-        if (kind === WRITE) for (let r = lastR[x]; r >= 0; r = recPrev[r]) consider(recStep[r]);
-      };
       scan(c.obj, c.kind);
       if (c.obj2 >= 0) scan(c.obj2, c.kind2);
       const ex = c.extra;
       if (ex !== null) for (let a = 0; a < ex.length; a += 2) scan(ex[a], ex[a + 1]);
-      if (!c.irq) scan(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
+      if (ipiReads && !c.irq) scan(m.ipiqObj[c.cpu], READ); // as in conflictsWithNext
     }
+    rm = probe; // hold no finished machine
   };
 
   const conflicts = (x: number, kx: number, y: number, ky: number): boolean =>
@@ -375,6 +403,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     skipped: 0,
     prefix: -1,
     fraction,
+    restart: false,
   };
   const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
   let m = probe;
@@ -515,6 +544,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     },
 
     endExecution(_m: Machine, end: ExecEnd): void {
+      if (state.restart) return;
       const steps = end.steps;
       if (steps > state.maxSeen) state.maxSeen = steps;
       if (split !== undefined && owned === 0 && !end.abandoned) {
@@ -553,8 +583,8 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
 
 /** Search `session` exhaustively (within the bounds) with DFS+DPOR. */
 export function dfs(session: Session, o: DfsOptions): DfsResult {
-  const s = dfsStrategy(session, o);
-  const st = s.state;
+  let s = dfsStrategy(session, o, false);
+  let st = s.state;
   const result = (exhaustive: boolean): DfsResult => ({
     executions: st.executions,
     sleepBlocked: st.sleepBlocked,
@@ -565,32 +595,70 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
   });
   for (;;) {
     runExecution(session, s, { maxSteps: o.maxSteps, record: false, observe: false });
+    if (st.restart) {
+      s = dfsStrategy(session, o, true);
+      st = s.state;
+      continue;
+    }
     if (o.stopOnViolation && st.violation) return result(false);
     if (st.exhausted) return result(true);
     if (st.executions + st.sleepBlocked >= o.maxExecutions || performance.now() > o.deadline) return result(false);
   }
 }
 
-/** `--strategy dfs`: the bounded space, exhaustively, with DPOR. */
+/** Preemption bounds searched, each to its end, before the requested one (iterative context bounding). */
+const FIRST_BOUNDS = 2;
+
+/**
+ * `--strategy dfs`: the bounded space, exhaustively, with DPOR. Under a finite bound, bounds 0 and 1 are searched
+ * first, each to its end (Musuvathi & Qadeer's iterative context bounding): most races need one preemption, and
+ * those spaces are small. Only the search at the requested bound can claim the space exhausted; a violation
+ * found below it is a real one. Executions count every search run (stats.lowerBoundExecutions those below).
+ * Unbounded (`--preemptions inf`) is one search, as asked.
+ */
 export const dfsSearch: SearchStrategy = {
   name: "dfs",
   summary: "exhaustive DFS with partial-order reduction (DPOR, sleep sets) under a preemption bound",
   search(session: Session, o: SearchOptions): SearchOutcome {
     const maxExecutions = o.maxExecutions ?? Infinity;
-    const r = dfs(session, {
-      reduce: o.reduce,
-      preemptionBound: o.preemptions,
-      maxSteps: o.maxSteps,
-      maxExecutions,
-      deadline: o.deadline,
-      stopOnViolation: true,
-      onProgress: o.onProgress,
-    });
+    const bounds: number[] = [];
+    if (o.preemptions !== Infinity) for (let b = 0; b < FIRST_BOUNDS && b < o.preemptions; b++) bounds.push(b);
+    bounds.push(o.preemptions);
+    let executions = 0;
+    let used = 0; // executions and sleep-blocked ones, as dfs() counts them against maxExecutions
+    let longest = 0;
+    let last: DfsResult | null = null;
+    let exhaustive = false; // only the search at the requested bound can exhaust the space
+    let lower = 0;
+    for (let i = 0; i < bounds.length && used < maxExecutions; i++) {
+      const before = executions;
+      const r = dfs(session, {
+        reduce: o.reduce,
+        preemptionBound: bounds[i],
+        maxSteps: o.maxSteps,
+        maxExecutions: maxExecutions - used,
+        deadline: o.deadline,
+        stopOnViolation: true,
+        onProgress: (n) => o.onProgress(before + n),
+      });
+      executions += r.executions;
+      if (i < bounds.length - 1) lower += r.executions;
+      used += r.executions + r.sleepBlocked;
+      longest = Math.max(longest, r.maxSteps);
+      last = r;
+      if (r.violation || !r.exhaustive) break;
+      exhaustive = i === bounds.length - 1;
+    }
     return {
-      found: r.violation,
-      executions: r.executions,
-      exhaustive: r.exhaustive,
-      stats: { sleepBlocked: r.sleepBlocked, prunedByBound: r.pruned, longestExecution: r.maxSteps },
+      found: last?.violation ?? null,
+      executions,
+      exhaustive,
+      stats: {
+        sleepBlocked: last?.sleepBlocked ?? 0,
+        prunedByBound: last?.pruned ?? 0,
+        longestExecution: longest,
+        ...(bounds.length > 1 ? { lowerBoundExecutions: lower } : {}),
+      },
       bounds: {
         preemptions: o.preemptions,
         depth: null,
