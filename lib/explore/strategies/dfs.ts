@@ -639,7 +639,11 @@ export const dfsSearch: SearchStrategy = {
         maxExecutions: maxExecutions - used,
         deadline: o.deadline,
         stopOnViolation: true,
-        onProgress: (n) => o.onProgress(before + n),
+        // the estimate is of the search at the requested bound: its fraction, rescaled to count the ones before it
+        onProgress: (n, f) =>
+          i === bounds.length - 1 && f !== undefined && f > 0
+            ? o.onProgress(before + n, (before + n) / (before + n / f))
+            : o.onProgress(before + n),
       });
       executions += r.executions;
       if (i < bounds.length - 1) lower += r.executions;
