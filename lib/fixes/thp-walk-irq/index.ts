@@ -15,8 +15,14 @@ export type { ThpWalkIrqParams } from "./scenario";
 export * as era from "./era";
 export * as before from "./before";
 export * as after from "./after";
+export * as later from "./later";
+export { thpPmdClear, thpPmdClearOps, thpPmdClearVariants, hugeBackedGuest } from "./pmd_clear";
+export { thpWalkIrqWorkload, thpWorkloadCost, primerMunmap, ipiRoundNs, PRIMER_GUEST_PMDS } from "./workload";
+export type { ThpWorkloadCost, ThpWorkloadParams } from "./workload";
 
 import { thpWalkIrq } from "./scenario";
+import { thpPmdClear } from "./pmd_clear";
+import { thpWalkIrqWorkload } from "./workload";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [thpWalkIrq] as const;
+export const scenarios = [thpWalkIrq, thpPmdClear, thpWalkIrqWorkload] as const;
