@@ -175,9 +175,9 @@ const E_POPULATE = event("__pte_alloc", "pmd_none? pmd_populate(mm, pmd, new) (p
 const E_SET_PTE = event("do_anonymous_page", "set_pte_at (PTL held)", { cost: "mem" });
 
 /**
- * The same task touching the range again, faulted in as small pages (the THP allocation fell back: what
- * MADV_DONTNEED's caller sees when no huge page is free): __pte_alloc puts a new PTE page's pointer in the pmd,
- * do_anonymous_page maps a fresh page. Only if the pmd is none (a huge pmd is simply used).
+ * A task touching the range, faulted in as small pages once the pmd is none (the THP allocation fell back, as
+ * when no huge page is free): __pte_alloc puts a new PTE page's pointer in the pmd, do_anonymous_page maps a
+ * fresh page. A huge pmd is simply used (no fault).
  */
 export function* fault_small_page(k: LK, mm: MmStruct, addr: number): Gen {
   const w = mmWorld(k.m);

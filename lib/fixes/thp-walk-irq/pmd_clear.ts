@@ -1,7 +1,7 @@
 // Fix 004's later history as a scenario, thp-pmd-clear: CPU 0 is qemu restoring a guest HPTE (kvm_htab_write →
 // kvmppc_virtmode_do_h_enter), whose walk finds the backing range mapped by a huge pmd; CPU 1 is another qemu
-// thread that drops the range (madvise(MADV_DONTNEED): zap_huge_pmd) and touches it again, faulted in as small
-// pages, so the pmd goes huge → none → table pointer. Threads only. Harm: the walker reads its (pte_t *)pmdp
+// thread dropping the range (madvise(MADV_DONTNEED): zap_huge_pmd), CPU 2 a third touching it, faulted in as a
+// small page once the pmd is none, so the pmd goes huge → none → table pointer. Threads only. Harm: the walker reads its (pte_t *)pmdp
 // after the pmd became a table pointer (pmd-as-pte), or a valid guest HPTE maps a freed page (stale-hpte).
 // Variants: v4.1 (691e95fd, no IPI after the clear), 13bd817bb884 (the IPI), 2020 (the IPI gone again, KVM's
 // walk under kvm->mmu_lock with find_kvm_host_pte). Removing the IPI alone is v4.1 again: it needed the walk moved.
@@ -101,16 +101,21 @@ export function* htab_write_thread(k: TK, g: Guest): Gen {
   yield* k.kvmppc_virtmode_do_h_enter(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel);
 }
 
-/** CPU 1: madvise(MADV_DONTNEED) over the huge page, then a touch that faults it back as a small page. */
-export function* dontneed_refault_thread(k: LK, mm: MmStruct): Gen {
+/** CPU 1: madvise(MADV_DONTNEED) over the huge page (mmap_sem held for read, so faults run meanwhile). */
+export function* dontneed_thread(k: LK, mm: MmStruct): Gen {
   yield* k.madvise_dontneed(mm, THP_BASE);
+}
+
+/** CPU 2: another thread of qemu touching the range: a hit while the pmd is huge, else a small-page fault. */
+export function* refault_thread(k: LK, mm: MmStruct): Gen {
   yield* k.fault_small_page(mm, THP_BASE);
 }
 
 function build(k: TK, m: Machine): ScenarioInstance {
   const { w, g } = hugeBackedGuest(m);
   m.spawn(0, "htab_write", htab_write_thread(k, g));
-  m.spawn(1, "madvise", dontneed_refault_thread(k as LK, g.mm));
+  m.spawn(1, "madvise", dontneed_thread(k as LK, g.mm));
+  m.spawn(2, "fault", refault_thread(k as LK, g.mm));
   return { final: () => check_no_stale_hpte(k, w, g.kvm) };
 }
 
@@ -120,12 +125,12 @@ export const thpPmdClear = defineScenario({
   title: "KVM's H_ENTER walk against MADV_DONTNEED of a huge pmd and a small-page refault (later history)",
   description:
     "CPU 0 restores a guest HPTE (kvm_htab_write: local_irq_save around the walk since 691e95fd) and finds a huge " +
-    "pmd; CPU 1 zaps it (MADV_DONTNEED) and faults the range back as a small page, so the pmd becomes a table " +
+    "pmd; CPU 1 zaps it (MADV_DONTNEED) while CPU 2 faults the range back as a small page, so the pmd becomes a table " +
     "pointer. v4.1: no IPI after the clear, and the walker reads the table pointer through its (pte_t *)pmdp; " +
     "13bd817bb884 waits for it with kick_all_cpus_sync; 2020 drops the IPI and walks under kvm->mmu_lock.",
   ops: thpPmdClearOps,
   variants: thpPmdClearVariants,
-  machine: { cpus: 2 },
+  machine: { cpus: 3 },
   bounds: { preemptions: 2, depth: 3, maxSteps: 2000 },
   setup: (k, m) => build(k as unknown as TK, m),
 });
