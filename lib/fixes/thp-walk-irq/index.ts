@@ -19,6 +19,7 @@ export * as later from "./later";
 export { thpPmdClear, thpPmdClearOps, thpPmdClearVariants, hugeBackedGuest } from "./pmd_clear";
 export { thpWalkIrqWorkload, thpWorkloadCost, primerMunmap, ipiRoundNs, PRIMER_GUEST_PMDS } from "./workload";
 export type { ThpWorkloadCost, ThpWorkloadParams } from "./workload";
+export * as exercises from "./exercises";
 
 import { thpWalkIrq } from "./scenario";
 import { thpPmdClear } from "./pmd_clear";

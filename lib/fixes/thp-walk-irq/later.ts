@@ -218,6 +218,7 @@ export function* kvmppc_read_update_linux_pte(
   writing: boolean,
   hugepage: number,
 ): Gen<number> {
+  k.m.ext.thpHeld = { cpu: k.cpu(), pt: ptep.pt, pmd: "pmd" in ptep }; // for the notebook's state table
   const g = read_update_v4(k, ptep, writing, hugepage);
   for (let r = g.next(); ; r = g.next()) {
     if (r.done) return r.value;
