@@ -4,7 +4,10 @@
 
 import type { Gen, Machine } from "../../sim/machine";
 import { explore } from "../../explore/explore";
+import { replay } from "../../explore/explore";
 import type { ExploreResult } from "../../explore/explore";
+import type { AnyScenario } from "../../explore/scenario";
+import type { Violation } from "../../sim/trace";
 import { checkExercise } from "../../classroom/exercise";
 import type { ExerciseResult } from "../../classroom/exercise";
 import { mmWorld, PMD_LEVEL, PTE_LEVEL } from "../../mm/mm_types";
@@ -41,7 +44,7 @@ export function pmdKind(v: number): "none" | "table" | "huge" | "splitting" {
  * Ghost read of what decides the harm at THP_BASE: the pmd's state and what it points to, the deposit, and the
  * table (or pmd) each walker on the machine holds a pointer into (from the violation's own message when given).
  */
-export function pmdState(m: Machine, mm?: MmStruct): PmdStateRow[] {
+export function pmdState(m: Machine, mm?: MmStruct, heldPfn?: number): PmdStateRow[] {
   const w = mmWorld(m);
   const qm = mm ?? (m.ext.thpKvm as { mm: MmStruct }).mm;
   const pmdt = w.child(qm.pgd.ent[w.index(0, THP_BASE)])!;
@@ -63,7 +66,9 @@ export function pmdState(m: Machine, mm?: MmStruct): PmdStateRow[] {
     state: dep ? "deposited" : "none",
     detail: dep ? `PTE page ${frame(dep.frame.pfn)}) holds the hash-slot array` : "—",
   });
-  const held = m.ext.thpHeld as { cpu: number; pt: PtPage; pmd: boolean } | undefined;
+  const held =
+    (m.ext.thpHeld as { cpu: number; pt: PtPage; pmd: boolean } | undefined) ??
+    (heldPfn !== undefined ? { cpu: 0, pt: w.tables[heldPfn]!, pmd: false } : undefined);
   if (held)
     rows.push({
       what: `walker on cpu${held.cpu} holds`,
@@ -73,6 +78,24 @@ export function pmdState(m: Machine, mm?: MmStruct): PmdStateRow[] {
         : `a pointer into PTE page ${frame(held.pt.frame.pfn)})`,
     });
   return rows;
+}
+
+/** The pmd's state before each step of a counterexample up to its violating step, and who ran the step. */
+export function pmdSeries(
+  scenario: AnyScenario,
+  v: Violation,
+  params: Record<string, unknown> = {},
+): { step: number; cpu: number; fn: string; pmd: string }[] {
+  const out: { step: number; cpu: number; fn: string; pmd: string }[] = [];
+  for (let i = 0; i <= v.at; i++) {
+    const m = replay(scenario, { schedule: v.schedule, stopAt: i, params }).machine;
+    const w = mmWorld(m);
+    const mm = (m.ext.thpKvm as { mm: MmStruct }).mm;
+    const pmdt = w.child(mm.pgd.ent[w.index(0, THP_BASE)])!;
+    const t = v.trace[i];
+    out.push({ step: i, cpu: t.cpu, fn: t.fn, pmd: pmdKind(pmdt.ent[w.index(PMD_LEVEL, THP_BASE)]) });
+  }
+  return out;
 }
 
 // ---- exercise 1: predict the IPIs ---------------------------------------------------------------------------
