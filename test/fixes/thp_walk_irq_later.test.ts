@@ -10,6 +10,7 @@ import { defaultRegistry } from "../../lib/explore/registry";
 import "../../lib/fixes/index";
 import { thpPmdClear } from "../../lib/fixes/thp-walk-irq/pmd_clear";
 import type { LK } from "../../lib/fixes/thp-walk-irq/later";
+import { thpSplitInvalidate, pmd_is_serializing, _PAGE_INVALID } from "../../lib/fixes/thp-walk-irq/split_2019";
 import { thpWorkloadCost, ipiRoundNs, primerMunmap } from "../../lib/fixes/thp-walk-irq/workload";
 import type { Kvm } from "../../lib/kvm/index";
 import type { Gen } from "../../lib/sim/machine";
@@ -68,6 +69,33 @@ describe("thp-pmd-clear: MADV_DONTNEED + refault against KVM's H_ENTER walk", ()
   it("is registered, with its workload", () => {
     expect(defaultRegistry.has("thp-pmd-clear")).toBe(true);
     expect(defaultRegistry.has("thp-walk-irq-workload")).toBe(true);
+    expect(defaultRegistry.has("thp-split-invalidate")).toBe(true);
+  });
+});
+
+describe("thp-split-invalidate: the 2019 split against the same walk (a00196a27216)", () => {
+  it("before: a walk started after pmdp_invalidate's IPI takes the invalid pmd as huge; 1 preemption; replays", () => {
+    const v = explore(thpSplitInvalidate, { variant: "before" }).violation!;
+    expect(v.invariant).toBe("pmd-as-pte");
+    expect(v.preemptions).toBe(1);
+    const fns = v.trace.map((t) => t.fn);
+    // the IPI completed before the walker read the pmd: the serialization alone does not hold it off
+    expect(fns.indexOf("smp_call_function")).toBeLessThan(fns.indexOf("kvmppc_do_h_enter"));
+    expect(replay(thpSplitInvalidate, { variant: "before", schedule: v.schedule }).violation?.message).toBe(v.message);
+  });
+
+  it("after (pmd_is_serializing): exhaustive, clean; serial schedules clean in both", () => {
+    const r = explore(thpSplitInvalidate, { variant: "after" });
+    expect(r.violation).toBeNull();
+    expect(r.exhaustive).toBe(true);
+    for (const variant of ["before", "after"] as const)
+      expect(explore(thpSplitInvalidate, { variant, preemptions: 0 }).violation, variant).toBeNull();
+  });
+
+  it("pmd_is_serializing: invalid and not present", () => {
+    expect(pmd_is_serializing(_PAGE_INVALID)).toBe(true);
+    expect(pmd_is_serializing(_PAGE_INVALID | 1)).toBe(false);
+    expect(pmd_is_serializing(0)).toBe(false);
   });
 });
 

@@ -20,10 +20,13 @@ export { thpPmdClear, thpPmdClearOps, thpPmdClearVariants, hugeBackedGuest } fro
 export { thpWalkIrqWorkload, thpWorkloadCost, primerMunmap, ipiRoundNs, PRIMER_GUEST_PMDS } from "./workload";
 export type { ThpWorkloadCost, ThpWorkloadParams } from "./workload";
 export * as exercises from "./exercises";
+export { thpSplitInvalidate, thpSplitInvalidateOps } from "./split_2019";
+export * as split2019 from "./split_2019";
 
 import { thpWalkIrq } from "./scenario";
 import { thpPmdClear } from "./pmd_clear";
 import { thpWalkIrqWorkload } from "./workload";
+import { thpSplitInvalidate } from "./split_2019";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [thpWalkIrq, thpPmdClear, thpWalkIrqWorkload] as const;
+export const scenarios = [thpWalkIrq, thpPmdClear, thpSplitInvalidate, thpWalkIrqWorkload] as const;

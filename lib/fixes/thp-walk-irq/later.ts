@@ -5,8 +5,7 @@
 //  - 2020, v5.8 ("powerpc/kvm/book3s: Use find_kvm_host_pte in h_enter", "powerpc/mm/book3s64: Avoid sending IPI
 //    on clearing PMD"): kvmppc_do_h_enter walks under kvm->mmu_lock with find_kvm_host_pte's mmu_notifier_retry
 //    check, and the IPI after the pmd clear goes.
-// a00196a27216 (2019, pmd_is_serializing) needs the post-2016 split (pmdp_invalidate with _PAGE_INVALID), which
-// this model does not have: see the README.
+// a00196a27216 (2019, pmd_is_serializing) is split_2019.ts, on the post-2016 split.
 
 import type { Gen } from "../../sim/machine";
 import { WRITE } from "../../sim/machine";
