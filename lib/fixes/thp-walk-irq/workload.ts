@@ -12,6 +12,7 @@ import { int, defaultParams } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { Gen, Machine } from "../../sim/machine";
+import { defineSources } from "../../sim/sources";
 import { runTimed } from "../../explore/timed";
 import type { TimedResult } from "../../explore/timed";
 import { costModel } from "../../sim/cost";
@@ -54,16 +55,18 @@ export function mapHuge(w: MmWorld, mm: MmStruct, addr: number): void {
 }
 
 /** Instrumentation: arch_local_irq_save/restore that sample the IRQ-off time of each region they bracket. */
-function* irq_save_sampled(k: LK): Gen<bigint> {
+export function* irq_save_sampled(k: LK): Gen<bigint> {
   const f = yield* era.arch_local_irq_save(k);
   ((k.m.ext.irqOffSince ??= []) as number[])[k.cpu()] = k.now();
   return f;
 }
-function* irq_restore_sampled(k: LK, en: bigint): Gen {
+export function* irq_restore_sampled(k: LK, en: bigint): Gen {
   const since = (k.m.ext.irqOffSince as number[] | undefined)?.[k.cpu()];
   yield* era.arch_local_irq_restore(k, en);
   if (since !== undefined && en !== 0n) k.sample("IRQ-off ns per walk", k.now() - since);
 }
+
+defineSources(__dirname, { workload: { irq_save_sampled, irq_restore_sampled } });
 
 /** CPU 0: qemu_ram_munmap of the torn-down guest's RAM: notifiers around the range, zap_huge_pmd per pmd. */
 export function* qemu_ram_munmap(k: LK, mm: MmStruct, start: number, n: number): Gen {
