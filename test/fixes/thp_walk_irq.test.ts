@@ -14,7 +14,7 @@ import "../../lib/fixes/index";
 import type { Kvm } from "../../lib/kvm/index";
 import type { Gen } from "../../lib/sim/machine";
 
-const WALKERS = ["htab_write", "real_mode", "hash_page"] as const;
+const WALKERS = ["htab_write", "real_mode", "real_mode_secondary", "hash_page"] as const;
 
 function search(variant: "before" | "after", params: Partial<ThpWalkIrqParams>, extra: Record<string, unknown> = {}) {
   return explore(thpWalkIrq, { variant, params, timeLimitMs: 60_000, ...extra });
@@ -65,12 +65,18 @@ describe("thp-walk-irq: MSR_EE = 0 walkers and serial schedules", () => {
     }
   }
 
-  it("every serial schedule is clean, in both variants and all walkers", () => {
+  it("every serial schedule is clean, in both variants and all walkers, against a collapse or a split", () => {
     for (const variant of ["before", "after"] as const) {
       for (const walker of WALKERS) {
-        const r = search(variant, { walker }, { preemptions: 0 });
-        expect(r.violation, `${variant} ${walker}`).toBeNull();
-        expect(r.exhaustive).toBe(true);
+        for (const other of ["collapse", "split"] as const) {
+          const r = search(
+            variant,
+            { walker, other, backing: other === "split" ? "thp" : "small" },
+            { preemptions: 0 },
+          );
+          expect(r.violation, `${variant} ${walker} ${other}`).toBeNull();
+          expect(r.exhaustive).toBe(true);
+        }
       }
     }
   });

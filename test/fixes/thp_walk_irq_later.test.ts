@@ -55,7 +55,7 @@ describe("thp-pmd-clear: MADV_DONTNEED + refault against KVM's H_ENTER walk", ()
 
   it("each variant installs exactly its commit's functions over v4.1", () => {
     expect(variantDiff(thpPmdClear, "before", "after").map((c) => c.name)).toEqual(["pmdp_get_and_clear"]);
-    expect(variantDiff(thpPmdClear, "before", "2020").map((c) => c.name)).toEqual(["kvmppc_do_h_enter_v4"]);
+    expect(variantDiff(thpPmdClear, "before", "2020").map((c) => c.name)).toEqual(["kvmppc_do_h_enter"]);
   });
 
   it("every serial schedule is clean, in every variant", () => {
@@ -108,6 +108,14 @@ describe("thp-walk-irq-workload (timed)", () => {
       expect(a.violation).toBeNull();
       expect(b.ipis).toBe((cpus - 1) * (8 + 2));
       expect(a.ipis).toBe((cpus - 1) * 2);
+    }
+  });
+
+  it("IPIs per split (v4.1's pmdp_splitting_flush): one round to every other CPU", () => {
+    for (const cpus of [4, 8]) {
+      const b = thpWorkloadCost("before", { cpus, pmds: 0, collapses: 0, splits: 3, walks: 0 });
+      expect(b.ipis).toBe((cpus - 1) * 3);
+      expect(b.nsPerSplit).toBeGreaterThan(0);
     }
   });
 

@@ -2,16 +2,20 @@
 // lib/powerpc v2.6.22, lib/kvm v3.7), as a model:
 //  - ppc64's lazy (soft) IRQ disabling (arch/powerpc/kernel/irq.c, asm/hw_irq.h): paca->soft_enabled (a u8),
 //    flags as the `unsigned long` the arch returns, arch_local_irq_restore storing the low byte (stb) but
-//    testing the whole word;
+//    testing the whole word, and replaying what irq_happened latched;
 //  - transparent huge pages on ppc64 hash (asm/pgtable-ppc64.h, pgtable-ppc64-64k.h, mm/pgtable_64.c): pmd
 //    states none / table / huge / splitting, the PTE page deposited beside a huge pmd (it holds the huge page's
-//    hash-slot array), pmdp_clear_flush with kick_all_cpus_sync (kernel/smp.c);
+//    hash-slot array), pmdp_clear_flush with kick_all_cpus_sync (kernel/smp.c, online CPUs only);
+//  - split_huge_page before the 2016 refcount rework (pmdp_splitting_flush, withdraw, pmdp_invalidate,
+//    pmd_populate) and hash_page's __hash_page_thp (hugepage-hash64.c);
 //  - khugepaged's collapse_huge_page (mm/huge_memory.c) in its steps, with the MMU notifiers KVM registers
 //    (virt/kvm/kvm_main.c: mmu_notifier_count/seq; mmu_notifier_retry of include/linux/kvm_host.h);
+//  - POWER7's page sizes as KVM decodes them (__hpte_page_size), slot_is_aligned, the WIMG check;
 //  - kvmppc_read_update_linux_pte (asm/kvm_book3s_64.h), kvmppc_virtmode_do_h_enter (book3s_64_mmu_hv.c),
-//    the part of kvmppc_do_h_enter after the host-PTE lookup (book3s_hv_rm_mmu.c), hash_page's walk.
+//    kvmppc_h_enter and the insert part of kvmppc_do_h_enter (book3s_hv_rm_mmu.c), hash_page's walk.
 // Scale: tables of 2 entries, so a "huge page" covers 2 small pages (HPAGE_PMD_NR = 2; the kernel's is a 16M
-// page of 256 64K pages) and is one frame here. PTE bits are the base model's layout plus the two THP bits.
+// page of 256 64K pages) and is one frame here; the sizes kvmppc_do_h_enter compares are the kernel's (hostGeometry).
+// PTE bits are the base model's layout plus the two THP bits.
 
 import type { Gen, Machine } from "../../sim/machine";
 import { READ, WRITE } from "../../sim/machine";
@@ -35,26 +39,46 @@ import {
   _PAGE_DIRTY,
   _PAGE_HASHPTE,
 } from "../../powerpc/pgtable_ppc64";
-import { HPTE_V_VALID, HPTE_R_R, HPTE_R_C, HPTE_R_PP0, HPTE_R_PP, HPTE_R_RPN, PP_RO, U64 } from "../../hw/power7";
+import {
+  HPTE_V_VALID,
+  HPTE_V_LARGE,
+  HPTE_R_R,
+  HPTE_R_C,
+  HPTE_R_PP0,
+  HPTE_R_PP,
+  HPTE_R_RPN,
+  HPTE_R_KEY_HI,
+  HPTE_R_KEY_LO,
+  HPTE_R_W,
+  HPTE_R_I,
+  HPTE_R_M,
+  HPTE_R_G,
+  PP_RO,
+  U64,
+} from "../../hw/power7";
 import { H_SUCCESS, H_PTEG_FULL, H_PARAMETER, H_EXACT } from "../../kvm/hvcall";
-import { HPTE_V_ABSENT, HPTE_V_HVLOCK, KVMPPC_RMAP_RC_SHIFT, hpte_page_size } from "../../kvm/kvm_book3s_64";
+import { HPTE_V_ABSENT, HPTE_V_HVLOCK, KVMPPC_RMAP_RC_SHIFT } from "../../kvm/kvm_book3s_64";
 import { add_revmap_chain_locked } from "../../kvm/book3s_hv_rm_mmu";
-import type { Kvm, KK } from "../../kvm/index";
+import type { Kvm, KvmVcpu, KK } from "../../kvm/index";
+import type { VcoreThreads } from "./vcore";
 
 defineCosts({
   /** Copying one small page into the huge page (not in the cost model document: ~4 KiB at ~10 GB/s). (E) */
   page_copy: 400,
 });
 
-/** The kernel seen by this fix's code: HV KVM plus the v4.x names both sides call through `k`. */
-export interface TK extends KK {
+/**
+ * The kernel seen by this fix's code: HV KVM plus the v4.x names both sides call through `k`. kvmppc_do_h_enter
+ * is the v4.x one (pgdir and realmode added in v3.9's split), which replaces lib/kvm's v3.7 signature here.
+ */
+export interface TK extends Omit<KK, "kvmppc_do_h_enter"> {
   // lazy IRQs (irq.c, hw_irq.h)
   arch_local_irq_save(): Gen<bigint>;
   arch_local_irq_restore(en: bigint): Gen;
   // the walker and its callers (before.ts / after.ts)
   find_linux_pte_or_hugepte(pgdir: PtPage, ea: number, shift: { v: number }): Gen<Ptep | PmdPtep | null>;
   __find_linux_pte_or_hugepte(pgdir: PtPage, ea: number, shift: { v: number }): Gen<Ptep | PmdPtep | null>;
-  kvmppc_do_h_enter_v4(
+  kvmppc_do_h_enter(
     kvm: Kvm,
     flags: bigint,
     pte_index: number,
@@ -73,6 +97,14 @@ export interface TK extends KK {
   flush_tlb_pmd_range(mm: MmStruct, pmd: number, address: number): Gen;
   __collapse_huge_page_copy(pt: PtPage, page: PageFrame, address: number): Gen;
   pgtable_trans_huge_deposit(pmdt: PtPage, i: number, pgtable: PtPage): Gen;
+  pgtable_trans_huge_withdraw(pmdt: PtPage, i: number): Gen<PtPage>;
+  split_huge_page(mm: MmStruct, address: number): Gen;
+  pmdp_splitting_flush(mm: MmStruct, address: number, pmdt: PtPage, i: number): Gen;
+  pmdp_invalidate(pmdt: PtPage, i: number): Gen;
+  __split_huge_page_map(mm: MmStruct, address: number, pmdt: PtPage, i: number): Gen;
+  __hash_page_thp(ptep: PmdPtep, access: number): Gen<number>;
+  // POWER7 vcore threading (vcore.ts)
+  guest_exit_cont(v: VcoreThreads): Gen;
   mmu_notifier_invalidate_range_start(mm: MmStruct, start: number, end: number): Gen;
   mmu_notifier_invalidate_range_end(mm: MmStruct, start: number, end: number): Gen;
 }
@@ -113,22 +145,32 @@ export function* arch_local_irq_save(k: TK): Gen<bigint> {
   return flags;
 }
 
+/** PACA_IRQ_EE (hw_irq.h): an external interrupt (POWER7's XICS IPI) arrived while soft-disabled. */
+export const PACA_IRQ_EE = 0x04;
+
 /**
- * arch_local_irq_restore(unsigned long en): stores en's low byte as soft_enabled (stb), returns if en is 0, else
- * replays what was latched and hard-enables. A word whose low byte is 0 but which is not 0 leaves the CPU
- * soft-disabled (the store) even though the function goes on as for an enable (the test).
+ * irq_happened (paca): what arrived while this CPU was soft-disabled. The runtime holds such an IPI in the CPU's
+ * queue (its handler cannot start while the flag below is off), so the latch is that queue, read here.
+ */
+export function irq_happened(k: TK): number {
+  return k.m.pendingIpis(k.cpu()) > 0 ? PACA_IRQ_EE : 0;
+}
+
+/**
+ * arch_local_irq_restore(unsigned long en) (irq.c, v3.4 lazy-IRQ rework to v4.x, recalled): set_soft_enabled(en)
+ * stores en's low byte (stb); en == 0 → return; nothing latched → return; else hard-disable, soft-disable,
+ * __check_irq_replay, set_soft_enabled(1), replay (or hard-enable). So a word whose low byte is 0 but which is not
+ * 0 leaves the CPU soft-disabled when nothing was latched, and soft-enabled (after the replay) when something was.
  */
 export function* arch_local_irq_restore(k: TK, en: bigint): Gen {
   const p = paca(k.m, k.cpu());
-  const byte = Number(en & 0xffn);
-  if (en === 0n) {
-    yield* k.local_irq_restore(true);
-    p.soft_enabled = 0;
-    return;
-  }
-  const hard = p.hard_disabled;
-  yield* k.local_irq_restore(byte === 0 || hard);
+  const byte = Number(BigInt.asUintN(8, en));
+  yield* k.local_irq_restore(byte === 0 || p.hard_disabled); // the stb: one step
   p.soft_enabled = byte;
+  if (en === 0n || byte !== 0) return; // byte 1: the runtime delivers what was latched, which is the replay
+  if (irq_happened(k) === 0) return;
+  p.soft_enabled = 1; // set_soft_enabled(1) after __check_irq_replay; __replay_interrupt hard-enables
+  yield* k.local_irq_restore(p.hard_disabled);
 }
 
 /** arch_irqs_disabled: soft_enabled == 0 (MSR_EE is not looked at: real mode has EE off, soft_enabled 1). */
@@ -160,7 +202,7 @@ export const PPC64_64K: PteLayout = { ...PPC64, name: "ppc64-64k-2015", RPN_SHIF
 
 /** _PAGE_THP_HUGE is _PAGE_4K_PFN on 64K pages: a leaf pmd of a THP (recalled, not read in a stored tree). */
 export const _PAGE_THP_HUGE = 0x20000000;
-/** _PAGE_SPLITTING reuses _PAGE_SPECIAL ("THP pages can't be special"): the value here is the model's own. */
+/** _PAGE_SPLITTING is _PAGE_SPECIAL ("THP pages can't be special", pgtable-ppc64.h, read); the value is the model's. */
 export const _PAGE_SPLITTING = 0x10000;
 
 /** A pmd that is a leaf: a (pmd_t *) handed back as a (pte_t *), the walker's `(pte_t *) pmdp`. */
@@ -172,12 +214,16 @@ export interface PmdPtep {
 
 /** pmd_none: no table, no huge page (what pmdp_clear_flush leaves for a collapse). */
 export const pmd_none = (v: number): boolean => v === 0;
-/** pmd_trans_huge: a leaf with _PAGE_THP_HUGE (a table pointer never has it). */
-export const pmd_trans_huge = (v: number): boolean =>
-  (v & 0x3) !== 0 && v >= _PAGE_THP_HUGE && (v & _PAGE_THP_HUGE) !== 0;
-/** pmd_trans_splitting: a huge pmd that pmdp_splitting_flush has marked. */
+/**
+ * pmd_huge (hugetlbpage.c, book3s64): a leaf pte for a huge page, bottom two bits != 00. The model's table
+ * pointers are small integers (pfn + 1), never above the RPN shift, so "is a PTE-format word" is checked too.
+ */
+export const pmd_huge = (v: number): boolean => v >= 2 ** PPC64_64K.RPN_SHIFT && (v & 0x3) !== 0;
+/** pmd_trans_huge (pgtable-ppc64.h): (pmd & 0x3) && (pmd & _PAGE_THP_HUGE). */
+export const pmd_trans_huge = (v: number): boolean => pmd_huge(v) && (v & _PAGE_THP_HUGE) !== 0;
+/** pmd_trans_splitting: pmd_trans_huge and _PAGE_SPLITTING (what pmdp_splitting_flush sets). */
 export const pmd_trans_splitting = (v: number): boolean => pmd_trans_huge(v) && (v & _PAGE_SPLITTING) !== 0;
-/** pmd_large: any leaf pmd (pmd_huge is hugetlbfs's and always 0 here). */
+/** pmd_large (pgtable-ppc64.h): a THP leaf; the walker tests pmd_huge || pmd_large. */
 export const pmd_large = (v: number): boolean => pmd_trans_huge(v);
 
 /** mk_huge_pmd + pmd_mkdirty + maybe_pmd_mkwrite of an anonymous THP: a PTE-format word with _PAGE_THP_HUGE. */
@@ -224,8 +270,16 @@ const E_PTE_CMPXCHG = event("kvmppc_read_update_linux_pte", "__cmpxchg_u64(ptep,
 function ptepObj(p: Ptep | PmdPtep): { id: number; pt: PtPage } {
   return "pmd" in p ? { id: p.pt.base + p.i, pt: p.pt } : { id: p.id, pt: p.pt };
 }
+/**
+ * A kernel table pointer as a PTE-format word: a 4K-aligned kernel address, so _PAGE_PRESENT (and every flag the
+ * readers test) is clear. The model's pointers are pfn + 1, so a walker that kept a (pte_t *)pmdp across a split
+ * reads this instead.
+ */
+export const TABLE_POINTER_AS_PTE = 0xc0000000;
 function ptepGet(p: Ptep | PmdPtep): number {
-  return "pmd" in p ? p.pt.ent[p.i] : p.v;
+  if (!("pmd" in p)) return p.v;
+  const v = p.pt.ent[p.i];
+  return v === 0 || pmd_huge(v) ? v : TABLE_POINTER_AS_PTE;
 }
 function ptepSet(p: Ptep | PmdPtep, v: number): void {
   if ("pmd" in p) p.pt.ent[p.i] = v;
@@ -233,14 +287,15 @@ function ptepSet(p: Ptep | PmdPtep, v: number): void {
 }
 
 /**
- * kvmppc_read_update_linux_pte (asm/kvm_book3s_64.h, v4.1): read *ptep; if _PAGE_BUSY spin; not present → 0;
- * else cmpxchg in the young (and, writing to a writable page, dirty) bits, retrying if the word changed.
+ * kvmppc_read_update_linux_pte (asm/kvm_book3s_64.h, v4.0/v4.1: the context of the 2015 THP-refcount patch that
+ * removes its splitting check): read *ptep; _PAGE_BUSY → spin; a huge page that is splitting → 0; not present
+ * → 0; else cmpxchg in the young (and, writing to a writable page, dirty) bits, retrying if the word changed.
  */
 export function* kvmppc_read_update_linux_pte(
   k: TK,
   ptep: Ptep | PmdPtep,
   writing: boolean,
-  _hugepage: number,
+  hugepage: number,
 ): Gen<number> {
   const { id, pt } = ptepObj(ptep);
   const L = PPC64_64K;
@@ -250,6 +305,7 @@ export function* kvmppc_read_update_linux_pte(
     if (pt.level === PTE_LEVEL && !pteTableOk(k, pt, "kvmppc_read_update_linux_pte")) return 0;
     const old = ptepGet(ptep);
     if ((old & _PAGE_BUSY) !== 0) continue; // cpu_relax(); the next read is another step
+    if (hugepage !== 0 && pmd_trans_splitting(old)) return 0; // pte_pmd(old_pte): the huge pmd's own word
     if ((old & _PAGE_PRESENT) === 0) return 0;
     let nw = pte_mkyoung(old, L);
     if (writing && pte_write(old, L)) nw = pte_mkdirty(nw, L);
@@ -268,9 +324,20 @@ export function* kvmppc_read_update_linux_pte(
 /** do_nothing: the IPI's whole point is that the target took it (it had IRQs on, so no walk was under way). */
 function* do_nothing(): Gen {}
 
-/** kick_all_cpus_sync: smp_call_function(do_nothing, NULL, 1) — waits until every other CPU took the IPI. */
+/**
+ * cpu_online_mask of this machine: every CPU unless the scenario took some offline (POWER7 HV KVM runs with the
+ * host's secondary threads offline: vcore.ts).
+ */
+export function cpu_online_mask(m: Machine): number {
+  return (m.ext.thpOnline as number | undefined) ?? (1 << m.ncpu) - 1;
+}
+
+/**
+ * kick_all_cpus_sync (kernel/smp.c): smp_call_function(do_nothing, NULL, 1) — every other *online* CPU takes the
+ * IPI before it returns.
+ */
 export function* kick_all_cpus_sync(k: TK): Gen {
-  yield* k.smp_call_function("kick_all_cpus_sync", do_nothing, null, true);
+  yield* k.smp_call_function_many(cpu_online_mask(k.m), "kick_all_cpus_sync", do_nothing, null, true);
 }
 
 const E_PMD_CLEAR = event("pmdp_clear_flush", "pmd = *pmdp; pmd_clear(pmdp)", { cost: "mem" });
@@ -335,6 +402,133 @@ export function* __collapse_huge_page_copy(k: TK, pt: PtPage, page: PageFrame, _
     yield* k.spin_unlock(pt.ptl!);
     yield* k.free_page(w.pa, src); // free_page_and_swap_cache: the PTE held the last reference
   }
+}
+
+// ---- split: mm/huge_memory.c and pgtable_64.c before the 2016 THP refcount rework (v4.0/v4.1) ---------------
+
+const E_SPLITTING = event("pmdp_splitting_flush", "ldarx/stdcx.: wait !_PAGE_BUSY, set _PAGE_SPLITTING", {
+  cost: "atomic",
+});
+const E_WITHDRAW = event("pgtable_trans_huge_withdraw", "pgtable = *(pmdp + PTRS_PER_PMD); memset(pgtable, 0)", {
+  cost: "mem",
+});
+const E_SET_PTE = event("__split_huge_page_map", "set_pte_at(small PTE of the huge page)", { cost: "mem" });
+const E_INVALIDATE = event("pmdp_invalidate", "pmd_hugepage_update(clear _PAGE_PRESENT)", { cost: "atomic" });
+const E_POPULATE = event("__split_huge_page_map", "pmd_populate(mm, pmd, pgtable)", { cost: "mem" });
+
+/**
+ * pmdp_splitting_flush (pgtable_64.c, read in the 2015 patch that removes it): set _PAGE_SPLITTING once the pmd
+ * is not _PAGE_BUSY (ldarx loop); if it was not set before and the page was hashed, flush its HPTEs (the host's
+ * HPT is not modelled); then kick_all_cpus_sync, "so that generic code that rely on IRQ disabling to prevent a
+ * parallel THP split work as expected".
+ */
+export function* pmdp_splitting_flush(k: TK, _mm: MmStruct, _address: number, pmdt: PtPage, i: number): Gen {
+  const id = pmdt.base + i;
+  k.wait(id, WRITE, E_SPLITTING, () => (pmdt.ent[i] & _PAGE_BUSY) === 0);
+  yield;
+  pmdt.ent[i] = pte_bits(pmdt.ent[i], 0, _PAGE_SPLITTING);
+  yield* k.kick_all_cpus_sync();
+}
+
+/**
+ * pgtable_trans_huge_withdraw (pgtable_64.c, recalled): take the deposited page back and zero it ("we store HPTE
+ * information in the deposited PTE fragment"): from here it is a PTE page again.
+ */
+export function* pgtable_trans_huge_withdraw(k: TK, pmdt: PtPage, i: number): Gen<PtPage> {
+  const s = thp(k.m);
+  const pgtable = s.deposited.get(pmdt.base + i)!;
+  const objs: number[] = [pmdt.base + i, WRITE];
+  for (const p of pgtable.pteps) objs.push(p.id, WRITE);
+  k.multi(objs, E_WITHDRAW);
+  yield;
+  s.deposited.delete(pmdt.base + i);
+  s.depositedTables.delete(pgtable);
+  for (const p of pgtable.pteps) p.v = 0;
+  pgtable.frame.use = "pte table";
+  return pgtable;
+}
+
+/** pmdp_invalidate (pgtable_64.c, v4.0, recalled): clear _PAGE_PRESENT of the huge pmd (its HPTEs flushed). */
+export function* pmdp_invalidate(k: TK, pmdt: PtPage, i: number): Gen {
+  k.W(pmdt.base + i, E_INVALIDATE);
+  yield;
+  pmdt.ent[i] = pte_bits(pmdt.ent[i], _PAGE_PRESENT, 0);
+}
+
+/**
+ * __split_huge_page_map (huge_memory.c, v4.1, recalled): under the pmd lock, withdraw the deposited page, fill it
+ * with small PTEs of the huge page (the pfn stays the same: here every small PTE maps the one frame that stands
+ * for the huge page), smp_wmb, pmdp_invalidate, then pmd_populate: the pmd becomes a pointer to that table.
+ */
+export function* __split_huge_page_map(k: TK, mm: MmStruct, _address: number, pmdt: PtPage, i: number): Gen {
+  yield* k.spin_lock(mm.page_table_lock);
+  const pmd = pmdt.ent[i];
+  const pgtable = yield* k.pgtable_trans_huge_withdraw(pmdt, i);
+  const prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
+  for (const p of pgtable.pteps) {
+    k.W(p.id, E_SET_PTE);
+    yield;
+    p.v = pte_pfn(pmd, PPC64_64K) * 2 ** PPC64_64K.RPN_SHIFT + prot;
+  }
+  yield* k.pmdp_invalidate(pmdt, i);
+  k.W(pmdt.base + i, E_POPULATE);
+  yield;
+  pmdt.ent[i] = pgtable.frame.pfn + 1;
+  yield* k.spin_unlock(mm.page_table_lock);
+}
+
+/**
+ * split_huge_page (huge_memory.c, v4.1, recalled): __split_huge_page_splitting (notifier start; under the pmd lock
+ * pmdp_splitting_flush; notifier end), the compound page's refcounts split (no state here), __split_huge_page_map.
+ */
+export function* split_huge_page(k: TK, mm: MmStruct, address: number): Gen {
+  const w = mmWorld(k.m);
+  const pmdt = w.child(mm.pgd.ent[w.index(0, address)])!;
+  const i = w.index(PMD_LEVEL, address);
+  if (!pmd_trans_huge(pmdt.ent[i])) return;
+  const end = address + w.span(PMD_LEVEL);
+  yield* k.mmu_notifier_invalidate_range_start(mm, address, end);
+  yield* k.spin_lock(mm.page_table_lock);
+  yield* k.pmdp_splitting_flush(mm, address, pmdt, i);
+  yield* k.spin_unlock(mm.page_table_lock);
+  yield* k.mmu_notifier_invalidate_range_end(mm, address, end);
+  yield* k.__split_huge_page_map(mm, address, pmdt, i);
+}
+
+const E_THP_BUSY = event("__hash_page_thp", "old_pmd = *pmdp; busy/splitting/access? set _PAGE_BUSY", {
+  cost: "atomic",
+});
+const E_THP_SLOT = event("__hash_page_thp", "hpte_slot_array[index] = slot (the deposited page)", {
+  cost: "hpte_insert",
+});
+
+/**
+ * __hash_page_thp (hugepage-hash64.c, v4.0/v4.1: its checks read in the 2015 patch that drops the splitting one):
+ * _PAGE_BUSY → retry (0); _PAGE_SPLITTING → retry; access not allowed → fault (1); else set _PAGE_BUSY, insert
+ * the HPTE and record its slot in the hash-slot array that lives in the page deposited beside the pmd.
+ */
+export function* __hash_page_thp(k: TK, ptep: PmdPtep, access: number): Gen<number> {
+  const id = ptep.pt.base + ptep.i;
+  k.W(id, E_THP_BUSY);
+  yield;
+  const old = ptep.pt.ent[ptep.i];
+  if (!pmd_huge(old) || (old & _PAGE_BUSY) !== 0) return 0;
+  if ((old & _PAGE_SPLITTING) !== 0) return 0;
+  if ((access & ~old) !== 0) return 1;
+  ptep.pt.ent[ptep.i] = pte_bits(old, 0, _PAGE_BUSY | _PAGE_ACCESSED);
+  const slots = thp(k.m).deposited.get(id);
+  k.multi(slots !== undefined ? [id, WRITE, slots.pteps[0].id, WRITE] : [id, WRITE], E_THP_SLOT);
+  yield;
+  const now = thp(k.m).deposited.get(id);
+  if (now === undefined || now !== slots) {
+    k.violation(
+      "slot-array-after-withdraw",
+      `__hash_page_thp wrote the hash-slot array into a page that is no longer deposited beside the pmd`,
+    );
+    return 0;
+  }
+  ptep.pt.ent[ptep.i] = pte_bits(ptep.pt.ent[ptep.i], _PAGE_BUSY, _PAGE_HASHPTE);
+  return 0;
 }
 
 // ---- the MMU notifiers KVM registers (virt/kvm/kvm_main.c, v4.1) and mmu_notifier_retry ---------------------
@@ -434,11 +628,21 @@ const E_RMAP = event("kvmppc_do_h_enter", "mmu_notifier_retry? link rmap chain, 
 const E_HPTE_WRITE = event("kvmppc_do_h_enter", "hpte[1] = ptel; eieio; hpte[0] = pteh (unlock); ptesync", {
   cost: "hpte_insert",
 });
+const E_SCAN = event("kvmppc_do_h_enter", "slot free? try_lock_hpte(HVLOCK|V|ABSENT)", { cost: "atomic" });
+const E_RECHECK = event("kvmppc_do_h_enter", "locked slot in use: unlock", { cost: "mem" });
+
+/** Ghost: the host frame each HPTE was made to point at (the model's pa is not a frame address for large pages). */
+export function hpteFrames(m: Machine): Map<number, PageFrame> {
+  let f = m.ext.thpHpteFrames as Map<number, PageFrame> | undefined;
+  if (f === undefined) m.ext.thpHpteFrames = f = new Map();
+  return f;
+}
 
 /**
- * The rest of kvmppc_do_h_enter once the host PTE is known (book3s_hv_rm_mmu.c, v4.1; unchanged by the fix), for
- * H_EXACT, the flag both virtual-mode callers pass: lock the exact slot, save the guest's dword 1, link the rmap
- * chain unless mmu_notifier_retry says an invalidation raced (then write an absent HPTE), write the HPTE.
+ * The rest of kvmppc_do_h_enter from do_insert (book3s_hv_rm_mmu.c, v3.19 read; unchanged by the fix): pte_index
+ * in range (else H_PARAMETER); without H_EXACT the first free slot of the PTEG (a second pass locking each slot,
+ * H_PTEG_FULL if none), with H_EXACT that slot (H_PTEG_FULL if in use); save the guest's dword 1; link the rmap
+ * chain unless mmu_notifier_retry says an invalidation raced (then write an absent HPTE); write the HPTE.
  */
 export function* h_enter_insert(
   k: TK,
@@ -454,8 +658,31 @@ export function* h_enter_insert(
 ): Gen<{ ret: number; pte_index: number }> {
   if (pte_index >= kvm.arch.hpt_npte) return { ret: H_PARAMETER, pte_index };
   const hpt = kvm.arch.hpt;
-  if ((flags & H_EXACT) === 0n) throw new Error("model: only H_EXACT (what both virtual-mode callers pass)");
-  if (!(yield* k.try_lock_hpte(kvm, pte_index, HPTE_V_HVLOCK | HPTE_V_VALID | HPTE_V_ABSENT))) {
+  if ((flags & H_EXACT) === 0n) {
+    pte_index &= ~7;
+    let i = 0;
+    for (; i < 8; i++) {
+      k.W(hpt.obj(pte_index + i), E_SCAN);
+      yield;
+      const v = hpt.get0(pte_index + i);
+      if ((v & (HPTE_V_HVLOCK | HPTE_V_VALID | HPTE_V_ABSENT)) === 0n) {
+        hpt.set0(pte_index + i, v | HPTE_V_HVLOCK);
+        break;
+      }
+    }
+    if (i === 8) {
+      // try_lock_hpte doesn't retry: lock each slot in turn and look again
+      for (i = 0; i < 8; i++) {
+        yield* k.try_lock_hpte_spin(kvm, pte_index + i);
+        if ((hpt.get0(pte_index + i) & (HPTE_V_VALID | HPTE_V_ABSENT)) === 0n) break;
+        k.W(hpt.obj(pte_index + i), E_RECHECK);
+        yield;
+        hpt.set0(pte_index + i, hpt.get0(pte_index + i) & ~HPTE_V_HVLOCK);
+      }
+      if (i === 8) return { ret: H_PTEG_FULL, pte_index };
+    }
+    pte_index += i;
+  } else if (!(yield* k.try_lock_hpte(kvm, pte_index, HPTE_V_HVLOCK | HPTE_V_VALID | HPTE_V_ABSENT))) {
     yield* k.try_lock_hpte_spin(kvm, pte_index);
     if ((hpt.get0(pte_index) & (HPTE_V_VALID | HPTE_V_ABSENT)) !== 0n) {
       yield* k.unlock_hpte(kvm, pte_index, hpt.get0(pte_index) & ~HPTE_V_HVLOCK);
@@ -484,17 +711,128 @@ export function* h_enter_insert(
   yield;
   hpt.set1(pte_index, ptel);
   hpt.gen.set(pte_index, frame !== null ? frame.gen : -1);
+  if (frame !== null) hpteFrames(k.m).set(pte_index, frame);
   hpt.set0(pte_index, pteh);
   return { ret: H_SUCCESS, pte_index };
 }
 
-/** The part of kvmppc_do_h_enter before the lookup: the guest page size, gpa, gfn and the host address. */
-export function h_enter_prologue(k: TK, kvm: Kvm, pteh: bigint, ptel: bigint) {
-  const psize = hpte_page_size(pteh, ptel);
+// ---- page sizes: asm/kvm_book3s_64.h (v3.13 to v4.8 form, read), POWER7's sizes -----------------------------
+
+/** The page sizes POWER7 offers (mmu_psize_defs indexes, in the kernel's order: 4K < 64K < 16M). */
+export const MMU_PAGE_4K = 0;
+export const MMU_PAGE_64K = 1;
+export const MMU_PAGE_16M = 2;
+/** LP_SHIFT / LP_BITS (mmu-hash64.h): the 8-bit LP field of HPTE dword 1. */
+const LP_SHIFT = 12n;
+const LP_BITS = 8;
+
+/**
+ * mmu_psize_defs[base].shift and .penc[actual] as POWER7 reports them in ibm,segment-page-sizes (recalled, not
+ * read): 4K base with 4K (0), 64K (0x7) and 16M (0x38) actual; 64K base with 64K (0x1) and 16M (0x8); 16M with 16M
+ * (0x0). -1: no encoding.
+ */
+export const mmu_psize_defs: readonly { shift: number; penc: readonly number[] }[] = [
+  { shift: 12, penc: [0x0, 0x7, 0x38] },
+  { shift: 16, penc: [-1, 0x1, 0x8] },
+  { shift: 24, penc: [-1, -1, 0x0] },
+];
+
+/** __hpte_actual_psize: the actual size whose encoding (LP's low bits, as many as the size needs) matches. */
+export function __hpte_actual_psize(lp: number, psize: number): number {
+  for (let i = 1; i < mmu_psize_defs.length; i++) {
+    if (mmu_psize_defs[psize].penc[i] === -1) continue;
+    const shift = Math.min(mmu_psize_defs[i].shift - Number(LP_SHIFT), LP_BITS);
+    if ((lp & ((1 << shift) - 1)) === mmu_psize_defs[psize].penc[i]) return i;
+  }
+  return -1;
+}
+
+/** __hpte_page_size: 4K without HPTE_V_LARGE; else the first base size whose encoding matches LP; 0 if none. */
+export function __hpte_page_size(h: bigint, l: bigint, is_base_size: boolean): bigint {
+  if ((h & HPTE_V_LARGE) === 0n) return 1n << 12n;
+  const lp = Number((l >> LP_SHIFT) & ((1n << BigInt(LP_BITS)) - 1n));
+  for (let size = 0; size < mmu_psize_defs.length; size++) {
+    const a_psize = __hpte_actual_psize(lp, size);
+    if (a_psize !== -1) return 1n << BigInt(mmu_psize_defs[is_base_size ? size : a_psize].shift);
+  }
+  return 0n;
+}
+
+/** hpte_page_size: the actual page size the guest's HPTE asks for. */
+export const hpte_page_size = (h: bigint, l: bigint): bigint => __hpte_page_size(h, l, false);
+/** hpte_base_page_size: its base page size (the segment's). */
+export const hpte_base_page_size = (h: bigint, l: bigint): bigint => __hpte_page_size(h, l, true);
+
+/** The LP field a guest writes for a page of `actual` size in a segment of `base` size (penc, low bits). */
+export function hpte_lp(base: number, actual: number): bigint {
+  return BigInt(mmu_psize_defs[base].penc[actual]) << LP_SHIFT;
+}
+
+/**
+ * The host kernel's page geometry the walk's shift and host_pte_size are in: PAGE_SIZE (64K, or 4K for a 4K
+ * kernel) and PMD_SHIFT 24 (64K pages: a pmd maps 16M, THP's size). The model's tables are smaller; these are
+ * the sizes kvmppc_do_h_enter compares.
+ */
+export interface HostGeometry {
+  readonly PAGE_SIZE: number;
+  readonly PMD_SHIFT: number;
+}
+export function hostGeometry(m: Machine): HostGeometry {
+  return (m.ext.thpHost as HostGeometry | undefined) ?? { PAGE_SIZE: 0x10000, PMD_SHIFT: 24 };
+}
+
+/**
+ * slot_is_aligned (kvm_book3s_64.h, read): a page larger than PAGE_SIZE must be aligned in the memslot's gfns.
+ * The scenario's memslot stands for 32M of guest memory at guest physical 0 (m.ext.thpSlotPages host pages).
+ */
+export function slot_is_aligned(m: Machine, kvm: Kvm, pagesize: bigint): boolean {
+  const PAGE_SIZE = BigInt(hostGeometry(m).PAGE_SIZE);
+  if (pagesize <= PAGE_SIZE) return true;
+  const mask = pagesize / PAGE_SIZE - 1n;
+  const npages = BigInt((m.ext.thpSlotPages as number | undefined) ?? (32 << 20) / hostGeometry(m).PAGE_SIZE);
+  return (BigInt(kvm.memslot.base_gfn) & mask) === 0n && (npages & mask) === 0n;
+}
+
+/**
+ * The part of kvmppc_do_h_enter before the walk, as the model's memslot has it: gpa, its gfn (in the model's
+ * pages: guest page 0 is the model's first memslot page), whether it lies in the memslot (else emulated MMIO),
+ * and the host address.
+ */
+export function h_enter_gpa(k: TK, kvm: Kvm, ptel: bigint, psize: bigint) {
   const gpa = ptel & HPTE_R_RPN & ~(psize - 1n);
   const gfn = Number(gpa >> 12n);
-  const hva = (k.m.ext.thpHvaBase as number) + (gfn - kvm.memslot.base_gfn) * PAGE_SIZE;
-  return { psize, gpa, gfn, hva };
+  const s = kvm.memslot;
+  const inSlot = gfn >= s.base_gfn && gfn < s.base_gfn + s.npages;
+  const hva = (k.m.ext.thpHvaBase as number) + (gfn - s.base_gfn) * PAGE_SIZE;
+  return { gpa, gfn, inSlot, hva };
+}
+
+/** pte_protnone (asm/pgtable.h, NUMA balancing, recalled): present but not user: a NUMA hinting PTE. */
+export const pte_protnone = (pte: number): boolean => (pte & (_PAGE_PRESENT | _PAGE_USER)) === _PAGE_PRESENT;
+
+/** hpte_cache_bits of an anonymous page's PTE: no I/G bits, so is_io = 0 (the model maps no I/O memory). */
+export const hpte_cache_bits = (_pte: number): bigint => 0n;
+
+/** hpte_cache_flags_ok (kvm_book3s_64.h, read; SAO left out): a cacheable host page wants WIMG = M. */
+export function hpte_cache_flags_ok(ptel: bigint, is_io: bigint): boolean {
+  const wimg = ptel & (HPTE_R_W | HPTE_R_I | HPTE_R_M | HPTE_R_G);
+  if (is_io === 0n) return wimg === HPTE_R_M;
+  if ((wimg & HPTE_R_W) !== 0n) return false;
+  return (wimg & HPTE_R_I) !== 0n;
+}
+
+/** The emulated-MMIO marking of an HPTE (key 31) for a gpa outside every memslot. */
+export const HPTE_R_KEY_MMIO = HPTE_R_KEY_HI | HPTE_R_KEY_LO;
+
+/**
+ * The WIMG check after pa (book3s_hv_rm_mmu.c, v3.19 read, unchanged by the fix): a host I/O mapping the guest
+ * maps cacheable → H_PARAMETER; a cacheable host page the guest maps otherwise → made M. Returns the new ptel, or
+ * null for H_PARAMETER.
+ */
+export function check_wimg(ptel: bigint, is_io: bigint): bigint | null {
+  if (is_io === ~0n || hpte_cache_flags_ok(ptel, is_io)) return ptel;
+  if (is_io !== 0n) return null;
+  return (ptel & ~(HPTE_R_W | HPTE_R_I | HPTE_R_G)) | HPTE_R_M;
 }
 
 /** The host frame a Linux PTE (or huge pmd) maps at `hva` (pa's frame; the huge page is one frame here). */
@@ -507,7 +845,7 @@ export function hpte_make_readonly(ptel: bigint): bigint {
   return (ptel & ~HPTE_R_PP) | PP_RO;
 }
 
-/** HPTE dword 1 for a host page (ptel &= ~(HPTE_R_PP0 - psize); ptel |= pa). */
+/** HPTE dword 1 for a host page (ptel &= ~(HPTE_R_PP0 - psize); ptel |= pa). pa is the model's frame address. */
 export function ptel_with_pa(ptel: bigint, psize: bigint, pa: bigint): bigint {
   return U64(ptel & ~(HPTE_R_PP0 - psize)) | pa;
 }
@@ -530,8 +868,26 @@ export function* kvmppc_virtmode_do_h_enter(
   k.local(E_VM_PGDIR);
   yield;
   yield* k.rcu_read_lock_sched();
-  const r = yield* k.kvmppc_do_h_enter_v4(kvm, flags, pte_index, pteh, ptel, mm.pgd, false);
+  const r = yield* k.kvmppc_do_h_enter(kvm, flags, pte_index, pteh, ptel, mm.pgd, false);
   yield* k.rcu_read_unlock_sched();
+  return r.ret;
+}
+
+/**
+ * kvmppc_h_enter (book3s_hv_rm_mmu.c, v4.1): the guest's real-mode H_ENTER, with vcpu->arch.pgdir (current->mm->pgd,
+ * set when the vcpu entered: qemu's mm here) and realmode = true; the slot used goes back in gpr[4].
+ */
+export function* kvmppc_h_enter(
+  k: TK,
+  vcpu: KvmVcpu,
+  flags: bigint,
+  pte_index: number,
+  pteh: bigint,
+  ptel: bigint,
+): Gen<number> {
+  const mm = (k.m.ext.thpKvm as { mm: MmStruct }).mm;
+  const r = yield* k.kvmppc_do_h_enter(vcpu.kvm, flags, pte_index, pteh, ptel, mm.pgd, true);
+  if (r.ret === H_SUCCESS) vcpu.arch.gpr[4] = BigInt(r.pte_index);
   return r.ret;
 }
 
@@ -542,12 +898,13 @@ const E_HASH_DONE = event("__hash_page_4K", "insert the HPTE; *ptep = new_pte & 
 
 /**
  * hash_page (hash_utils_64.c, v4.0/v4.1) after the walk (before.ts / after.ts do the walk): entered with
- * MSR_EE = 0; __hash_page_4K's busy-set / insert / busy-clear on it; a huge pmd goes to __hash_page_thp
- * (not modelled: returns), a splitting one too. Returns 0 (done or retry) or 1 (page fault).
+ * MSR_EE = 0; __hash_page_4K's busy-set / insert / busy-clear on it; a huge pmd goes to __hash_page_thp.
+ * Returns 0 (done or retry) or 1 (page fault).
  */
 export function* hash_page_tail(k: TK, ptep: Ptep | PmdPtep | null, access: number): Gen<number> {
   if (ptep === null) return 1;
-  if ("pmd" in ptep) return 0; // __hash_page_thp: writes the deposited hash-slot array, legitimately
+  // hash_page: pmd_trans_huge → __hash_page_thp; another leaf (hugetlbfs) → __hash_page_huge (not modelled: done)
+  if ("pmd" in ptep) return pmd_trans_huge(ptep.pt.ent[ptep.i]) ? yield* k.__hash_page_thp(ptep, access) : 0;
   for (;;) {
     k.inFrame(ptep.id, WRITE, ptep.pt.frame, E_HASH_UPDATE);
     yield;
@@ -565,9 +922,10 @@ export function* hash_page_tail(k: TK, ptep: Ptep | PmdPtep | null, access: numb
 }
 
 /**
- * The walk both trees have (hugetlbpage.c, v4.0 and 691e95fd): each level read once into a local; pgd none →
- * NULL (the pud is folded); pmd none (a collapse in progress) or splitting → NULL; a leaf pmd → (pte_t *)pmdp
- * with *shift = PMD_SHIFT; else pte_offset_kernel on the local pmd (no read yet: the caller reads *ptep).
+ * The walk both trees have (hugetlbpage.c: the v4.0 find_linux_pte_or_hugepte, read in the context of a June
+ * 2015 patch; 691e95fd renames it __find_linux_pte_or_hugepte): each level read once into a local; pgd none →
+ * NULL (the pud is folded); pmd none (a collapse in progress) or splitting → NULL; pmd_huge || pmd_large →
+ * (pte_t *)pmdp with *shift = PMD_SHIFT; else pte_offset_kernel on the local pmd (the caller reads *ptep).
  */
 export function* walk_linux_pte(k: TK, pgdir: PtPage, ea: number, shift: { v: number }): Gen<Ptep | PmdPtep | null> {
   const w = pgdir.w;
@@ -578,8 +936,8 @@ export function* walk_linux_pte(k: TK, pgdir: PtPage, ea: number, shift: { v: nu
   const i = w.index(PMD_LEVEL, ea);
   const pmd = yield* pt_entry_get_lockless(k, pmdt, i, "find_linux_pte_or_hugepte");
   if (pmd === undefined || pmd_none(pmd) || pmd_trans_splitting(pmd)) return null;
-  if (pmd_large(pmd)) {
-    shift.v = Math.log2(w.span(PMD_LEVEL));
+  if (pmd_huge(pmd) || pmd_large(pmd)) {
+    shift.v = hostGeometry(k.m).PMD_SHIFT;
     return { pmd: true, pt: pmdt, i };
   }
   return w.child(pmd)!.pteps[w.index(PTE_LEVEL, ea)];

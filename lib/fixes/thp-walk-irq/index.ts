@@ -1,6 +1,7 @@
 // Fix 004, thp-walk-irq: 691e95fd7396 "powerpc/mm/thp: Make page table walk safe against thp split/collapse"
-// (v4.1 cycle). Read it like a patch: before.ts (its parent) against after.ts; era.ts (lazy IRQs, THP on ppc64
-// hash, collapse_huge_page, the notifiers, the rest of H_ENTER, hash_page); the scenario.
+// (2015; v4.1 or v4.2: see the README). Read it like a patch: before.ts (its parent) against after.ts; era.ts
+// (lazy IRQs, THP on ppc64 hash with collapse and split, the notifiers, POWER7 page sizes, the rest of H_ENTER,
+// hash_page); vcore.ts (POWER7 HV KVM's threading); the scenario.
 
 export {
   thpWalkIrq,
@@ -15,6 +16,7 @@ export type { ThpWalkIrqParams } from "./scenario";
 export * as era from "./era";
 export * as before from "./before";
 export * as after from "./after";
+export * as vcore from "./vcore";
 export * as later from "./later";
 export { thpPmdClear, thpPmdClearOps, thpPmdClearVariants, hugeBackedGuest } from "./pmd_clear";
 export { thpWalkIrqWorkload, thpWorkloadCost, primerMunmap, ipiRoundNs, PRIMER_GUEST_PMDS } from "./workload";

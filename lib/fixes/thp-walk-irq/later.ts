@@ -19,7 +19,8 @@ import { PAGE_SIZE, pfn_pte, pte_present, pte_pfn, pte_write } from "../../mm/pg
 import { _PAGE_PRESENT, _PAGE_USER, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../../powerpc/pgtable_ppc64";
 import { HPTE_V_VALID } from "../../hw/power7";
 import { H_PARAMETER } from "../../kvm/hvcall";
-import { HPTE_V_ABSENT, HPTE_V_HVLOCK, hpte_is_writable } from "../../kvm/kvm_book3s_64";
+import { HPTE_V_ABSENT, HPTE_V_HVLOCK, HPTE_GR_RESERVED, hpte_is_writable } from "../../kvm/kvm_book3s_64";
+import type { PageFrame } from "../../sim/page_alloc";
 import type { Kvm } from "../../kvm/index";
 import {
   PPC64_64K,
@@ -29,7 +30,15 @@ import {
   hvaToGfn,
   mmu_notifier_retry,
   kvmppc_read_update_linux_pte as read_update_v4,
-  h_enter_prologue,
+  h_enter_gpa,
+  hpte_page_size,
+  slot_is_aligned,
+  hostGeometry,
+  pte_protnone,
+  hpte_cache_bits,
+  check_wimg,
+  pteFrame,
+  HPTE_R_KEY_MMIO,
   hpte_make_readonly,
   h_enter_insert,
   ptel_with_pa,
@@ -38,8 +47,8 @@ import type { PmdPtep, TK } from "./era";
 
 /** The kernel seen by the later history: the era's names plus the zap, the refault and the 2020 walk. */
 export interface LK extends TK {
+  // pgtable_trans_huge_withdraw is the era's (it zeroes the withdrawn page, the hash-slot array)
   pmdp_get_and_clear(mm: MmStruct, addr: number, pmdt: PtPage, i: number): Gen<number>;
-  pgtable_trans_huge_withdraw(pmdt: PtPage, i: number): Gen<PtPage>;
   zap_huge_pmd(mm: MmStruct, pmdt: PtPage, i: number, addr: number): Gen;
   madvise_dontneed(mm: MmStruct, start: number): Gen;
   fault_small_page(mm: MmStruct, addr: number): Gen;
@@ -122,21 +131,6 @@ export function* pmdp_get_and_clear_13bd817(k: LK, _mm: MmStruct, _addr: number,
   // Serialize against find_linux_pte_or_hugepte, which casts pmd_t to pte_t with IRQs off
   yield* k.kick_all_cpus_sync();
   return old;
-}
-
-const E_WITHDRAW = event("pgtable_trans_huge_withdraw", "pgtable = *(pmdp + PTRS_PER_PMD); slot = NULL", {
-  cost: "mem",
-});
-
-/** pgtable_trans_huge_withdraw (pgtable_64.c): take the deposited PTE page back from beside the pmd. */
-export function* pgtable_trans_huge_withdraw(k: LK, pmdt: PtPage, i: number): Gen<PtPage> {
-  k.W(pmdt.base + i, E_WITHDRAW);
-  yield;
-  const s = thp(k.m);
-  const pgtable = s.deposited.get(pmdt.base + i)!;
-  s.deposited.delete(pmdt.base + i);
-  s.depositedTables.delete(pgtable);
-  return pgtable;
 }
 
 /**
@@ -264,9 +258,10 @@ const E_RETRY = event("find_kvm_host_pte", "mmu_notifier_retry(kvm, mmu_seq)?", 
 const E_SEQ = event("kvmppc_do_h_enter", "mmu_seq = kvm->mmu_notifier_seq; smp_rmb()", { cost: "mem" });
 
 /**
- * kvmppc_do_h_enter (book3s_hv_rm_mmu.c, v5.8, "Use find_kvm_host_pte in h_enter"): no local_irq_save in either
- * mode; arch_spin_lock(kvm->mmu_lock) around find_kvm_host_pte and the use of the PTE, released on the
- * H_PARAMETER return and after pa is computed. The rest as v4.1 (this model's H_EXACT insert).
+ * kvmppc_do_h_enter (book3s_hv_rm_mmu.c, v5.8, "Use find_kvm_host_pte in h_enter"): 691e95fd's, with the
+ * local_irq_save of virtual mode (and irq_flags) gone: arch_spin_lock(kvm->mmu_lock) in both modes around
+ * find_kvm_host_pte and the use of the PTE, released on the H_PARAMETER return (which restored `flags` before)
+ * and after pa is computed. The rest as this model's 691e95fd.
  */
 export function* kvmppc_do_h_enter(
   k: LK,
@@ -278,36 +273,49 @@ export function* kvmppc_do_h_enter(
   _pgdir: PtPage,
   _realmode: boolean,
 ): Gen<{ ret: number; pte_index: number }> {
-  const { psize, gpa, gfn, hva } = h_enter_prologue(k, kvm, pteh, ptel);
+  const psize = hpte_page_size(pteh, ptel);
   if (psize === 0n) return { ret: H_PARAMETER, pte_index };
   const writing = hpte_is_writable(ptel);
   pteh &= ~(HPTE_V_HVLOCK | HPTE_V_ABSENT | HPTE_V_VALID);
+  ptel &= ~HPTE_GR_RESERVED;
   const g_ptel = ptel;
   k.R(kvm.mmuSeqObj, E_SEQ);
   yield;
-  const mmu_seq = kvm.mmu_notifier_seq;
+  const mmu_seq = kvm.mmu_notifier_seq; // smp_rmb()
+  const { gpa, gfn, inSlot, hva } = h_enter_gpa(k, kvm, ptel, psize);
   let pa = 0n;
-  const w = mmWorld(k.m);
-  let frame = null;
-  const shift = { v: 0 };
-  yield* k.spin_lock(kvmMmuLock(k, kvm)); // arch_spin_lock(&kvm->mmu_lock.rlock.raw_lock)
-  const ptep = yield* k.find_kvm_host_pte(kvm, mmu_seq, hva, shift);
-  if (ptep !== null) {
-    const host_pte_size = shift.v !== 0 ? 2 ** shift.v : PAGE_SIZE;
-    if (BigInt(host_pte_size) < psize) {
-      yield* k.spin_unlock(kvmMmuLock(k, kvm));
-      return { ret: H_PARAMETER, pte_index };
+  let is_io = ~0n;
+  let frame: PageFrame | null = null;
+  if (inSlot) {
+    if (!slot_is_aligned(k.m, kvm, psize)) return { ret: H_PARAMETER, pte_index };
+    const shift = { v: 0 };
+    yield* k.spin_lock(kvmMmuLock(k, kvm)); // arch_spin_lock(&kvm->mmu_lock.rlock.raw_lock)
+    const ptep = yield* k.find_kvm_host_pte(kvm, mmu_seq, hva, shift);
+    if (ptep !== null) {
+      const host_pte_size = shift.v !== 0 ? 2n ** BigInt(shift.v) : BigInt(hostGeometry(k.m).PAGE_SIZE);
+      // We should always find the guest page size to <= host page size, if host is using hugepage
+      if (host_pte_size < psize) {
+        yield* k.spin_unlock(kvmMmuLock(k, kvm));
+        return { ret: H_PARAMETER, pte_index };
+      }
+      const pte = yield* k.kvmppc_read_update_linux_pte(ptep, writing, shift.v);
+      if (pte_present(pte, PPC64_64K) && !pte_protnone(pte)) {
+        if (writing && !pte_write(pte, PPC64_64K)) ptel = hpte_make_readonly(ptel); // make the HPTE read-only
+        is_io = hpte_cache_bits(pte);
+        frame = pteFrame(mmWorld(k.m), pte);
+        pa = BigInt(frame.pfn) << 12n; // the model's frame address; hva's offset in the host page is 0 here
+        pa |= gpa & 0xfffn;
+      }
     }
-    const pte = yield* k.kvmppc_read_update_linux_pte(ptep, writing, shift.v);
-    if (pte_present(pte, PPC64_64K)) {
-      if (writing && !pte_write(pte, PPC64_64K)) ptel = hpte_make_readonly(ptel);
-      frame = w.pa.frames[pte_pfn(pte, PPC64_64K)];
-      pa = BigInt(frame.pfn) << 12n; // the huge page is one frame: no offset within it
-      pa |= gpa & 0xfffn;
-    }
+    yield* k.spin_unlock(kvmMmuLock(k, kvm));
+    ptel = ptel_with_pa(ptel, psize, pa);
+    pteh |= pa !== 0n ? HPTE_V_VALID : HPTE_V_ABSENT;
+    const wimg = check_wimg(ptel, is_io);
+    if (wimg === null) return { ret: H_PARAMETER, pte_index };
+    ptel = wimg;
+  } else {
+    pteh |= HPTE_V_ABSENT; // emulated MMIO: mark with key 31
+    ptel |= HPTE_R_KEY_MMIO;
   }
-  yield* k.spin_unlock(kvmMmuLock(k, kvm));
-  ptel = ptel_with_pa(ptel, psize, pa);
-  pteh |= pa !== 0n ? HPTE_V_VALID : HPTE_V_ABSENT;
   return yield* h_enter_insert(k, kvm, flags, pte_index, pteh, ptel, g_ptel, gfn, mmu_seq, frame);
 }

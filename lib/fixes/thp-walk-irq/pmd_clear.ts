@@ -34,7 +34,6 @@ export const thpPmdClearOps = {
   mmu_notifier_invalidate_range_end: later.mmu_notifier_invalidate_range_end,
   kvmppc_read_update_linux_pte: later.kvmppc_read_update_linux_pte,
   pmdp_get_and_clear: later.pmdp_get_and_clear,
-  pgtable_trans_huge_withdraw: later.pgtable_trans_huge_withdraw,
   zap_huge_pmd: later.zap_huge_pmd,
   madvise_dontneed: later.madvise_dontneed,
   fault_small_page: later.fault_small_page,
@@ -51,7 +50,7 @@ export const thpPmdClearVariants = {
    * The 2020 series: "Avoid sending IPI on clearing PMD" reverts 13bd817 (pmdp_get_and_clear is v4.1's again),
    * after kvmppc_do_h_enter moved to find_kvm_host_pte under kvm->mmu_lock.
    */
-  "2020": { kvmppc_do_h_enter_v4: later.kvmppc_do_h_enter },
+  "2020": { kvmppc_do_h_enter: later.kvmppc_do_h_enter },
 };
 
 interface Guest {

@@ -22,7 +22,7 @@ import { pte_pfn, pfn_pte, pte_bits } from "../../mm/pgtable";
 import { pt_entry_get_lockless } from "../../mm/pt_entry";
 import { _PAGE_PRESENT, _PAGE_USER, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../../powerpc/pgtable_ppc64";
 import { PPC64_64K, pmd_none, pmd_trans_huge } from "./era";
-import type { PmdPtep } from "./era";
+import type { PmdPtep, TK } from "./era";
 import type { LK } from "./later";
 import { thpPmdClearOps, hugeBackedGuest, htab_write_thread } from "./pmd_clear";
 import { check_no_stale_hpte, THP_BASE } from "./scenario";
@@ -33,8 +33,8 @@ export const _PAGE_INVALID = 0x20000;
 /** pmd_is_serializing (a00196a27216): _PAGE_INVALID set and _PAGE_PRESENT clear — a split in progress. */
 export const pmd_is_serializing = (v: number): boolean => (v & (_PAGE_PRESENT | _PAGE_INVALID)) === _PAGE_INVALID;
 
-/** The kernel of this scenario: the later history's names plus the 2019 split. */
-export interface SK extends LK {
+/** The kernel of this scenario: the later history's names plus the 2019 split (its pmdp_invalidate replaces v4.1's). */
+export interface SK extends Omit<LK, "pmdp_invalidate"> {
   pmdp_invalidate(mm: MmStruct, addr: number, pmdt: PtPage, i: number): Gen<number>;
   serialize_against_pte_lookup(mm: MmStruct): Gen;
   split_huge_pmd(mm: MmStruct, addr: number): Gen;
@@ -159,9 +159,10 @@ export const thpSplitInvalidateOps = {
 
 function build(k: SK, m: Machine): ScenarioInstance {
   const { w, g } = hugeBackedGuest(m);
-  m.spawn(0, "htab_write", htab_write_thread(k, g));
+  const tk = k as unknown as TK; // the walker's and the final check's view: the era's names
+  m.spawn(0, "htab_write", htab_write_thread(tk, g));
   m.spawn(1, "split", split_thread(k, g.mm));
-  return { final: () => check_no_stale_hpte(k, w, g.kvm) };
+  return { final: () => check_no_stale_hpte(tk, w, g.kvm) };
 }
 
 /** CPU 1: a split of the huge pmd (e.g. mprotect of half of it, or the page's migration). */

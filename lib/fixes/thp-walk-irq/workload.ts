@@ -5,12 +5,14 @@
 //  - CPU 1, khugepaged: `collapses` collapses in a second, running guest's memory (pmdp_clear_flush's IPI,
 //    kept in 2020 for hash: parallel hash inserts);
 //  - CPU 2, qemu of that guest restoring `walks` HPTEs (kvm_htab_write → H_ENTER): an IRQ-off walk each since
-//    691e95fd (before), under kvm->mmu_lock since 2020 (after). Its IRQ-off time delays the IPIs above.
+//    691e95fd (before), under kvm->mmu_lock since 2020 (after). Its IRQ-off time delays the IPIs above;
+//  - CPU 3 (if `splits`): splits of that guest's THPs (v4.1's split_huge_page: pmdp_splitting_flush's IPI).
 // Samples: IRQ-off time per walk, virtual time per zapped pmd and per collapse, IPI rounds' wait.
 
 import { int, defaultParams } from "../../explore/params";
 import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
+import { ModelError } from "../../sim/machine";
 import type { Gen, Machine } from "../../sim/machine";
 import { defineSources } from "../../sim/sources";
 import { runTimed } from "../../explore/timed";
@@ -33,6 +35,12 @@ export const thpWorkloadParams = {
   pmds: int(0, 4096, 64, "huge pmds (THPs) qemu munmaps when it frees a guest's RAM"),
   collapses: int(0, 256, 4, "2-page ranges khugepaged collapses in the running guest's memory"),
   walks: int(0, 4096, 16, "H_ENTERs (kvm_htab_write) the running guest's qemu makes meanwhile"),
+  splits: int(
+    0,
+    256,
+    0,
+    "THPs of the running guest split meanwhile, on CPU 3: v4.1's split_huge_page in either variant (the 2020 split, post-2016, sends no IPI since 'Avoid sending IPI on clearing PMD': not modelled here)",
+  ),
 };
 export type ThpWorkloadParams = ParamsOf<typeof thpWorkloadParams>;
 
@@ -94,6 +102,16 @@ export function* khugepaged_ranges(k: LK, mm: MmStruct, n: number): Gen {
   }
 }
 
+/** CPU 3: splits of the running guest's THPs (ranges `from` on), each with pmdp_splitting_flush's IPI. */
+export function* split_ranges(k: LK, mm: MmStruct, from: number, n: number): Gen {
+  const span = mm.w.span(PMD_LEVEL);
+  for (let j = from; j < from + n; j++) {
+    const t = k.now();
+    yield* k.split_huge_page(mm, GUEST_BASE + j * span);
+    k.sample("ns per split", k.now() - t);
+  }
+}
+
 /** CPU 2: the running guest's qemu restoring HPTEs, one H_ENTER per guest page in turn. */
 export function* htab_write_loop(k: LK, kvm: Kvm, npages: number, n: number): Gen {
   for (let j = 0; j < n; j++) {
@@ -115,19 +133,19 @@ export const thpWalkIrqWorkload = defineScenario({
     /** 691e95fd + 13bd817bb884 (v4.1 to v5.7): IRQ-off walks, an IPI for every huge pmd cleared. */
     before: { pmdp_get_and_clear: later.pmdp_get_and_clear_13bd817 },
     /** The 2020 series (v5.8): no IPI on a pmd clear, KVM's walk under kvm->mmu_lock. */
-    after: { kvmppc_do_h_enter_v4: later.kvmppc_do_h_enter },
+    after: { kvmppc_do_h_enter: later.kvmppc_do_h_enter },
   },
   machine: (p) => ({ cpus: p.cpus }),
   params: thpWorkloadParams,
   bounds: { maxSteps: 20_000_000 },
   setup(k, m: Machine, p) {
     const kk = k as unknown as LK;
-    const frames = 2 * p.pmds + 4 * p.collapses + Math.ceil(p.pmds / 512) + 16;
+    const frames = 2 * p.pmds + 4 * p.collapses + 2 * p.splits + Math.ceil(p.pmds / 512) + 16;
     const w = new MmWorld(m, { frames, ptrsPerPte: 2, ptrsPerPmd: 512, ptrsPerPgd: 16, layout: era.PPC64_64K });
     const torn = w.mm_alloc("qemu-a"); // the guest whose RAM is freed
     for (let j = 0; j < p.pmds; j++) mapHuge(w, torn, j * w.span(PMD_LEVEL));
     const mm = w.mm_alloc("qemu-b"); // the running guest
-    const npages = Math.max(2, 2 * p.collapses);
+    const npages = Math.max(2, 2 * (p.collapses + p.splits));
     w.mmap_anon(mm, GUEST_BASE, npages);
     for (let g = 0; g < 2 * p.collapses; g++) {
       const f = w.pa.take("anon");
@@ -135,6 +153,7 @@ export const thpWalkIrqWorkload = defineScenario({
       w.buildTables(mm, GUEST_BASE + g * PAGE_SIZE).v = pfn_pte(f.pfn, prot, era.PPC64_64K);
       w.page(f).mapcount = 1;
     }
+    for (let j = p.collapses; j < p.collapses + p.splits; j++) mapHuge(w, mm, GUEST_BASE + j * w.span(PMD_LEVEL));
     const kw = new KvmWorld(m, { frames: 1 });
     const kvm = new Kvm(kw, 1, 1, HPT_ORDER, npages);
     m.ext.thpKvm = { mm, kvm };
@@ -142,7 +161,12 @@ export const thpWalkIrqWorkload = defineScenario({
     w.current_mm[0] = torn;
     m.spawn(0, "qemu-a munmap", qemu_ram_munmap(kk, torn, 0, p.pmds));
     if (p.cpus > 1) m.spawn(1, "khugepaged", khugepaged_ranges(kk, mm, p.collapses));
-    if (p.cpus > 2 && 2 * p.collapses > 0) m.spawn(2, "qemu-b htab_write", htab_write_loop(kk, kvm, npages, p.walks));
+    if (p.cpus > 2 && 2 * p.collapses > 0)
+      m.spawn(2, "qemu-b htab_write", htab_write_loop(kk, kvm, 2 * p.collapses, p.walks));
+    if (p.splits > 0) {
+      if (p.cpus < 4) throw new ModelError("splits run on CPU 3: give the workload at least 4 CPUs");
+      m.spawn(3, "split", split_ranges(kk, mm, p.collapses, p.splits));
+    }
   },
 });
 
@@ -156,6 +180,7 @@ export interface ThpWorkloadCost {
   /** Mean virtual ns per zapped pmd (munmap), per collapse, and IRQ-off ns per walk (0 when none). */
   nsPerPmd: number;
   nsPerCollapse: number;
+  nsPerSplit: number;
   irqOffNsPerWalk: number;
   irqOffMaxNs: number;
   violation: string | null;
@@ -178,6 +203,7 @@ export function thpWorkloadCost(
     ipiRounds: r.counters["IPI rounds"] ?? 0,
     nsPerPmd: s["ns per zapped pmd"]?.mean ?? 0,
     nsPerCollapse: s["ns per collapse"]?.mean ?? 0,
+    nsPerSplit: s["ns per split"]?.mean ?? 0,
     irqOffNsPerWalk: s["IRQ-off ns per walk"]?.mean ?? 0,
     irqOffMaxNs: s["IRQ-off ns per walk"]?.max ?? 0,
     violation: r.violation ? r.violation.invariant : null,
@@ -209,7 +235,7 @@ export function primerMunmap(
   sample = 32,
 ): { before: number; after: number; perPmdNs: { before: number; after: number } } {
   const run = (v: "before" | "after") =>
-    thpWorkloadCost(v, { cpus: measuredAt, pmds: sample, collapses: 0, walks: 0 }, costs).nsPerPmd;
+    thpWorkloadCost(v, { cpus: measuredAt, pmds: sample, collapses: 0, walks: 0, splits: 0 }, costs).nsPerPmd;
   const beforeNs = run("before") - ipiRoundNs(measuredAt, costs) + ipiRoundNs(cpus, costs);
   const afterNs = run("after");
   return {
