@@ -14,7 +14,7 @@ import { thpSplitInvalidate, pmd_is_serializing, _PAGE_INVALID } from "../../lib
 import { thpWorkloadCost, ipiRoundNs, primerMunmap } from "../../lib/fixes/thp-walk-irq/workload";
 import type { Kvm } from "../../lib/kvm/index";
 import type { Gen } from "../../lib/sim/machine";
-import type { Ptep } from "../../lib/mm/mm_types";
+import type { Ptep, PtPage } from "../../lib/mm/mm_types";
 import type { PmdPtep } from "../../lib/fixes/thp-walk-irq/era";
 
 const VARIANTS = ["before", "after", "2020"] as const;
@@ -51,6 +51,30 @@ describe("thp-pmd-clear: MADV_DONTNEED + refault against KVM's H_ENTER walk", ()
     }
     const r = explore(thpPmdClear, { variant: "2020", overrides: { find_kvm_host_pte } });
     expect(r.violation?.invariant).toBe("pmd-as-pte");
+  });
+
+  it("hash_page on the huge pmd: clean in every variant — __hash_page_thp's _PAGE_BUSY holds the clear off", () => {
+    for (const variant of VARIANTS) {
+      const r = explore(thpPmdClear, { variant, params: { walker: "hash_page" } });
+      expect(r.violation, variant).toBeNull();
+      expect(r.exhaustive).toBe(true);
+    }
+  });
+
+  it("control: a pmd clear that ignores _PAGE_BUSY lets the hash fault use a withdrawn hash-slot array", () => {
+    function* pmdp_get_and_clear(k: LK, _mm: unknown, _addr: number, pmdt: PtPage, i: number): Gen<number> {
+      k.W(pmdt.base + i, k.m.cur.ev);
+      yield;
+      const old = pmdt.ent[i];
+      pmdt.ent[i] = 0;
+      return old;
+    }
+    const r = explore(thpPmdClear, {
+      variant: "before",
+      params: { walker: "hash_page" },
+      overrides: { pmdp_get_and_clear },
+    });
+    expect(r.violation?.invariant).toBe("slot-array-after-withdraw");
   });
 
   it("each variant installs exactly its commit's functions over v4.1", () => {

@@ -16,7 +16,14 @@ import type { Spinlock } from "../../sim/spinlock";
 import { mmWorld, PMD_LEVEL, PTE_LEVEL } from "../../mm/mm_types";
 import type { MmStruct, PtPage, Ptep } from "../../mm/mm_types";
 import { PAGE_SIZE, pfn_pte, pte_present, pte_pfn, pte_write } from "../../mm/pgtable";
-import { _PAGE_PRESENT, _PAGE_USER, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../../powerpc/pgtable_ppc64";
+import {
+  _PAGE_BUSY,
+  _PAGE_PRESENT,
+  _PAGE_USER,
+  _PAGE_RW,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+} from "../../powerpc/pgtable_ppc64";
 import { HPTE_V_VALID } from "../../hw/power7";
 import { H_PARAMETER } from "../../kvm/hvcall";
 import { HPTE_V_ABSENT, HPTE_V_HVLOCK, HPTE_GR_RESERVED, hpte_is_writable } from "../../kvm/kvm_book3s_64";
@@ -105,11 +112,12 @@ const E_SLOT_ZERO = event("pmdp_get_and_clear", "memset(deposited pgtable, 0): t
 });
 
 /**
- * pmdp_get_and_clear (arch/powerpc/mm/pgtable_64.c, v4.1 before 13bd817bb884): clear the huge pmd (atomic
- * update), zero the deposited table's hash-slot array (hash faults read it). No IPI.
+ * pmdp_get_and_clear (arch/powerpc/mm/pgtable_64.c, v4.1 before 13bd817bb884): clear the huge pmd
+ * (pmd_hugepage_update: an ldarx/stdcx. loop that waits while __hash_page_thp holds _PAGE_BUSY), zero the
+ * deposited table's hash-slot array (hash faults read it). No IPI.
  */
 export function* pmdp_get_and_clear(k: LK, _mm: MmStruct, _addr: number, pmdt: PtPage, i: number): Gen<number> {
-  k.W(pmdt.base + i, E_PMD_UPDATE);
+  k.wait(pmdt.base + i, WRITE, E_PMD_UPDATE, () => (pmdt.ent[i] & _PAGE_BUSY) === 0); // ldarx loop: not while busy
   yield;
   const old = pmdt.ent[i];
   pmdt.ent[i] = 0;
@@ -121,7 +129,7 @@ export function* pmdp_get_and_clear(k: LK, _mm: MmStruct, _addr: number, pmdt: P
 
 /** pmdp_get_and_clear with 13bd817bb884: then kick_all_cpus_sync, waiting for every IRQ-off walker. */
 export function* pmdp_get_and_clear_13bd817(k: LK, _mm: MmStruct, _addr: number, pmdt: PtPage, i: number): Gen<number> {
-  k.W(pmdt.base + i, E_PMD_UPDATE);
+  k.wait(pmdt.base + i, WRITE, E_PMD_UPDATE, () => (pmdt.ent[i] & _PAGE_BUSY) === 0); // ldarx loop: not while busy
   yield;
   const old = pmdt.ent[i];
   pmdt.ent[i] = 0;

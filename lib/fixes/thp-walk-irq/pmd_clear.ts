@@ -6,6 +6,8 @@
 // Variants: v4.1 (691e95fd, no IPI after the clear), 13bd817bb884 (the IPI), 2020 (the IPI gone again, KVM's
 // walk under kvm->mmu_lock with find_kvm_host_pte). Removing the IPI alone is v4.1 again: it needed the walk moved.
 
+import { oneOf } from "../../explore/params";
+import type { ParamsOf } from "../../explore/params";
 import { defineScenario } from "../../explore/scenario";
 import type { ScenarioInstance } from "../../explore/scenario";
 import type { Gen, Machine } from "../../sim/machine";
@@ -14,6 +16,7 @@ import { MmWorld, PMD_LEVEL } from "../../mm/mm_types";
 import type { MmStruct } from "../../mm/mm_types";
 import { Kvm, KvmWorld, H_EXACT, GUEST_VSID } from "../../kvm/index";
 import { HPTE_V_VALID, PP_RW, guest_vpn, hpte_encode_avpn } from "../../hw/power7";
+import { _PAGE_PRESENT, _PAGE_USER } from "../../powerpc/pgtable_ppc64";
 import * as era from "./era";
 import * as later from "./later";
 import { thpWalkIrqOps, check_no_stale_hpte, THP_BASE } from "./scenario";
@@ -95,6 +98,22 @@ export function hugeBackedGuest(m: Machine): { w: MmWorld; g: Guest } {
   };
 }
 
+export const thpPmdClearParams = {
+  walker: oneOf(
+    ["htab_write", "hash_page"] as const,
+    "htab_write",
+    "CPU 0's walk: kvm_htab_write's virtual-mode H_ENTER, or the host's hash_page (MSR_EE = 0) on the huge pmd",
+  ),
+};
+export type ThpPmdClearParams = ParamsOf<typeof thpPmdClearParams>;
+
+/** CPU 0: a hash miss on the huge page (MSR_EE = 0): __hash_page_thp under _PAGE_BUSY. */
+export function* hash_fault_thread(k: TK, mm: MmStruct): Gen {
+  yield* era.hard_irq_entry(k);
+  yield* k.hash_page(mm, THP_BASE, _PAGE_PRESENT | _PAGE_USER);
+  yield* era.hard_irq_return(k);
+}
+
 /** CPU 0: kvm_htab_write restoring one guest HPTE for guest page 0. */
 export function* htab_write_thread(k: TK, g: Guest): Gen {
   yield* k.kvmppc_virtmode_do_h_enter(g.kvm, H_EXACT, g.pte_index, g.pteh, g.ptel);
@@ -110,9 +129,10 @@ export function* refault_thread(k: LK, mm: MmStruct): Gen {
   yield* k.fault_small_page(mm, THP_BASE);
 }
 
-function build(k: TK, m: Machine): ScenarioInstance {
+function build(k: TK, m: Machine, p: ThpPmdClearParams): ScenarioInstance {
   const { w, g } = hugeBackedGuest(m);
-  m.spawn(0, "htab_write", htab_write_thread(k, g));
+  if (p.walker === "htab_write") m.spawn(0, "htab_write", htab_write_thread(k, g));
+  else m.spawn(0, "hash_page", hash_fault_thread(k, g.mm));
   m.spawn(1, "madvise", dontneed_thread(k as LK, g.mm));
   m.spawn(2, "fault", refault_thread(k as LK, g.mm));
   return { final: () => check_no_stale_hpte(k, w, g.kvm) };
@@ -131,5 +151,6 @@ export const thpPmdClear = defineScenario({
   variants: thpPmdClearVariants,
   machine: { cpus: 3 },
   bounds: { preemptions: 2, depth: 3, maxSteps: 2000 },
-  setup: (k, m) => build(k as unknown as TK, m),
+  params: thpPmdClearParams,
+  setup: (k, m, p) => build(k as unknown as TK, m, p),
 });
