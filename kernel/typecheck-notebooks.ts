@@ -3,8 +3,8 @@
 // A cell that only a later kernel could run (an exercise left blank, say) must still type-check.
 import * as fs from "fs";
 import * as path from "path";
-import { createRequire } from "module";
 import { projectRoot } from "./paths";
+import { notebookCheckOptions, tslabTypescript } from "./tslab-options";
 
 interface Cell {
   cell_type: string;
@@ -12,11 +12,7 @@ interface Cell {
 }
 
 const root = projectRoot();
-const req = createRequire(path.join(root, "package.json"));
-const tslabDir = path.dirname(req.resolve("tslab/package.json"));
-const ts = createRequire(path.join(tslabDir, "package.json"))(
-  "@tslab/typescript-for-tslab",
-) as typeof import("typescript");
+const ts = tslabTypescript(root);
 
 function cellsOf(file: string): string {
   const nb = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: Cell[] };
@@ -48,19 +44,8 @@ function main(): number {
     fs.writeFileSync(out, cellsOf(path.join(dir, f)));
     files.push(out);
   }
-  // tslab's options (its converter), with library checking on so every .d.ts we ship is checked too.
-  const program = ts.createProgram(files, {
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeJs,
-    target: ts.ScriptTarget.ES2022,
-    lib: ["lib.es2022.d.ts"],
-    esModuleInterop: true,
-    resolveJsonModule: true,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ["node"],
-  });
+  // tslab's options (its converter), strict; the shipped .d.ts are checked by test/kernel/typecheck.test.ts.
+  const program = ts.createProgram(files, notebookCheckOptions(ts));
   const diags = ts
     .getPreEmitDiagnostics(program)
     .filter((d) => !d.file || files.includes(path.resolve(d.file.fileName)));

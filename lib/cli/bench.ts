@@ -1,5 +1,6 @@
 // Benchmarks (`flushlab bench`, `npm run bench`): search throughput, reduction factor, time to the first
-// minimised counterexample, and timed-mode speed. Printed and saved to bench/results/latest.json.
+// minimised counterexample, and timed-mode speed, in sections that run alone with `--only`. Printed and saved to
+// bench/results/latest.json (a whole run) or bench/results/<section>[+<section>…].json (an --only run).
 
 import * as fs from "fs";
 import * as path from "path";
@@ -7,14 +8,48 @@ import * as os from "os";
 import { modesOf, Session, AnyScenario } from "../explore/scenario";
 import { scenarios, getScenario } from "../explore/registry";
 import { explore } from "../explore/explore";
-import { dfs, RandomPicker, STRATEGY_NAMES } from "../explore/strategies/index";
+import { dfs, RandomPicker, STRATEGY_NAMES, type StrategyName } from "../explore/strategies/index";
 import { runExecution } from "../explore/exec";
 import { runTimed } from "../explore/timed";
+import { largerBounds, type LargerBoundFigure } from "./bench_bounds";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
 import { benchThpWalkIrq } from "./bench_thp";
 
+/** The sections, in the order they run; `--only` picks some. */
+export const BENCH_SECTIONS = [
+  "throughput",
+  "reduction",
+  "first-counterexample",
+  "timed",
+  "larger-bounds",
+  "thp-walk-irq",
+] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+/** Sections a whole run leaves out (a minute or more, for one notebook's figures): `--only` runs them. */
+const OPT_IN: readonly BenchSection[] = ["larger-bounds", "thp-walk-irq"];
+
+/** The sections a run measures, in order: those of `only`, else all but the opt-in ones. */
+export function benchSections(only?: readonly BenchSection[]): BenchSection[] {
+  return BENCH_SECTIONS.filter((x) => (only ? only.includes(x) : !OPT_IN.includes(x)));
+}
+
+export interface BenchOptions {
+  quick?: boolean;
+  log?: (s: string) => void;
+  /** Run these sections only (default: all of them). */
+  only?: readonly BenchSection[];
+  /** Time to first counterexample for every strategy of the registry, not only the default one (DFS). */
+  allStrategies?: boolean;
+  /** Where the results file goes (default: bench/results under the working directory). */
+  dir?: string;
+}
+
 export interface BenchResult {
+  /** The sections this run measured (older files, which lack it, measured all of them). */
+  sections: BenchSection[];
+  /** The strategies the first-counterexample section ran (older files: every strategy). */
+  firstCounterexampleStrategies: string[];
   executionsPerSecond: Record<string, number>;
   stepsPerExecution: Record<string, number>;
   nsPerStep: Record<string, number>;
@@ -25,6 +60,8 @@ export interface BenchResult {
   /** Per strategy of the registry: scenario/variant → ms to the first minimised counterexample (absent: none found). */
   timeToFirstCounterexampleByStrategyMs: Record<string, Record<string, number>>;
   timedStepsPerSecond: number;
+  /** Exhaustive searches past the default bound that notebook 02 cites (bench_bounds.ts); absent from older files. */
+  exhaustiveAtLargerBounds: Record<string, LargerBoundFigure>;
   machine: { cpus: number; model: string; node: string };
   date: string;
 }
@@ -48,10 +85,15 @@ function pairs(): [AnyScenario, string][] {
   return out;
 }
 
-export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): BenchResult {
+export function runBench(opts: BenchOptions = {}): BenchResult {
   const log = opts.log ?? (() => {});
   const window = opts.quick ? 250 : 1500;
+  const sections = benchSections(opts.only);
+  const runs = (x: BenchSection) => sections.includes(x);
+  const strategies = opts.allStrategies ? STRATEGY_NAMES : STRATEGY_NAMES.slice(0, 1);
   const res: BenchResult = {
+    sections,
+    firstCounterexampleStrategies: runs("first-counterexample") ? [...strategies] : [],
     executionsPerSecond: {},
     stepsPerExecution: {},
     nsPerStep: {},
@@ -61,10 +103,29 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
     timeToFirstCounterexampleMs: {},
     timeToFirstCounterexampleByStrategyMs: {},
     timedStepsPerSecond: 0,
+    exhaustiveAtLargerBounds: {},
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version },
     date: new Date().toISOString(),
   };
   log(`flushlab bench (${res.machine.cpus} cores, ${res.machine.model}, node ${res.machine.node}), one core`);
+  if (runs("throughput")) throughput(res, window, log);
+  if (runs("reduction")) reduction(res, opts.quick === true, log);
+  if (runs("first-counterexample")) firstCounterexample(res, strategies, log);
+  if (runs("timed")) timed(res, opts.quick === true, log);
+  if (runs("larger-bounds")) res.exhaustiveAtLargerBounds = largerBounds(log);
+  if (runs("thp-walk-irq")) benchThpWalkIrq({ quick: opts.quick, log, dir: opts.dir });
+  const dir = opts.dir ?? path.join(process.cwd(), "bench", "results");
+  fs.mkdirSync(dir, { recursive: true });
+  // A partial run has its own file: latest.json keeps the last whole run's figures.
+  const file = opts.only ? `${sections.join("+")}.json` : "latest.json";
+  fs.writeFileSync(path.join(dir, file), JSON.stringify(res, null, 2) + "\n");
+  log(`\nsaved ${path.relative(process.cwd(), path.join(dir, file))}`);
+  return res;
+}
+
+type Log = (s: string) => void;
+
+function throughput(res: BenchResult, window: number, log: Log): void {
   log("\nsearch throughput (random walk, fresh machine per execution, no trace):");
   for (const [s, v] of pairs()) {
     const key = `${s.id}/${v}`;
@@ -96,12 +157,15 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
       `  ${key.padEnd(36)} ${String(res.executionsPerSecond[key]).padStart(9)} exec/s  ${String(res.stepsPerExecution[key]).padStart(6)} steps/exec  ${String(res.nsPerStep[key]).padStart(5)} ns/step   dfs ${res.dfsExecutionsPerSecond[key]} exec/s`,
     );
   }
+}
+
+function reduction(res: BenchResult, quick: boolean, log: Log): void {
   log("\nreduction factor (plain DFS / DPOR executions, both exhaustive, no preemption bound):");
   const fixed: [string, string, Record<string, unknown>][] = [
     ["lost-update", "racy", { cpus: 3, iterations: 2 }],
     ["lazy-mmu-batch", "before", { store: false }],
   ];
-  for (const [id, v, params] of opts.quick ? fixed.slice(0, 1) : fixed) {
+  for (const [id, v, params] of quick ? fixed.slice(0, 1) : fixed) {
     const s = getScenario(id);
     const sess = new Session(s, { variant: v, params });
     const run = (reduce: boolean) =>
@@ -122,7 +186,10 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
       log(`  ${key.padEnd(36)} ${full.executions} / ${red.executions} = ${res.reductionFactor[key]}×`);
     } else log(`  ${key}: not exhaustive within the budget`);
   }
-  for (const strategy of STRATEGY_NAMES) {
+}
+
+function firstCounterexample(res: BenchResult, strategies: readonly StrategyName[], log: Log): void {
+  for (const strategy of strategies) {
     log(`\ntime to first minimised counterexample (${strategy}, default bounds):`);
     const times: Record<string, number> = (res.timeToFirstCounterexampleByStrategyMs[strategy] = {});
     // The sampling strategies only where DFS found one (elsewhere they would spend their whole budget).
@@ -132,7 +199,13 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
         : pairs().filter(([s, v]) => `${s.id}/${v}` in res.timeToFirstCounterexampleMs);
     for (const [s, v] of which) {
       const r = explore(s, { variant: v, strategy, timeLimitMs: 20_000 });
-      if (!r.violation) continue;
+      if (!r.violation) {
+        // Where the section's time goes: a search that finds nothing runs to exhaustion or to its budget.
+        log(
+          `  ${`${s.id}/${v}`.padEnd(36)} none in ${r.elapsedMs} ms (${r.exhaustive ? "exhausted" : "budget ran out"})`,
+        );
+        continue;
+      }
       times[`${s.id}/${v}`] = r.elapsedMs;
       if (strategy === STRATEGY_NAMES[0]) res.timeToFirstCounterexampleMs[`${s.id}/${v}`] = r.elapsedMs;
       log(
@@ -140,16 +213,15 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
       );
     }
   }
+  if (strategies.length < STRATEGY_NAMES.length)
+    log(`  (${STRATEGY_NAMES.filter((x) => !strategies.includes(x)).join(", ")} too: --all-strategies)`);
+}
+
+function timed(res: BenchResult, quick: boolean, log: Log): void {
   const tr = runTimed("lost-update", {
     variant: "spinlock",
-    params: { cpus: 8, iterations: opts.quick ? 20_000 : 200_000 },
+    params: { cpus: 8, iterations: quick ? 20_000 : 200_000 },
   });
   res.timedStepsPerSecond = Math.round(tr.steps / (tr.wallMs / 1000));
   log(`\ntimed mode: ${tr.steps} steps in ${tr.wallMs.toFixed(0)} ms = ${res.timedStepsPerSecond} steps/s`);
-  benchThpWalkIrq({ quick: opts.quick, log });
-  const dir = path.join(process.cwd(), "bench", "results");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(res, null, 2) + "\n");
-  log(`\nsaved bench/results/latest.json`);
-  return res;
 }

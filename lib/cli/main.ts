@@ -14,13 +14,14 @@ import { ScheduleError } from "../explore/schedule";
 import { ModelError } from "../sim/machine";
 import type { Violation } from "../sim/trace";
 import { once, wholeNumber, collect, paramsFlag, UsageError } from "./args";
-import { runBench } from "./bench";
+import { BENCH_SECTIONS, runBench, type BenchSection } from "./bench";
 // The race report lives with the notebook display code it reuses (timeline, diff).
 import { buildReport, reportHtml, reportText } from "../../kernel/report";
 import { runInWorker, isCliWorker, cliWorker } from "./interrupt";
 import { runTimed } from "../explore/timed";
 import { modesOf, type AnyScenario, type ScenarioMode } from "../explore/scenario";
 import type { ParamSchema } from "../explore/params";
+import { classroomCommands, runClassroomJob, type ClassroomJob, type Launch } from "../../kernel/classroom/cli";
 import "../examples/index"; // adds the example scenarios to the default registry
 import "../fixes/index"; // adds every fix's scenarios to the default registry
 
@@ -235,6 +236,7 @@ interface Io {
   err: Out;
   isTty: boolean;
   interrupted: () => boolean;
+  launch: Launch;
 }
 
 interface ExploreFlags {
@@ -552,19 +554,31 @@ function program(io: Io, done: (code: number) => void): Command {
     .description("the benchmarks: search throughput, reduction, time to a counterexample, timed speed")
     .addOption(json())
     .option("--quick", "a short run")
-    .action((o: { json?: boolean; quick?: boolean }) => {
-      const res = runBench({ quick: o.quick === true, log: o.json ? () => {} : io.out });
+    .addOption(
+      new Option(
+        "--only <section>",
+        `run one section (repeatable): ${BENCH_SECTIONS.join(", ")} (larger-bounds: only so)`,
+      ).argParser((v: string, prev: BenchSection[] | undefined) => {
+        if (!(BENCH_SECTIONS as readonly string[]).includes(v))
+          throw new UsageError(`--only must be one of ${BENCH_SECTIONS.join(", ")}, got "${v}"`);
+        if (prev?.includes(v as BenchSection)) throw new UsageError(`--only ${v} given twice`);
+        return [...(prev ?? []), v as BenchSection];
+      }),
+    )
+    .option("--all-strategies", "time to first counterexample for every strategy (default: dfs only)")
+    .action((o: { json?: boolean; quick?: boolean; only?: BenchSection[]; allStrategies?: boolean }) => {
+      const res = runBench({
+        quick: o.quick === true,
+        log: o.json ? () => {} : io.out,
+        only: o.only,
+        allStrategies: o.allStrategies === true,
+      });
       if (o.json) io.out(JSON.stringify(res));
       done(0);
     });
 
-  p.command("classroom")
-    .description("release|collect|autograde|override|return … (flushlab classroom help)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UsageError("the classroom commands run from the installed bin: npx flushlab classroom help");
-    });
+  // The classroom kit's subcommands (kernel/classroom/cli.ts); grading is async, so each hands its job to io.launch.
+  classroomCommands(p.command("classroom"), io.out, io.err, io.launch);
   return p;
 }
 
@@ -578,8 +592,11 @@ export function run(
   err: Out,
   isTty = false,
   interrupted: () => boolean = () => false,
+  launch: Launch = () => {
+    throw new UsageError("the classroom commands run from the installed bin: npx flushlab classroom help");
+  },
 ): number {
-  const io: Io = { out, err, isTty, interrupted };
+  const io: Io = { out, err, isTty, interrupted, launch };
   const json = argv.includes("--json");
   let code = 0;
   try {
@@ -594,7 +611,7 @@ export function run(
     if (e instanceof CommanderError) {
       // --help, help <command> and --version end here too, having printed.
       if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version")
-        return 0;
+        return e.exitCode === 0 ? 0 : 2; // help shown for a missing subcommand (`flushlab classroom`) is bad input
       msg = oneLine(e.message);
     } else if (e instanceof UsageError || e instanceof ScheduleError || e instanceof ModelError) {
       msg = e.message.split("\n")[0];
@@ -611,15 +628,20 @@ export function main(argv: string[]): void {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw e;
   });
-  // The classroom commands are async (they drive Jupyter): their parser and logic live in kernel/classroom.
+  // The classroom commands are async (grading drives Jupyter): parsed by run(), their job runs here.
   if (argv[0] === "classroom") {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { classroom } = require("../../kernel/classroom/cli") as typeof import("../../kernel/classroom/cli");
-    void classroom(
-      argv.slice(1),
+    let job: ClassroomJob | undefined;
+    const err = (s: string) => process.stderr.write(s);
+    const code = run(
+      argv,
       (s) => process.stdout.write(s + "\n"),
-      (s) => process.stderr.write(s),
-    ).then((c) => (process.exitCode = c));
+      err,
+      false,
+      undefined,
+      (j) => (job = j),
+    );
+    if (job === undefined) process.exitCode = code;
+    else void runClassroomJob(job, err).then((c) => (process.exitCode = c));
     return;
   }
   // A search is one synchronous loop: it runs in a worker so that this thread can take Ctrl-C and tell it.

@@ -154,6 +154,8 @@ export class Power7Mmu {
   readonly sdr1: (Partition | null)[];
   /** Ghost: VM id that filled each TLB entry. */
   readonly owner: number[];
+  /** Ghost: the HPTE each TLB entry was filled from (its C bit is what a later store through the entry sets). */
+  readonly slot: number[];
   /** [tlb obj, WRITE, …] for every core: what a tlbie touches. */
   readonly allTlbs: number[] = [];
   constructor(
@@ -167,6 +169,7 @@ export class Power7Mmu {
     this.lpidrBase = m.newObjs(this.cores, "LPIDR@core");
     this.sdr1 = new Array<Partition | null>(this.cores).fill(null);
     this.owner = filled(this.cores * tlbEntries, -1);
+    this.slot = filled(this.cores * tlbEntries, -1);
     for (let c = 0; c < this.cores; c++) this.allTlbs.push(this.tlb.obj(c), WRITE);
   }
 
@@ -233,7 +236,10 @@ export class Power7Mmu {
     if (t >= 0) {
       if (write && (tlb.flags[t] & TLB_W) === 0) return GUEST_HDSI_PROT;
       if (write && (tlb.flags[t] & TLB_C) === 0) {
-        for (const s of part.hpt.search(vpn)) part.hpt.set1(s, part.hpt.get1(s) | HPTE_R_C);
+        // C goes to the HPTE the entry came from, valid or not, until a TLB invalidation removes the entry
+        const s = this.slot[t];
+        if (s >= 0 && (part.hpt.get0(s) & ~0x7fn) === hpte_encode_avpn(vpn))
+          part.hpt.set1(s, part.hpt.get1(s) | HPTE_R_C);
         tlb.flags[t] |= TLB_C;
       }
       if (this.owner[t] !== part.vmId) {
@@ -265,6 +271,7 @@ export class Power7Mmu {
       gen = part.hpt.gen.get(s) ?? -1;
       const i = tlb.fill(core, tag, pfn, gen, (writable ? TLB_W : 0) | (write || (r & HPTE_R_C) !== 0n ? TLB_C : 0));
       this.owner[i] = part.vmId;
+      this.slot[i] = s;
       via = `HPTE ${s}`;
     }
     const f = this.pa.frames[pfn];

@@ -47,8 +47,9 @@ export function* kvm_mmu_notifier_invalidate_page(k: KK, kvm: Kvm, gfn: number):
   yield* k.kvm_unmap_hva(kvm, gfn);
 }
 
-/** kvm_unmap_hva → kvm_handle_hva: the memslot page behind the host address, then kvm_unmap_rmapp on it. */
+/** kvm_unmap_hva → kvm_handle_hva (only with MMU notifiers): the memslot page behind the host address, then kvm_unmap_rmapp. */
 export function* kvm_unmap_hva(k: KK, kvm: Kvm, gfn: number): Gen<number> {
+  if (!kvm.arch.using_mmu_notifiers) return 0; // PPC970: guest memory is pinned, the HPTEs stay
   const s = kvm.memslot;
   if (gfn < s.base_gfn || gfn >= s.base_gfn + s.npages) return 0;
   return yield* k.kvm_unmap_rmapp(kvm, gfn);
@@ -193,4 +194,25 @@ export function* kvmppc_book3s_hv_page_fault(k: KK, vcpu: KvmVcpu): Gen<number> 
   hpt.gen.set(index, gen);
   hpt.set0(index, newv);
   return 0;
+}
+
+const hptPairs = new WeakMap<Kvm, number[]>();
+
+/** [obj, WRITE] for every HPTE of the VM's HPT: what the reset's memset of the whole table touches. */
+export function whole_hpt(kvm: Kvm): number[] {
+  let p = hptPairs.get(kvm);
+  if (p === undefined) {
+    p = [];
+    for (let i = 0; i < kvm.arch.hpt_npte; i++) p.push(kvm.arch.hpt.obj(i), WRITE);
+    hptPairs.set(kvm, p);
+  }
+  return p;
+}
+
+/** memset(kvm->arch.hpt_virt, 0, 1ul << order): every HPTE invalid, HVLOCK bits included (inside a step). */
+export function memset_hpt(kvm: Kvm): void {
+  const hpt = kvm.arch.hpt;
+  hpt.v.clear();
+  hpt.r.clear();
+  hpt.gen.clear();
 }

@@ -20,6 +20,14 @@ const E_STOP = event("kvmppc_run_core", "no vcore left: secondary threads stay o
 const E_SEC_WAIT = event("kvm_start_guest", "secondary thread: nap until given a vcpu", { cost: "none" });
 const E_SEC_DONE = event("kvm_start_guest", "back to nap: kvm_hstate.kvm_vcpu = NULL", { cost: "mem" });
 const E_NAP_WAIT = event("kvmppc_wait_for_nap", "wait for the secondary thread to nap again", { cost: "none" });
+const E_RUNNING_INC = event("kvmppc_vcpu_run", "atomic_inc(&vcpus_running); smp_mb()", { cost: "atomic" });
+const E_RMA_TEST = event("kvmppc_vcpu_run", "if (!kvm->arch.rma_setup_done)", { cost: "mem" });
+const E_RUNNING_DEC = event("kvmppc_vcpu_run", "atomic_dec(&vcpus_running)", { cost: "atomic" });
+const E_MUTEX = event("mutex_lock", "take kvm->lock (sleep while held)", { cost: "spin_lock" });
+const E_UNMUTEX = event("mutex_unlock", "release kvm->lock", { cost: "spin_unlock" });
+const E_SETUP = event("kvmppc_hv_setup_htab_rma", "rma_setup_done? else VRMA set up; smp_wmb; rma_setup_done = 1", {
+  cost: "mem",
+});
 const E_DESTROY = event("kvmppc_core_destroy_vm", "free the HPT; the VM is gone", { cost: "mem" });
 
 function runnable(vc: KvmppcVcore | null): vc is KvmppcVcore {
@@ -35,6 +43,18 @@ function allFinished(vms: Kvm[]): boolean {
  * pick one (the explorer chooses which) and run it here with kvmppc_run_core; stop when every VM is finished.
  */
 export function* kvm_host_cpu(k: KK, vms: Kvm[]): Gen {
+  yield* host_loop(k, vms, (vc) => k.kvmppc_run_core(vc));
+}
+
+/**
+ * kvm_host_cpu with each run going through KVM_RUN's entry (kvmppc_vcpu_run: vcpus_running and the HTAB setup),
+ * for scenarios that reset the HPT; the others skip those steps.
+ */
+export function* kvm_host_cpu_run(k: KK, vms: Kvm[]): Gen {
+  yield* host_loop(k, vms, (vc) => k.kvmppc_vcpu_run(vc));
+}
+
+function* host_loop(k: KK, vms: Kvm[], run: (vc: KvmppcVcore) => Gen): Gen {
   const w = kvmWorld(k.m);
   const cpu = k.cpu();
   for (;;) {
@@ -46,7 +66,7 @@ export function* kvm_host_cpu(k: KK, vms: Kvm[]): Gen {
     const vc = avail[k.choose(avail.length, "vcore this core picks up")];
     vc.vcore_state = VCORE_RUNNING;
     vc.pcpu = cpu;
-    yield* k.kvmppc_run_core(vc);
+    yield* run(vc);
   }
   yield* stop_secondaries(k, w, cpu);
 }
@@ -120,6 +140,52 @@ export function* kvm_secondary_thread(k: KK): Gen {
     yield;
     w.hstate[cpu] = { kvm_vcpu: null, kvm_vcore: null };
   }
+}
+
+/** mutex_lock(&kvm->lock): sleep until it is free, then hold it (the owner as CPU + 1). */
+export function* kvm_mutex_lock(k: KK, kvm: Kvm): Gen {
+  k.wait(kvm.lockObj, WRITE, E_MUTEX, () => kvm.lock === 0);
+  yield;
+  kvm.lock = k.cpu() + 1;
+}
+
+/** mutex_unlock(&kvm->lock). */
+export function* kvm_mutex_unlock(k: KK, kvm: Kvm): Gen {
+  k.W(kvm.lockObj, E_UNMUTEX);
+  yield;
+  kvm.lock = 0;
+}
+
+/**
+ * kvmppc_vcpu_run (v3.7, the part modelled) for the vcpus of one vcore: count them into vcpus_running, full
+ * barrier, and if an HPT reset cleared rma_setup_done set the HTAB up again under kvm->lock before running.
+ * The barrier pairs with kvmppc_alloc_reset_hpt's: either the reset sees vcpus_running, or the vcpu sees the
+ * reset's rma_setup_done = 0 and waits on kvm->lock for it to finish.
+ */
+export function* kvmppc_vcpu_run(k: KK, vc: KvmppcVcore): Gen {
+  const kvm = vc.kvm;
+  const n = Math.min(vc.vcpus.filter((v) => !v.done).length, k.m.threadsPerCore); // one vcpu task per vcpu taken
+  k.W(kvm.runningObj, E_RUNNING_INC);
+  yield;
+  kvm.arch.vcpus_running += n;
+  k.R(kvm.rmaObj, E_RMA_TEST);
+  yield;
+  if (!kvm.arch.rma_setup_done) yield* k.kvmppc_hv_setup_htab_rma(kvm);
+  yield* k.kvmppc_run_core(vc);
+  k.W(kvm.runningObj, E_RUNNING_DEC);
+  yield;
+  kvm.arch.vcpus_running -= n;
+}
+
+/** kvmppc_hv_setup_htab_rma (v3.7): under kvm->lock, unless already done, set up the VRMA and rma_setup_done = 1. */
+export function* kvmppc_hv_setup_htab_rma(k: KK, kvm: Kvm): Gen<number> {
+  yield* k.kvm_mutex_lock(kvm);
+  k.W(kvm.rmaObj, E_SETUP);
+  yield;
+  // kvmppc_map_vrma's bolted real-mode HPTEs are not modelled (the guest's accesses here are all translated)
+  kvm.arch.rma_setup_done = 1;
+  yield* k.kvm_mutex_unlock(kvm);
+  return 0;
 }
 
 /** kvmppc_core_destroy_vm (v3.7): kvmppc_free_hpt frees the HPT and the LPID; no TLB flush anywhere. */

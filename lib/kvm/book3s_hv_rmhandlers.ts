@@ -6,7 +6,7 @@ import { READ, WRITE } from "../sim/machine";
 import type { Gen } from "../sim/machine";
 import { event } from "../sim/event";
 import { HOST_LPID, POWER7_TLB_SETS } from "../hw/power7";
-import { kvmWorld } from "./kvm_host";
+import { kvmWorld, LPID_RSVD } from "./kvm_host";
 import type { KvmVcpu } from "./kvm_host";
 import type { KK } from "./kernel";
 
@@ -22,6 +22,15 @@ const E_FLUSH = event("kvmppc_hv_entry", "ptesync; 128 × tlbiel IS=0b10 (flush 
   cost: "lpid_flush",
   counter: "full-LPID flushes",
 });
+const E_970_FLUSH = event(
+  "kvmppc_hv_entry",
+  "PPC970: native_tlbie_lock; HID4 = reserved LPID; drop it; 256 × tlbiel (the whole TLB); ptesync",
+  { cost: "lpid_flush", counter: "full-LPID flushes" },
+);
+const E_970_SWITCH = event("kvmppc_hv_entry", "PPC970: take kvm->arch.tlbie_lock; SDR1; HID4 = guest LPID; drop it", {
+  cost: "ptesync",
+});
+const E_970_EXIT = event("kvmppc_interrupt", "PPC970: back to the host partition (HID4, SDR1)", { cost: "ptesync" });
 const E_EXIT_COUNT = event("kvmppc_interrupt", "exit count++ (entry_exit_count += 0x100)", { cost: "atomic" });
 const E_EXIT_WAIT = event("kvmppc_interrupt", "primary: wait for every thread to exit", { cost: "mem" });
 const E_EXIT_SWITCH = event("kvmppc_interrupt", "LPID = host LPID; SDR1 = host; in_guest = 0", { cost: "ptesync" });
@@ -71,12 +80,43 @@ export function* kvmppc_flush_lpid_tlb(k: KK): Gen {
 }
 
 /**
+ * The PPC970 host → guest switch of kvmppc_hv_entry (label 30, every era here): the TLB is not LPID-tagged, so
+ * it is invalidated whole on every entry, under the host's tlbie lock; the partition is loaded under the
+ * guest's. One thread per core: no entry count, no secondaries.
+ */
+export function* kvmppc_hv_entry_970(k: KK, vcpu: KvmVcpu): Gen<boolean> {
+  const w = kvmWorld(k.m);
+  const kvm = vcpu.kvm;
+  const core = k.m.coreOf(k.cpu());
+  k.multi([w.mmu.tlb.obj(core), WRITE, w.mmu.lpidrBase + core, WRITE], E_970_FLUSH);
+  yield;
+  w.mmu.lpidr[core] = LPID_RSVD;
+  w.mmu.tlb.invalidateWhere(core, () => true);
+  k.count("tlbiel", 256);
+  k.count(`full-LPID flushes on core ${core}`);
+  k.wait(kvm.tlbieLockObj, WRITE, E_970_SWITCH, () => kvm.arch.tlbie_lock === 0, w.mmu.lpidrBase + core, WRITE);
+  yield;
+  w.mmu.sdr1[core] = kvm.partition;
+  w.mmu.lpidr[core] = kvm.arch.lpid;
+  return true;
+}
+
+/**
  * kvmppc_interrupt → the exit path: count this thread out; the primary waits for every thread that entered,
  * then switches the core back to the host partition.
  */
 export function* kvmppc_interrupt(k: KK, vcpu: KvmVcpu): Gen {
   const w = kvmWorld(k.m);
   const vc = vcpu.arch.vcore;
+  if (w.ppc970) {
+    // its whole-TLB flush on the way out is not modelled: entries stay until the next entry's (never fewer)
+    const core = k.m.coreOf(k.cpu());
+    k.W(w.mmu.lpidrBase + core, E_970_EXIT);
+    yield;
+    w.mmu.lpidr[core] = HOST_LPID;
+    w.mmu.sdr1[core] = null;
+    return;
+  }
   k.W(vc.obj, E_EXIT_COUNT);
   yield;
   vc.entry_exit_count += 0x100;

@@ -13,6 +13,7 @@ export interface KvmEraOps {
   kvmppc_hv_entry(vcpu: KvmVcpu): Gen<boolean>;
   kvmppc_core_init_vm(kvm: Kvm): Gen<number>;
   kvmppc_core_vcpu_create(kvm: Kvm, id: number, ops: GuestOp[]): Gen<KvmVcpu | null>;
+  kvmppc_alloc_reset_hpt(kvm: Kvm): Gen<number>;
   global_invalidates(kvm: Kvm, flags: bigint): Gen<boolean>;
   kvmppc_check_need_tlb_flush(kvm: Kvm, pcpu: number): Gen;
 }

@@ -40,6 +40,11 @@ export class KvmMemorySlot {
   /** The Linux PTE of the host mapping of each guest page (userspace_addr + i pages in qemu's mm). */
   readonly hostPte: (PageFrame | null)[];
   readonly hostPteObj: number;
+  /**
+   * slot_phys[] (PPC970, !using_mmu_notifiers): the page kvmppc_get_guest_page pinned for each guest page (a
+   * get_user_pages reference, held until the VM is destroyed), or null. Reclaim cannot free a pinned page.
+   */
+  readonly slot_phys: (PageFrame | null)[];
   constructor(
     m: Machine,
     readonly base_gfn: number,
@@ -50,6 +55,7 @@ export class KvmMemorySlot {
     this.rmapObj = m.newObjs(npages, `${name}.rmap`);
     this.hostPte = new Array<PageFrame | null>(npages).fill(null);
     this.hostPteObj = m.newObjs(npages, `${name}.linux-pte`);
+    this.slot_phys = new Array<PageFrame | null>(npages).fill(null);
   }
 }
 
@@ -138,7 +144,13 @@ export class Kvm {
     last_vcpu: number[];
     vcores: (KvmppcVcore | null)[];
     tlbie_lock: number;
+    /** The HPT and VRMA are set up; cleared by an HPT reset, set again by the next KVM_RUN (kvmppc_hv_setup_htab_rma). */
+    rma_setup_done: number;
+    /** atomic_t: vcpu tasks inside KVM_RUN (kvmppc_vcpu_run); an HPT reset refuses to run while any is. */
+    vcpus_running: number;
   };
+  /** kvm->lock (a mutex): 0 free, else the holder's CPU + 1. */
+  lock = 0;
   online_vcpus = 0;
   mmu_notifier_seq = 0;
   /** kvm->mmu_notifier_count: invalidations under way (range_start done, range_end not yet; fix 004). */
@@ -152,6 +164,10 @@ export class Kvm {
   readonly lastVcpuObj: number;
   readonly onlineObj: number;
   readonly mmuSeqObj: number;
+  // Objects of the HPT-reset handshake: kvm->lock, rma_setup_done, vcpus_running.
+  readonly lockObj: number;
+  readonly rmaObj: number;
+  readonly runningObj: number;
   /** Set by kvm_create_vm (under the world's run queue object); vcores are runnable only once created. */
   created = false;
   destroyed = false;
@@ -176,6 +192,8 @@ export class Kvm {
       last_vcpu: new Array<number>(m.ncpu).fill(0),
       vcores: new Array<KvmppcVcore | null>(KVM_MAX_VCORES).fill(null),
       tlbie_lock: 0,
+      rma_setup_done: 0,
+      vcpus_running: 0,
     };
     this.memslot = new KvmMemorySlot(m, 0, npages, `vm${id}`);
     this.partition = { lpid, hpt, vmId: id };
@@ -184,6 +202,9 @@ export class Kvm {
     this.lastVcpuObj = m.newObj(`vm${id}.last_vcpu[]`);
     this.onlineObj = m.newObj(`vm${id}.online`);
     this.mmuSeqObj = m.newObj(`vm${id}.mmu_notifier_seq`);
+    this.lockObj = m.newObj(`vm${id}.lock`);
+    this.rmaObj = m.newObj(`vm${id}.rma_setup_done`);
+    this.runningObj = m.newObj(`vm${id}.vcpus_running`);
   }
   rev(i: number): RevmapEntry {
     let r = this.arch.revmap.get(i);
@@ -203,6 +224,8 @@ export interface KvmWorldConfig {
   frames: number;
   /** TLB entries per core. */
   tlbEntries?: number;
+  /** PPC970 instead of POWER7: one thread per core, the whole TLB flushed on every guest entry (no LPID check). */
+  ppc970?: boolean;
 }
 
 /** Everything HV KVM state lives in, per machine. */
@@ -223,10 +246,12 @@ export class KvmWorld {
   readonly runqObj: number;
   /** Per CPU: set when its core's host loop is finished, so the secondary thread leaves its nap loop. */
   readonly stopped: boolean[];
+  readonly ppc970: boolean;
   constructor(
     readonly m: Machine,
     cfg: KvmWorldConfig,
   ) {
+    this.ppc970 = cfg.ppc970 ?? false;
     // pfn 0 is the host kernel's: a real address of 0 means "no page" to kvmppc_do_h_enter (`if (pa)`)
     this.pa = new PageAllocator(m, { frames: cfg.frames + 1 });
     this.pa.take("host kernel");

@@ -6,11 +6,47 @@ import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { FIXTURES, ROOT } from "./helpers";
+import {
+  notebookCheckOptions,
+  tslabCompilerOptions,
+  tslabTypescript,
+  TSLAB_LEFT_OUT,
+} from "../../kernel/tslab-options";
 
-const tslabDir = path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("tslab/package.json"));
-const ts = createRequire(path.join(tslabDir, "package.json"))(
-  "@tslab/typescript-for-tslab",
-) as typeof import("typescript");
+const ts = tslabTypescript(ROOT);
+
+/**
+ * The options tslab's converter really passes to TypeScript: its converter is loaded with a TypeScript whose
+ * createWatchCompilerHost records them and stops (the real module is restored, the converter unloaded, after).
+ */
+function tslabConverterOptions(): Record<string, unknown> {
+  const tslabDir = path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("tslab/package.json"));
+  const converterFile = path.join(tslabDir, "dist", "converter.js");
+  const req = createRequire(converterFile);
+  const tsFile = req.resolve("@tslab/typescript-for-tslab");
+  const real = req(tsFile) as typeof ts;
+  let seen: Record<string, unknown> | undefined;
+  const stop = new Error("options recorded");
+  const spy = {
+    ...real,
+    createWatchCompilerHost: (_files: unknown, options: Record<string, unknown>) => {
+      seen = options;
+      throw stop;
+    },
+  };
+  delete req.cache[converterFile];
+  req.cache[tsFile]!.exports = spy;
+  try {
+    (req(converterFile) as { createConverter: () => unknown }).createConverter();
+  } catch (e) {
+    if (e !== stop) throw e;
+  } finally {
+    req.cache[tsFile]!.exports = real;
+    delete req.cache[converterFile];
+  }
+  if (!seen) throw new Error("tslab's converter did not call createWatchCompilerHost: read converter.js again");
+  return seen;
+}
 
 describe("published types under tslab's TypeScript", () => {
   it("is TypeScript 5.0 (what tslab bundles)", () => {
@@ -20,19 +56,8 @@ describe("published types under tslab's TypeScript", () => {
   it('type-checks `import * as fl from "flushlab"` and flushlab/display against dist/ with no errors', () => {
     const consumer = path.join(FIXTURES, "typecheck", "consumer.ts");
     expect(fs.existsSync(path.join(ROOT, "dist", "lib", "index.d.ts"))).toBe(true);
-    // tslab's hard-coded options (converter.js), with library checking ON so every .d.ts we ship is checked.
-    const program = ts.createProgram([consumer], {
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeJs,
-      target: ts.ScriptTarget.ES2022,
-      lib: ["lib.es2022.d.ts"],
-      esModuleInterop: true,
-      resolveJsonModule: true,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: false,
-      types: ["node"],
-    });
+    // The notebook check's options, with library checking ON so every .d.ts we ship is checked.
+    const program = ts.createProgram([consumer], { ...notebookCheckOptions(ts), skipLibCheck: false });
     const ours = ts
       .getPreEmitDiagnostics(program)
       .filter((d) => !d.file || !d.file.fileName.includes("/node_modules/"));
@@ -44,6 +69,19 @@ describe("published types under tslab's TypeScript", () => {
     const files = program.getSourceFiles().map((f) => path.relative(ROOT, f.fileName));
     expect(files).toContain("dist/lib/index.d.ts");
     expect(files).toContain("dist/kernel/display/index.d.ts");
+  });
+});
+
+describe("the checks compile as tslab does", () => {
+  it("share tslab's converter's options: each one tslab passes is ours, or left out for a stated reason", () => {
+    const theirs = tslabConverterOptions();
+    const ours = tslabCompilerOptions(ts);
+    for (const [k, v] of Object.entries(ours)) expect(theirs[k], k).toEqual(v);
+    const unaccounted = Object.keys(theirs).filter((k) => !(k in ours) && !(k in TSLAB_LEFT_OUT));
+    expect(unaccounted).toEqual([]);
+    // What the checks add only tightens them (or names the one ambient package tslab would find via typeRoots).
+    const added = Object.keys(notebookCheckOptions(ts)).filter((k) => !(k in ours));
+    expect(added.sort()).toEqual(["noEmit", "strict", "types"]);
   });
 });
 

@@ -112,6 +112,19 @@ describe("H_REMOVE", () => {
     const a = run(body, "after", true);
     expect(a.w.mmu.dump().filter((e) => e.core === 1)).toHaveLength(0);
   });
+  it("after, without MMU notifiers (PPC970's pinned memory): global_invalidates honours H_LOCAL, and only H_LOCAL", () => {
+    const body = (flags: bigint): Body =>
+      function* (k, _w, kvm, v) {
+        kvm.arch.using_mmu_notifiers = 0;
+        last!.out.push(yield* k.kvmppc_h_remove(v[0], flags | H_AVPN, guestPteIndex(kvm), GUEST_AVPN));
+      };
+    const local = run(body(H_LOCAL), "after", true);
+    expect(local.out).toEqual([H_SUCCESS]);
+    expect(local.w.mmu.dump().filter((e) => e.core === 1)).toHaveLength(1); // a tlbiel: core 1 keeps it
+    expect(local.kvm.arch.need_tlb_flush).toBe(0xfe); // every !global marks the other CPUs (a PPC970 never reads them)
+    const global = run(body(0n), "after", true);
+    expect(global.w.mmu.dump().filter((e) => e.core === 1)).toHaveLength(0);
+  });
 });
 
 describe("H_ENTER, H_PROTECT, H_BULK_REMOVE", () => {
@@ -181,5 +194,36 @@ describe("POWER7 MMU and HPT arithmetic", () => {
     expect(s.kvm.arch.hpt.get0(i) & (HPTE_V_ABSENT | HPTE_V_VALID)).toBe(HPTE_V_ABSENT);
     expect(s.w.mmu.dump()).toHaveLength(0);
     expect(s.kvm.memslot.rmap[0] & KVMPPC_RMAP_PRESENT).toBe(0n);
+  });
+});
+
+describe("kvmppc_alloc_reset_hpt", () => {
+  const reset = (running: number) =>
+    function* (k: KK, _w: KvmWorld, kvm: Kvm): Gen {
+      kvm.arch.rma_setup_done = 1;
+      kvm.arch.vcpus_running = running;
+      last!.out.push(yield* k.kvmppc_alloc_reset_hpt(kvm));
+    };
+  it("-EBUSY while a vcpu is in KVM_RUN: the HPT is untouched and rma_setup_done is set again", () => {
+    for (const variant of ["before", "after"] as const) {
+      const s = run(reset(1), variant, true);
+      expect(s.out, variant).toEqual([-16]);
+      expect(s.kvm.arch.hpt.get0(guestPteIndex(s.kvm)), variant).toBe(GUEST_AVPN | HPTE_V_VALID);
+      expect(s.kvm.arch.rma_setup_done, variant).toBe(1);
+      expect(s.kvm.lock, variant).toBe(0);
+    }
+  });
+  it("otherwise zeroes the HPT without any flush; before fills last_vcpu[] with 0xffff, after sets every bit", () => {
+    const b = run(reset(0), "before", true);
+    expect(b.out).toEqual([0]);
+    expect(b.kvm.arch.hpt.get0(guestPteIndex(b.kvm))).toBe(0n);
+    expect(b.kvm.arch.rma_setup_done).toBe(0);
+    expect(b.kvm.arch.last_vcpu.every((x) => x === 0xffff)).toBe(true);
+    expect(b.w.mmu.dump().filter((e) => e.core === 1)).toHaveLength(1); // core 1's TLB still maps the page
+    expect(b.kvm.memslot.rmap[0] & KVMPPC_RMAP_PRESENT).toBe(KVMPPC_RMAP_PRESENT); // 1b400ba0 leaves the chains
+    const a = run(reset(0), "after", true);
+    expect(a.out).toEqual([0]);
+    expect(a.kvm.arch.need_tlb_flush).toBe(0xff); // cpumask_setall over the 8 CPUs
+    expect(a.w.mmu.dump().filter((e) => e.core === 1)).toHaveLength(1);
   });
 });

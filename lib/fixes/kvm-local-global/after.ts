@@ -9,6 +9,7 @@ import { event } from "../../sim/event";
 import { HPTE_V_VALID, HPTE_R_PP0, HPTE_R_KEY_HI, HPTE_R_PP, HPTE_R_N, HPTE_R_KEY_LO, U64 } from "../../hw/power7";
 import { H_SUCCESS, H_PARAMETER, H_NOT_FOUND, H_AVPN, H_ANDCOND, H_LOCAL } from "../../kvm/hvcall";
 import { HPTE_V_ABSENT, HPTE_V_HVLOCK, compute_tlbie_rb } from "../../kvm/kvm_book3s_64";
+import { whole_hpt, memset_hpt } from "../../kvm/book3s_64_mmu_hv";
 import { KvmVcpu, KvmppcVcore, kvmWorld } from "../../kvm/kvm_host";
 import type { GuestOp, Kvm } from "../../kvm/kvm_host";
 import type { KK } from "../../kvm/kernel";
@@ -26,6 +27,12 @@ const E_P_CHECK = event("kvmppc_h_protect", "HPTE present and matching? new PP/N
 const E_P_WRITE = event("kvmppc_h_protect", "hpte[1] = r; eieio; hpte[0] = v (unlock)", { cost: "mem" });
 const E_TEST = event("kvmppc_hv_entry", "test_bit(cpu, need_tlb_flush)", { cost: "mem" });
 const E_CLEAR = event("kvmppc_hv_entry", "ldarx/andc/stdcx.: clear our bit", { cost: "atomic" });
+const E_RESET_RMA = event("kvmppc_alloc_reset_hpt", "if (rma_setup_done) rma_setup_done = 0", { cost: "mem" });
+const E_RESET_RUNNING = event("kvmppc_alloc_reset_hpt", "smp_mb(); atomic_read(&vcpus_running)", { cost: "mem" });
+const E_RESET_BUSY = event("kvmppc_alloc_reset_hpt", "vcpus running: rma_setup_done = 1; -EBUSY", { cost: "mem" });
+const E_RESET_CLEAR = event("kvmppc_alloc_reset_hpt", "memset(hpt, 0); cpumask_setall(need_tlb_flush)", {
+  cost: "hpte_invalidate",
+});
 const E_INIT = event("kvmppc_core_init_vm", "kvm->arch.lpid = lpid; cpumask_setall(need_tlb_flush)", { cost: "mem" });
 const E_VCORE = event("kvmppc_core_vcpu_create", "vcores[id / threads_per_core]: allocate it if new, online_vcores++", {
   cost: "mem",
@@ -131,6 +138,7 @@ export function* kvmppc_h_protect(k: KK, vcpu: KvmVcpu, flags: bigint, pte_index
  * core's TLB (128 tlbiel IS=0b10), before letting the secondaries in. Secondaries do no TLB check at all.
  */
 export function* kvmppc_hv_entry(k: KK, vcpu: KvmVcpu): Gen<boolean> {
+  if (kvmWorld(k.m).ppc970) return yield* k.kvmppc_hv_entry_970(vcpu); // PPC970: label 30, the whole TLB
   if (!(yield* k.kvmppc_hv_entry_count(vcpu))) return false; // secondary_too_late
   if (vcpu.arch.ptid === 0) {
     yield* k.kvmppc_partition_switch(vcpu);
@@ -176,4 +184,33 @@ export function* kvmppc_core_vcpu_create(k: KK, kvm: Kvm, id: number, ops: Guest
   vc.vcpus.push(vcpu);
   kvm.vcpus.push(vcpu);
   return vcpu;
+}
+
+/**
+ * kvmppc_alloc_reset_hpt (1b400ba0) for a VM whose HPT exists (QEMU's KVM_PPC_ALLOCATE_HTAB at a guest reset): under
+ * kvm->lock, refuse (-EBUSY) if a vcpu is inside KVM_RUN, else clear rma_setup_done, zero the whole HPT and
+ * set every need_tlb_flush bit (replacing v3.7's memset of last_vcpu[]). The rmap chains and revmap are left as they are; no TLB is flushed here.
+ */
+export function* kvmppc_alloc_reset_hpt(k: KK, kvm: Kvm): Gen<number> {
+  let err = -16; // -EBUSY
+  yield* k.kvm_mutex_lock(kvm);
+  k.W(kvm.rmaObj, E_RESET_RMA);
+  yield;
+  const was = kvm.arch.rma_setup_done;
+  if (was) kvm.arch.rma_setup_done = 0;
+  k.R(kvm.runningObj, E_RESET_RUNNING); // smp_mb(); atomic_read(&kvm->arch.vcpus_running)
+  yield;
+  if (was && kvm.arch.vcpus_running) {
+    k.W(kvm.rmaObj, E_RESET_BUSY);
+    yield;
+    kvm.arch.rma_setup_done = 1;
+  } else {
+    k.multi([...whole_hpt(kvm), kvm.needFlushObj, WRITE], E_RESET_CLEAR);
+    yield;
+    memset_hpt(kvm);
+    kvm.arch.need_tlb_flush = allCpus(k.m.ncpu); // cpumask_setall: the old HPT's entries may be in any core's TLB
+    err = 0;
+  }
+  yield* k.kvm_mutex_unlock(kvm);
+  return err;
 }

@@ -9,7 +9,8 @@ import { event } from "../../sim/event";
 import { HPTE_V_VALID, HPTE_R_PP0, HPTE_R_KEY_HI, HPTE_R_PP, HPTE_R_N, HPTE_R_KEY_LO, U64 } from "../../hw/power7";
 import { H_SUCCESS, H_PARAMETER, H_NOT_FOUND, H_AVPN, H_ANDCOND, H_LOCAL } from "../../kvm/hvcall";
 import { HPTE_V_ABSENT, HPTE_V_HVLOCK, compute_tlbie_rb } from "../../kvm/kvm_book3s_64";
-import { KvmVcpu, KvmppcVcore } from "../../kvm/kvm_host";
+import { whole_hpt, memset_hpt } from "../../kvm/book3s_64_mmu_hv";
+import { KvmVcpu, KvmppcVcore, kvmWorld } from "../../kvm/kvm_host";
 import type { GuestOp, Kvm } from "../../kvm/kvm_host";
 import type { KK } from "../../kvm/kernel";
 
@@ -26,6 +27,12 @@ const E_LAST = event(
   "r6 = (cpu & ~3) | (vcpu_id & 3); last_cpu == r6 && last_vcpu[r6] == vcpu_id? else store both",
   { cost: "mem" },
 );
+const E_RESET_RMA = event("kvmppc_alloc_reset_hpt", "if (rma_setup_done) rma_setup_done = 0", { cost: "mem" });
+const E_RESET_RUNNING = event("kvmppc_alloc_reset_hpt", "smp_mb(); atomic_read(&vcpus_running)", { cost: "mem" });
+const E_RESET_BUSY = event("kvmppc_alloc_reset_hpt", "vcpus running: rma_setup_done = 1; -EBUSY", { cost: "mem" });
+const E_RESET_CLEAR = event("kvmppc_alloc_reset_hpt", "memset(hpt, 0); memset(last_vcpu, 0xff)", {
+  cost: "hpte_invalidate",
+});
 const E_INIT = event("kvmppc_core_init_vm", "kvm->arch.lpid = lpid", { cost: "mem" });
 const E_VCORE = event("kvmppc_core_vcpu_create", "vcores[id / threads_per_core]: allocate it if new", { cost: "mem" });
 
@@ -105,6 +112,7 @@ export function* kvmppc_h_protect(k: KK, vcpu: KvmVcpu, flags: bigint, pte_index
  * vcpu->arch.last_cpu == r6 and kvm->arch.last_vcpu[r6] == vcpu_id, recording both first.
  */
 export function* kvmppc_hv_entry(k: KK, vcpu: KvmVcpu): Gen<boolean> {
+  if (kvmWorld(k.m).ppc970) return yield* k.kvmppc_hv_entry_970(vcpu); // PPC970: label 30, the whole TLB
   if (!(yield* k.kvmppc_hv_entry_count(vcpu))) return false; // secondary_too_late
   if (vcpu.arch.ptid === 0) yield* k.kvmppc_partition_switch(vcpu);
   yield* k.kvmppc_in_guest(vcpu);
@@ -145,4 +153,33 @@ export function* kvmppc_core_vcpu_create(k: KK, kvm: Kvm, id: number, ops: Guest
   vc.vcpus.push(vcpu);
   kvm.vcpus.push(vcpu);
   return vcpu;
+}
+
+/**
+ * kvmppc_alloc_reset_hpt (v3.7) for a VM whose HPT exists (QEMU's KVM_PPC_ALLOCATE_HTAB at a guest reset): under
+ * kvm->lock, refuse (-EBUSY) if a vcpu is inside KVM_RUN, else clear rma_setup_done, zero the whole HPT and
+ * fill last_vcpu[] with 0xff bytes (no vcpu id), so every vcpu's next entry flushes its LPID. The rmap chains and revmap are left as they are; no TLB is flushed here.
+ */
+export function* kvmppc_alloc_reset_hpt(k: KK, kvm: Kvm): Gen<number> {
+  let err = -16; // -EBUSY
+  yield* k.kvm_mutex_lock(kvm);
+  k.W(kvm.rmaObj, E_RESET_RMA);
+  yield;
+  const was = kvm.arch.rma_setup_done;
+  if (was) kvm.arch.rma_setup_done = 0;
+  k.R(kvm.runningObj, E_RESET_RUNNING); // smp_mb(); atomic_read(&kvm->arch.vcpus_running)
+  yield;
+  if (was && kvm.arch.vcpus_running) {
+    k.W(kvm.rmaObj, E_RESET_BUSY);
+    yield;
+    kvm.arch.rma_setup_done = 1;
+  } else {
+    k.multi([...whole_hpt(kvm), kvm.lastVcpuObj, WRITE], E_RESET_CLEAR);
+    yield;
+    memset_hpt(kvm);
+    kvm.arch.last_vcpu.fill(0xffff); // an invalid vcpu number: each vcpu flushes on its next entry
+    err = 0;
+  }
+  yield* k.kvm_mutex_unlock(kvm);
+  return err;
 }

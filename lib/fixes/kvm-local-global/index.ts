@@ -28,12 +28,31 @@ export type { KvmLpidReuseParams } from "./lpid_reuse";
 export { kvmLocalGlobalWorkload, kvmWorkloadCost, bootedVmPages, pageEa } from "./workload";
 export type { KvmWorkloadParams, KvmWorkloadCost } from "./workload";
 export * as exercises from "./exercises";
+export { kvmHptReset, qemu_reset } from "./hpt_reset";
+export type { KvmHptResetParams } from "./hpt_reset";
+export { kvmPinned } from "./pinned";
+export type { KvmPinnedParams } from "./pinned";
+export { kvmRcRace, check_dirty_recorded } from "./rc_race";
+export * as rc_before from "./rc_before";
+export * as rc_after from "./rc_after";
 
 import { kvmLocalGlobal } from "./scenario";
 import { kvmOneVcore } from "./one_vcore";
 import { kvmLpidReuse } from "./lpid_reuse";
 import { kvmLocalGlobalWorkload } from "./workload";
 import { kvmPlacement } from "./exercises";
+import { kvmHptReset } from "./hpt_reset";
+import { kvmPinned } from "./pinned";
+import { kvmRcRace } from "./rc_race";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [kvmLocalGlobal, kvmOneVcore, kvmLpidReuse, kvmLocalGlobalWorkload, kvmPlacement] as const;
+export const scenarios = [
+  kvmLocalGlobal,
+  kvmOneVcore,
+  kvmLpidReuse,
+  kvmLocalGlobalWorkload,
+  kvmPlacement,
+  kvmHptReset,
+  kvmPinned,
+  kvmRcRace,
+] as const;

@@ -8,6 +8,7 @@ import { event } from "../../sim/event";
 import { HPTE_V_VALID, HPTE_R_R, HPTE_R_C } from "../../hw/power7";
 import { H_SUCCESS, H_PARAMETER } from "../../kvm/hvcall";
 import { HPTE_V_ABSENT, HPTE_V_HVLOCK, compute_tlbie_rb } from "../../kvm/kvm_book3s_64";
+import { kvmWorld } from "../../kvm/kvm_host";
 import type { Kvm, KvmVcpu, RevmapEntry } from "../../kvm/kvm_host";
 import type { KK } from "../../kvm/kernel";
 
@@ -30,6 +31,7 @@ export function* kvmppc_check_need_tlb_flush(k: KK, kvm: Kvm, pcpu: number): Gen
 
 /** kvmppc_hv_entry with the 2019 check: partition switch, kvmppc_check_need_tlb_flush, then the secondaries. */
 export function* kvmppc_hv_entry(k: KK, vcpu: KvmVcpu): Gen<boolean> {
+  if (kvmWorld(k.m).ppc970) return yield* k.kvmppc_hv_entry_970(vcpu); // PPC970: label 30, the whole TLB
   if (!(yield* k.kvmppc_hv_entry_count(vcpu))) return false; // secondary_too_late
   if (vcpu.arch.ptid === 0) {
     yield* k.kvmppc_partition_switch(vcpu);

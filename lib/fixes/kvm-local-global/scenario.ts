@@ -37,6 +37,7 @@ export const kvmLocalGlobalBefore = {
   kvmppc_hv_entry: before.kvmppc_hv_entry,
   kvmppc_core_init_vm: before.kvmppc_core_init_vm,
   kvmppc_core_vcpu_create: before.kvmppc_core_vcpu_create,
+  kvmppc_alloc_reset_hpt: before.kvmppc_alloc_reset_hpt,
 };
 
 /** What 1b400ba0 installs in their place (global_invalidates is new; kvmppc_h_bulk_remove is untouched). */
@@ -46,6 +47,7 @@ export const kvmLocalGlobalAfter = {
   kvmppc_hv_entry: after.kvmppc_hv_entry,
   kvmppc_core_init_vm: after.kvmppc_core_init_vm,
   kvmppc_core_vcpu_create: after.kvmppc_core_vcpu_create,
+  kvmppc_alloc_reset_hpt: after.kvmppc_alloc_reset_hpt,
 };
 
 /** 2019's entry check (flush, then clear the bit) on top of the fix. */
@@ -151,7 +153,7 @@ export function* qemu_then_reclaim(
   yield* reclaim_guest_page(k, w, kvm, GUEST_GFN, reuse);
 }
 
-/** shrink_page_list on the page backing gfn: try_to_unmap (PTE cleared, MMU notifier), free, maybe reuse. */
+/** shrink_page_list on the page backing gfn: try_to_unmap (PTE cleared, MMU notifier), free unless pinned, maybe reuse. */
 export function* reclaim_guest_page(k: KK, w: KvmWorld, kvm: Kvm, gfn: number, reuse: boolean): Gen {
   const s = kvm.memslot;
   k.W(s.hostPteObj + gfn, E_UNMAP);
@@ -160,6 +162,7 @@ export function* reclaim_guest_page(k: KK, w: KvmWorld, kvm: Kvm, gfn: number, r
   s.hostPte[gfn] = null;
   if (page === null) return;
   yield* k.kvm_mmu_notifier_invalidate_page(kvm, gfn);
+  if (s.slot_phys[gfn] === page) return; // pinned by KVM (PPC970): __remove_mapping sees the extra reference, keeps it
   yield* k.free_page(w.pa, page);
   if (reuse) yield* k.alloc_page(w.pa, GFP_KERNEL, "another tenant's page");
 }
