@@ -10,6 +10,8 @@ export const VERSION = "0.1.0";
 
 // ---- search, replay, count, time ---------------------------------------------------------------------------------
 export { explore, replay, outcomes, runTimed, traceHash, ScheduleError } from "./explore/index";
+// a DFS progress report's estimate as text (for a notebook progress bar: bar.update(p.executions, estimateText(p.estimate)))
+export { estimateText } from "./explore/index";
 export type {
   ExploreOptions,
   ExploreResult,

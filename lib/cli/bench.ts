@@ -12,6 +12,7 @@ import { dfs, RandomPicker, STRATEGY_NAMES, type StrategyName } from "../explore
 import { runExecution } from "../explore/exec";
 import { runTimed } from "../explore/timed";
 import { largerBounds, type LargerBoundFigure } from "./bench_bounds";
+import { runBenchParallel } from "./bench_parallel";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
 import { benchThpWalkIrq } from "./bench_thp";
@@ -23,11 +24,12 @@ export const BENCH_SECTIONS = [
   "first-counterexample",
   "timed",
   "larger-bounds",
+  "parallel",
   "thp-walk-irq",
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 /** Sections a whole run leaves out (a minute or more, for one notebook's figures): `--only` runs them. */
-const OPT_IN: readonly BenchSection[] = ["larger-bounds", "thp-walk-irq"];
+const OPT_IN: readonly BenchSection[] = ["larger-bounds", "parallel", "thp-walk-irq"];
 
 /** The sections a run measures, in order: those of `only`, else all but the opt-in ones. */
 export function benchSections(only?: readonly BenchSection[]): BenchSection[] {
@@ -113,6 +115,7 @@ export function runBench(opts: BenchOptions = {}): BenchResult {
   if (runs("first-counterexample")) firstCounterexample(res, strategies, log);
   if (runs("timed")) timed(res, opts.quick === true, log);
   if (runs("larger-bounds")) res.exhaustiveAtLargerBounds = largerBounds(log);
+  if (runs("parallel")) Object.assign(res, { parallel: runBenchParallel({ quick: opts.quick, log }) }); // bench_parallel.ts
   if (runs("thp-walk-irq")) benchThpWalkIrq({ quick: opts.quick, log, dir: opts.dir });
   const dir = opts.dir ?? path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });

@@ -19,6 +19,9 @@ import { BENCH_SECTIONS, runBench, type BenchSection } from "./bench";
 import { buildReport, reportHtml, reportText } from "../../kernel/report";
 import { runInWorker, isCliWorker, cliWorker } from "./interrupt";
 import { runTimed } from "../explore/timed";
+import { shardCmd, mergeCmd, parseShard, parseJobs, estimatePart } from "./scale";
+import { coverageText } from "../explore/coverage";
+import type { ShardSpec } from "../explore/shard";
 import { modesOf, type AnyScenario, type ScenarioMode } from "../explore/scenario";
 import type { ParamSchema } from "../explore/params";
 import { classroomCommands, runClassroomJob, type ClassroomJob, type Launch } from "../../kernel/classroom/cli";
@@ -251,6 +254,11 @@ interface ExploreFlags {
   seed?: number;
   reduce: boolean;
   json?: boolean;
+  shard?: ShardSpec;
+  jobs?: number | "auto";
+  coverage?: boolean;
+  out?: string;
+  all?: boolean;
 }
 
 function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
@@ -259,6 +267,13 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
   scenarioFor(id, "search");
   if (o.seed !== undefined && o.strategy === "dfs")
     throw new UsageError(`--seed applies to pct and random: dfs is deterministic (add --strategy pct or random)`);
+  if (o.out !== undefined && !o.shard) throw new UsageError("--out names a shard's result file: give --shard i/n too");
+  if (o.all && !o.shard) throw new UsageError("--all applies to --shard (search a shard's whole part)");
+  if (o.shard) {
+    if (o.jobs !== undefined) throw new UsageError("--shard runs one part on one core: drop --jobs");
+    const timeLimitMs = (o.timeLimit ?? DEFAULT_TIME_LIMIT_S) * 1000;
+    return shardCmd(id, o.shard, { ...o, params, timeLimitMs, interrupted: io.interrupted }, io);
+  }
   const showProgress = io.isTty && !o.json;
   let last: ExploreProgress = { strategy: o.strategy, executions: 0, elapsedMs: 0, found: false };
   const onProgress: ExploreOptions["onProgress"] = (p) => {
@@ -267,7 +282,7 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
     if (showProgress) {
       const rate = p.elapsedMs > 0 ? Math.round((p.executions * 1000) / p.elapsedMs) : 0;
       io.err(
-        `\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s, ${rate} executions/s${p.found ? ", violation found: minimising" : ""}   `,
+        `\r${p.strategy}: ${p.executions} executions, ${(p.elapsedMs / 1000).toFixed(1)} s, ${rate} executions/s${p.found ? ", violation found: minimising" : estimatePart(p.estimate)}   `,
       );
     }
   };
@@ -285,6 +300,8 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
       seed: o.seed,
       reduce: o.reduce,
       onProgress,
+      jobs: o.jobs,
+      coverage: o.coverage,
     });
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
@@ -310,8 +327,20 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
   }
   if (showProgress) io.err("\r\x1b[K");
   const interrupted = io.interrupted();
-  if (o.json) io.out(JSON.stringify(jsonOf(r, params, interrupted)));
-  else human(r, io.out, params, interrupted);
+  if (o.json) io.out(JSON.stringify({ ...jsonOf(r, params, interrupted), coverage: r.coverage, parallel: r.parallel }));
+  else {
+    human(r, io.out, params, interrupted);
+    const par = r.parallel;
+    if (par && o.jobs !== undefined)
+      io.out(
+        par.serialReason
+          ? `ran serially: ${par.serialReason}`
+          : `${par.jobs} worker threads` +
+              (par.splitDepth !== null ? `, ${par.prefixes} prefixes at split depth ${par.splitDepth}` : "") +
+              `; executions per worker: ${par.perWorker.map((w) => w.executions).join(", ")}`,
+      );
+    if (r.coverage) for (const l of coverageText(r.coverage)) io.out(l);
+  }
   return exitCodeOf(r, interrupted);
 }
 
@@ -474,8 +503,29 @@ function program(io: Io, done: (code: number) => void): Command {
       ),
     )
     .option("--no-reduce", "dfs: every interleaving, no partial-order reduction")
+    .addOption(
+      new Option(
+        "--shard <i/n>",
+        "run part i (0-based) of n of the search; prints its result JSON (flushlab merge)",
+      ).argParser(once("shard", parseShard)),
+    )
+    .addOption(new Option("--out <file>", "--shard: write the result JSON here").argParser(once("out", String)))
+    .option("--all", "--shard: search the whole part, past its first violation")
+    .addOption(
+      new Option("--jobs <n>", "worker threads, or auto for one per core (default 1)").argParser(
+        once("jobs", parseJobs),
+      ),
+    )
+    .option("--coverage", "print which step sites of the installed functions the search reached")
     .addOption(json())
     .action((id: string, o: ExploreFlags) => done(exploreCmd(id, o, io)));
+
+  p.command("merge")
+    .description("combine `explore --shard i/n` results into one verdict")
+    .argument("<files...>", "the shard result files (results/*.json)")
+    .option("--coverage", "print the combined coverage")
+    .addOption(json())
+    .action((files: string[], o: { json?: boolean; coverage?: boolean }) => done(mergeCmd(files, o, io)));
 
   p.command("replay")
     .description("replay a schedule string on a fresh machine and print its trace")

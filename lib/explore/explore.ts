@@ -13,12 +13,16 @@ import { STRATEGIES, STRATEGY_NAMES, StrategyName, isStrategyName } from "./stra
 import { dfs } from "./strategies/dfs";
 import { ReplayPicker } from "./strategies/replay";
 import { Decision, ScheduleError, decodeSchedule, encodeSchedule } from "./schedule";
+import { estimateOf, type Estimate } from "./estimate";
+import { searchScaled, jobsOf, type ScaledOutcome } from "./scaled";
 
 export interface ExploreProgress {
   strategy: StrategyName | "minimise";
   executions: number;
   elapsedMs: number;
   found: boolean;
+  /** DFS: executions and time left, from the search's branching so far (estimate.ts); null until known. */
+  estimate?: Estimate | null;
 }
 
 export interface ExploreOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {
@@ -38,6 +42,12 @@ export interface ExploreOptions<D extends AnyScenario = AnyScenario> extends Ses
   onProgress?: (p: ExploreProgress) => void;
   /** Where a scenario id is looked up (default: the default registry). */
   registry?: Registry;
+  /** Worker threads (default 1; "auto": the cores), with the same verdict as one (parallel.ts). */
+  jobs?: number | "auto";
+  /** Report which step sites of the installed functions the search reached (coverage.ts). */
+  coverage?: boolean;
+  /** Count the distinct terminal states reached (terminal.ts). */
+  terminalStates?: boolean;
 }
 
 export interface ExploreResult {
@@ -58,6 +68,10 @@ export interface ExploreResult {
   elapsedMs: number;
   violation: Violation | null;
   stats: SearchStats & { minimiseMs?: number };
+  /** With `coverage`: the step sites reached. With `jobs`: how the search was spread. */
+  coverage?: ScaledOutcome["coverage"];
+  parallel?: ScaledOutcome["parallel"];
+  terminalStates?: number | null;
 }
 
 function checkCount(name: string, v: number | undefined, min: number, allowInf = false): void {
@@ -166,10 +180,17 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
   const maxSteps = opts.maxSteps ?? session.bounds.maxSteps;
   const timeLimitMs = opts.timeLimitMs ?? 60_000;
   const t0 = performance.now();
-  const progress = (executions: number, found = false, s: ExploreProgress["strategy"] = strategy) =>
-    opts.onProgress?.({ strategy: s, executions, elapsedMs: performance.now() - t0, found });
-
-  const out = STRATEGIES[strategy].search(session, {
+  const progress = (
+    executions: number,
+    found = false,
+    s: ExploreProgress["strategy"] = strategy,
+    fraction?: number,
+  ) => {
+    const elapsedMs = performance.now() - t0;
+    const estimate = fraction !== undefined ? estimateOf(executions, fraction, elapsedMs) : null;
+    opts.onProgress?.({ strategy: s, executions, elapsedMs, found, estimate });
+  };
+  const searchOptions = {
     preemptions: opts.preemptions ?? session.bounds.preemptions,
     reduce: opts.reduce ?? true,
     depth: opts.depth ?? session.bounds.depth,
@@ -177,8 +198,14 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
     maxExecutions: opts.maxExecutions,
     deadline: t0 + timeLimitMs,
     seed: opts.seed ?? 1,
-    onProgress: (n) => progress(n),
-  });
+    onProgress: (n: number, fraction?: number) => progress(n, false, strategy, fraction),
+  };
+  // More than a verdict (workers, coverage, terminal states): the search runs in parts (scaled.ts).
+  const scaled =
+    jobsOf(opts.jobs) > 1 || opts.coverage || opts.terminalStates
+      ? searchScaled(session, strategy, searchOptions, opts)
+      : null;
+  const out = scaled ? scaled.outcome : STRATEGIES[strategy].search(session, searchOptions);
   const found = out.found;
   const stats: ExploreResult["stats"] = out.stats;
   let violation: Violation | null = null;
@@ -203,6 +230,7 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
     elapsedMs: Math.round(performance.now() - t0),
     violation,
     stats,
+    ...(scaled ? { coverage: scaled.coverage, parallel: scaled.parallel, terminalStates: scaled.terminalStates } : {}),
   };
 }
 

@@ -54,3 +54,11 @@ export { functionSource, unifiedDiff, diffHunks, compareFunctions, variantDiff }
 export type { FunctionSource, FunctionChange, DiffHunk } from "./source";
 export { outcomes } from "./outcomes";
 export type { OutcomeOptions, Outcomes } from "./outcomes";
+export { estimateOf, estimateText } from "./estimate";
+export type { Estimate } from "./estimate";
+export { coverageOf, coverageText } from "./coverage";
+export type { Coverage, FunctionCoverage, SiteCoverage } from "./coverage";
+export { exploreShard } from "./scaled";
+export type { ParallelInfo, ShardOptions } from "./scaled";
+export { mergeShards, parseShardFile, MergeError, SHARD_FORMAT } from "./shard_result";
+export type { ShardResultFile, Merged, ShardViolation } from "./shard_result";

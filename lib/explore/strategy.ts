@@ -62,8 +62,8 @@ export interface SearchOptions {
   /** performance.now() value after which the search stops. */
   deadline: number;
   seed: number;
-  /** Called now and then with the executions so far. */
-  onProgress(executions: number): void;
+  /** Called now and then with the executions so far (DFS: and the fraction of its tree done, estimate.ts). */
+  onProgress(executions: number, fraction?: number): void;
 }
 
 export interface SearchStats {

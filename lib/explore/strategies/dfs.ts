@@ -30,8 +30,19 @@ export interface DfsOptions {
   target?: string;
   /** Called at every complete execution (terminal or violating). */
   onExecution?: (e: DfsLeaf) => void;
-  /** Called every few hundred executions. */
-  onProgress?: (executions: number) => void;
+  /** Called every few hundred executions, with the fraction of the tree done so far (estimate.ts). */
+  onProgress?: (executions: number, fraction: number) => void;
+  /**
+   * Sharding (shard.ts): above `depth` steps branch fully (no DPOR; sleep sets stay, being the same in every
+   * shard); the prefixes reaching that depth are numbered in DFS order (0, 1, …) and only those `keep` accepts
+   * are searched below it.
+   */
+  split?: {
+    depth: number;
+    keep: (prefix: number) => boolean;
+    /** Under a bound, a path with no preemption yet ends its prefix here instead (it holds the most work). */
+    firstDepth?: number;
+  };
 }
 
 export interface DfsLeaf {
@@ -60,6 +71,12 @@ const SCHED = 0;
 const CHOICE = 1;
 
 /** A copy of `a` with twice the room (the per-search tables grow on demand). */
+const popcount = (x: number): number => {
+  let n = 0;
+  for (; x !== 0; x &= x - 1) n++;
+  return n;
+};
+
 function doubled(a: Int32Array): Int32Array {
   const b = new Int32Array(a.length * 2);
   b.set(a);
@@ -75,6 +92,13 @@ export interface DfsState {
   /** No unexplored alternative is left: the bounded, reduced space is exhausted. */
   exhausted: boolean;
   violation: DfsResult["violation"];
+  /** With a split: prefixes numbered so far, and executions left to other shards (not counted above). */
+  prefixes: number;
+  skipped: number;
+  /** The prefix the current execution belongs to (-1: none yet, or no split). */
+  prefix: number;
+  /** Fraction of the (reduced) tree behind the current path, from its branching so far (estimate.ts). */
+  fraction(): number;
 }
 
 /** The DFS+DPOR strategy for `session` (one search: create a new one to search again). */
@@ -116,6 +140,13 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
 
   let pruned = 0;
   let branchStep = -1;
+  const split = o.split;
+  const sd = split !== undefined ? split.depth : -1;
+  const sd0 = split !== undefined && bound !== Infinity ? Math.max(sd, split.firstDepth ?? sd) : sd;
+  // The step where the current path's prefix ends (-1: not reached yet; always past the states replayed).
+  let splitAt = -1;
+  // 0: the current execution's prefix is not numbered yet; 1: ours; 2: another shard's.
+  let owned = 0;
 
   const join = (dst: number, src: number): void => {
     const d = dst * P;
@@ -308,11 +339,47 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     return true;
   };
 
-  const state: DfsState = { executions: 0, sleepBlocked: 0, pruned: 0, maxSeen: 0, exhausted: false, violation: null };
+  /** Knuth's measure of the tree behind the current path: Σ per decision (alternatives taken before / width). */
+  const fraction = (): number => {
+    let f = 0;
+    let w = 1;
+    for (let t = 0; t < tType.length; t++) {
+      let width: number;
+      let before: number;
+      if (tType[t] === CHOICE) {
+        width = tN[t];
+        before = tVal[t];
+      } else {
+        // the alternatives that will run: backtracked, awake, and within the preemption bound
+        const i = tStep[t];
+        let alive = bt[i] & en[i] & (useSleep ? ~sl[i] : -1);
+        if (bound !== Infinity && i > 0 && pc[i - 1] + 1 > bound && (en[i] & (1 << pr[i - 1])) !== 0)
+          alive &= 1 << pr[i - 1]; // a switch here would preempt one too many
+        alive |= 1 << pr[i];
+        width = popcount(alive);
+        before = popcount(dn[i] & alive) - 1;
+      }
+      w *= width;
+      f += before / w;
+    }
+    return f;
+  };
+  const state: DfsState = {
+    executions: 0,
+    sleepBlocked: 0,
+    pruned: 0,
+    maxSeen: 0,
+    exhausted: false,
+    violation: null,
+    prefixes: 0,
+    skipped: 0,
+    prefix: -1,
+    fraction,
+  };
   const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
   let m = probe;
   let tp = 0;
-  let leaf: "end" | "blocked" | "pruned" = "end";
+  let leaf: "end" | "blocked" | "pruned" | "skipped" = "end";
 
   /** The deepest decision with an unexplored alternative becomes the next prefix; false if there is none. */
   const backtrack = (): boolean => {
@@ -367,6 +434,10 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       }
       tp = 0;
       leaf = "end";
+      if (split !== undefined && branchStep < splitAt) {
+        owned = 0; // a new prefix: numbered where it reaches the split depth
+        splitAt = -1;
+      }
       return branchStep + 1;
     },
 
@@ -376,6 +447,15 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         // replaying the prefix
         if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
         return tVal[tp++];
+      }
+      if (split !== undefined && splitAt < 0 && i >= ((i > 0 ? pc[i - 1] : 0) === 0 ? sd0 : sd)) {
+        splitAt = i;
+        state.prefix = state.prefixes++;
+        owned = split!.keep(state.prefix) ? 1 : 2;
+        if (owned === 2) {
+          leaf = "skipped";
+          return -1;
+        }
       }
       en[i] = enabled;
       if (!useSleep) sl[i] = 0;
@@ -396,7 +476,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       pc[i] = before + pre;
       pr[i] = p;
       runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
-      bt[i] = o.reduce ? 1 << p : enabled;
+      bt[i] = o.reduce && (split === undefined || splitAt >= 0) ? 1 << p : enabled;
       dn[i] = 1 << p;
       tType.push(SCHED);
       tVal.push(p);
@@ -437,7 +517,14 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     endExecution(_m: Machine, end: ExecEnd): void {
       const steps = end.steps;
       if (steps > state.maxSeen) state.maxSeen = steps;
-      if (!end.abandoned) {
+      if (split !== undefined && owned === 0 && !end.abandoned) {
+        // ended above the split depth: this whole execution is a prefix
+        splitAt = steps;
+        state.prefix = state.prefixes++;
+        owned = split.keep(state.prefix) ? 1 : 2;
+      }
+      if (owned === 2) state.skipped++;
+      else if (!end.abandoned) {
         state.executions++;
         const lastPc = steps > 0 ? pc[steps - 1] : 0;
         if (o.onExecution) {
@@ -453,7 +540,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
         if (m.violation && !state.violation && (o.target === undefined || m.violation.invariant === o.target)) {
           state.violation = { info: m.violation, decisions: decisionsNow(), steps, preemptions: lastPc };
         }
-        if (o.onProgress && state.executions % 256 === 0) o.onProgress(state.executions);
+        if (o.onProgress && state.executions % 256 === 0) o.onProgress(state.executions, fraction());
       } else if (leaf === "blocked") state.sleepBlocked++;
       m = probe; // let the finished machine die young (a scavenge copies every live one)
       // A found violation that stops the search leaves the stack as it is.

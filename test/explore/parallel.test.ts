@@ -1,0 +1,93 @@
+// Parallel search on worker threads (parallel.ts): the verdict and terminal states of the serial search, and a
+// serial run, with its reason, when a worker could not rebuild the session. Workers run the build (dist/).
+
+import { describe, it, expect, beforeAll } from "vitest";
+import * as fs from "fs";
+import * as path from "path";
+import { Session } from "../../lib/explore/scenario";
+import { getScenario } from "../../lib/explore/registry";
+import { explore } from "../../lib/explore/explore";
+import { runPart, PartOptions } from "../../lib/explore/shard";
+import { searchParallel } from "../../lib/explore/parallel";
+import { counter_inc_locked, lostUpdate } from "../../lib/examples/lost_update";
+import { programScenario } from "./programs";
+import type { Gen } from "../../lib/sim/machine";
+import type { KernelBase } from "../../lib/sim/kernel";
+import "../../lib/fixes/index";
+import "../../lib/examples/index";
+
+const WORKER = path.join(__dirname, "..", "..", "dist", "lib", "explore", "parallel_worker.js");
+
+function opts(session: Session): PartOptions {
+  return {
+    strategy: "dfs",
+    preemptions: session.bounds.preemptions,
+    reduce: true,
+    depth: session.bounds.depth,
+    maxSteps: session.bounds.maxSteps,
+    deadline: Infinity,
+    seed: 1,
+    stopOnViolation: false,
+    terminal: true,
+  };
+}
+
+// Worker start-up (each loads the model and its lib/ sources) takes seconds on a loaded machine: no time is asserted.
+describe("parallel search (worker_threads)", { timeout: 120_000 }, () => {
+  beforeAll(() => {
+    if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is not built: run npm run build first`);
+  });
+
+  for (const variant of ["before", "after"]) {
+    it(`lazy-mmu-batch/${variant} at 3 CPUs on 2 workers: the serial verdict, violations and terminal states`, () => {
+      const session = new Session(getScenario("lazy-mmu-batch"), { variant, params: { cpus: 3 } });
+      const o = opts(session);
+      const serial = runPart(session, o);
+      const par = searchParallel(session, o, { jobs: 2 });
+      expect(par.serialReason).toBeNull();
+      expect(par.jobs).toBe(2);
+      expect(par.result.exhaustive).toBe(serial.exhaustive);
+      expect(Object.keys(par.result.violationCounts).sort()).toEqual(Object.keys(serial.violationCounts).sort());
+      expect([...par.result.terminalStates].sort()).toEqual([...serial.terminalStates].sort());
+      // every prefix searched exactly once, by one worker or the other
+      expect(par.perWorker.reduce((a, w) => a + w.searched, 0)).toBe(par.result.prefixes);
+    });
+  }
+
+  it("explore({ jobs: 2 }) finds the racy counter's lost update and minimises it as the serial search does", () => {
+    const one = explore("lost-update", { variant: "racy" });
+    const two = explore("lost-update", { variant: "racy", jobs: 2 });
+    expect(two.parallel?.serialReason).toBeNull();
+    expect(two.violation?.invariant).toBe(one.violation?.invariant);
+    expect(two.violation?.preemptions).toBe(one.violation?.preemptions);
+  });
+
+  it("an override written outside lib/ (a notebook cell) runs serially and says why", () => {
+    // a correct version, but the worker cannot load it
+    const counter_inc = function* (
+      k: KernelBase,
+      x: Parameters<typeof counter_inc_locked>[1],
+      l: Parameters<typeof counter_inc_locked>[2],
+    ): Gen {
+      yield* counter_inc_locked(k, x, l);
+    };
+    const r = explore(lostUpdate, { variant: "racy", jobs: 2, overrides: { counter_inc } });
+    expect(r.parallel?.jobs).toBe(1);
+    expect(r.parallel?.serialReason).toMatch(/override counter_inc is defined outside lib\//);
+  });
+
+  it("an override from lib/ is shipped to the workers (same fingerprint there)", () => {
+    const r = explore(lostUpdate, { variant: "racy", jobs: 2, overrides: { counter_inc: counter_inc_locked } });
+    expect(r.parallel?.serialReason).toBeNull();
+    expect(r.violation).toBeNull();
+    expect(r.exhaustive).toBe(true);
+  });
+
+  it("a scenario outside the default registry (a test's, a notebook's) runs serially and says why", () => {
+    const def = programScenario({ vars: 1, locks: 0, threads: [[{ t: "inc", v: 0 }], [{ t: "inc", v: 0 }]] });
+    const r = explore(def, { jobs: 2 });
+    expect(r.parallel?.jobs).toBe(1);
+    expect(r.parallel?.serialReason).toMatch(/not the default registry's/);
+    expect(r.exhaustive).toBe(true);
+  });
+});
