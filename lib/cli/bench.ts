@@ -16,6 +16,7 @@ import { runBenchParallel } from "./bench_parallel";
 import { runSpeedBench } from "./bench_speed";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
+import { benchThpWalkIrq } from "./bench_thp";
 
 /** The sections, in the order they run; `--only` picks some. */
 export const BENCH_SECTIONS = [
@@ -26,10 +27,11 @@ export const BENCH_SECTIONS = [
   "larger-bounds",
   "parallel",
   "speed",
+  "thp-walk-irq",
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 /** Sections a whole run leaves out (a minute or more, for one notebook's figures): `--only` runs them. */
-const OPT_IN: readonly BenchSection[] = ["larger-bounds", "parallel", "speed"];
+const OPT_IN: readonly BenchSection[] = ["larger-bounds", "parallel", "speed", "thp-walk-irq"];
 
 /** The sections a run measures, in order: those of `only`, else all but the opt-in ones. */
 export function benchSections(only?: readonly BenchSection[]): BenchSection[] {
@@ -117,6 +119,7 @@ export function runBench(opts: BenchOptions = {}): BenchResult {
   if (runs("larger-bounds")) res.exhaustiveAtLargerBounds = largerBounds(log);
   if (runs("parallel")) Object.assign(res, { parallel: runBenchParallel({ quick: opts.quick, log }) }); // bench_parallel.ts
   if (runs("speed")) Object.assign(res, { speed: runSpeedBench({ quick: opts.quick, log }) });
+  if (runs("thp-walk-irq")) benchThpWalkIrq({ quick: opts.quick, log, dir: opts.dir });
   const dir = opts.dir ?? path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   // A partial run has its own file: latest.json keeps the last whole run's figures.

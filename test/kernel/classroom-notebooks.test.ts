@@ -33,6 +33,7 @@ const CONVERTED = [
   "02-split-tlb-flush",
   "03-rcu-table-free",
   "04-kvm-local-global",
+  "05-thp-walk-irq",
 ];
 // Notebook 02's searches take ~100 s; CI's `npm run workbook` runs its release anyway (and fails on a failed cell).
 const SLOW = new Set(process.env.FLUSHLAB_TEST_ALL_NOTEBOOKS ? [] : ["02-split-tlb-flush.ipynb"]);

@@ -17,8 +17,18 @@ export * as era from "./era";
 export * as before from "./before";
 export * as after from "./after";
 export * as vcore from "./vcore";
+export * as later from "./later";
+export { thpPmdClear, thpPmdClearOps, thpPmdClearVariants, hugeBackedGuest } from "./pmd_clear";
+export { thpWalkIrqWorkload, thpWorkloadCost, primerMunmap, ipiRoundNs, PRIMER_GUEST_PMDS } from "./workload";
+export type { ThpWorkloadCost, ThpWorkloadParams } from "./workload";
+export * as exercises from "./exercises";
+export { thpSplitInvalidate, thpSplitInvalidateOps } from "./split_2019";
+export * as split2019 from "./split_2019";
 
 import { thpWalkIrq } from "./scenario";
+import { thpPmdClear } from "./pmd_clear";
+import { thpWalkIrqWorkload } from "./workload";
+import { thpSplitInvalidate } from "./split_2019";
 
 /** This fix's scenarios, for a registry. */
-export const scenarios = [thpWalkIrq] as const;
+export const scenarios = [thpWalkIrq, thpPmdClear, thpSplitInvalidate, thpWalkIrqWorkload] as const;
