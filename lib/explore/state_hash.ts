@@ -1,8 +1,8 @@
 // A machine's state as a number, for the DFS state cache: a structural walk of the JS object graph the runtime
 // can reach (each context's runtime fields, the IRQ and RCU queues, and `m.ext`, where base subsystems keep the
 // modelled world: the mm world, TLBs, the HPT, per-CPU batches), in a canonical order, cycles followed by
-// index, clocks and bookkeeping skipped. Each object gets an *own* hash (its primitive fields and the canonical
-// indices of the objects it points to), so a step's writes show as the objects whose own hash changed.
+// identity, clocks and bookkeeping skipped. Each object gets an *own* hash (its primitive fields and the
+// identities of the objects it points to), so a step's writes show as the objects whose own hash changed.
 //
 // A context's continuation (its generator's locals) cannot be read; it is a function of its code and what it
 // observed, so `observe` hashes what a step could read: the current own hash of every object some earlier step
@@ -73,14 +73,27 @@ const SKIP = new Set([
   "gpLatency",
 ]);
 
-/** Per walked object: its canonical index in the last walk, own hash, the walk that saw it, who changed it. */
+/** Per walked object: its identity in the last walk, own hash (two lanes), the walk that saw it, who changed it. */
 interface Rec {
   idx: number;
   h: number;
   g: number;
   walk: number;
-  /** Object ids (and CPU pseudo-objects) announced by steps that changed it this execution. */
-  owners: number[] | null;
+  /** Field keys and value hashes of the last walk (a child object's value: its identity). */
+  fk: Int32Array | null;
+  fx: Int32Array | null;
+  /** Fields some step changed this execution, by key. */
+  cells: Map<number, Cell> | null;
+  /** A context (its fields are never observed: see attribute). */
+  ctx: boolean;
+}
+
+/** One field of one object that a step changed: what it holds now, and the objects whose announcers wrote it. */
+interface Cell {
+  readonly r: Rec;
+  readonly key: number;
+  x: number;
+  readonly owners: number[];
 }
 
 export class StateHasher {
@@ -88,12 +101,16 @@ export class StateHasher {
   private order: object[] = [];
   private walkNo = 0;
   /** Objects changed this execution, by the object id (or CPU pseudo-object) the changing step announced. */
-  private byOwner = new Map<number, object[]>();
+  private byOwner = new Map<number, Cell[]>();
   /** The world's two 32-bit lanes after the last walk. */
   h1 = 0;
   h2 = 0;
-  /** Objects whose own hash changed in the last walk. */
-  changed: object[] = [];
+  /** Fields that changed in the last walk. */
+  changed: Cell[] = [];
+  // The fields of the object being hashed.
+  private fk = new Int32Array(64);
+  private fx = new Int32Array(64);
+  private nf = 0;
   /** The second lane of the last `observe`. */
   o2 = 0;
   /** Objects reached by the last walk (its size). */
@@ -110,20 +127,31 @@ export class StateHasher {
   private ha = 0;
   private hb = 0;
 
-  /** The canonical index of `v` in this walk (first reached: next index). */
-  private visit(v: object): number {
+  /**
+   * The identity of `v` in this walk, reached from the object being hashed (identity `from`) by `key`: its
+   * own numeric `id` if it has one (machine objects, step sites: the same whichever path reaches them), else
+   * the path that first reached it (not its position in the walk, which any object added earlier would shift).
+   */
+  private visit(v: object, from: number, key: number): number {
     let r = this.recs.get(v);
     if (r === undefined) {
-      r = { idx: -1, h: 0, g: 0, walk: 0, owners: null };
+      r = { idx: -1, h: 0, g: 0, walk: 0, fk: null, fx: null, cells: null, ctx: false };
       this.recs.set(v, r);
     }
     if (r.walk !== this.walkNo) {
       r.walk = this.walkNo;
-      r.idx = this.order.length;
+      const id = (v as { id?: unknown }).id;
+      r.idx =
+        typeof id === "number"
+          ? mix(mix(0x1d, strHash((v as { constructor?: { name?: string } }).constructor?.name ?? "")), id)
+          : mix(from, key);
       this.order.push(v);
     }
     return r.idx;
   }
+
+  /** Identity of the object being hashed. */
+  private cur = 0;
 
   private field(key: number, v: unknown): void {
     let x: number;
@@ -151,29 +179,74 @@ export class StateHasher {
       case "object":
         if (v === null) x = 0x7006;
         else if (isOpaque(v)) x = 0x7007;
-        else x = mix(0x7008, this.visit(v));
+        else x = mix(0x7008, this.visit(v, this.cur, key));
         break;
       default:
         x = 0x7009;
     }
     this.ha = mix(mix(this.ha, key), x);
     this.hb = mix2(mix2(this.hb, key), x);
+    if (this.nf === this.fk.length) {
+      const a = new Int32Array(this.nf * 2);
+      a.set(this.fk);
+      this.fk = a;
+      const b = new Int32Array(this.nf * 2);
+      b.set(this.fx);
+      this.fx = b;
+    }
+    this.fk[this.nf] = key;
+    this.fx[this.nf++] = x;
   }
 
-  /** Walk `roots` (in this order): world hash in h1/h2, changed objects in `changed`. */
+  /** Object r changed: note each field whose value differs from the last walk's. */
+  private diff(r: Rec): void {
+    const ok = r.fk!;
+    const ox = r.fx!;
+    const nk = this.fk;
+    const nx = this.fx;
+    const n = this.nf;
+    const cell = (key: number, x: number): void => {
+      if (r.cells === null) r.cells = new Map();
+      let c = r.cells.get(key);
+      if (c === undefined) r.cells.set(key, (c = { r, key, x, owners: [] }));
+      c.x = x;
+      this.changed.push(c);
+    };
+    const same = ok.length === n;
+    for (let i = 0; i < n; i++) {
+      if (same && ok[i] === nk[i]) {
+        if (ox[i] !== nx[i]) cell(nk[i], nx[i]);
+        continue;
+      }
+      const j = ok.indexOf(nk[i]);
+      if (j < 0 || ox[j] !== nx[i]) cell(nk[i], nx[i]);
+    }
+    for (let j = 0; j < ok.length; j++) {
+      if (same && ok[j] === nk[j]) continue;
+      let found = false;
+      for (let i = 0; i < n && !found; i++) found = nk[i] === ok[j];
+      if (!found) cell(ok[j], 0x7004); // the field is gone: it reads as undefined
+    }
+  }
+
+  /** Walk `roots` (in this order): world hash in h1/h2, changed fields in `changed`. */
   walk(roots: readonly unknown[]): void {
     ++this.walkNo;
     const order = this.order;
     order.length = 0;
     this.changed = [];
     // Breadth-first from the roots: the index of an object is the order it is first reached in.
-    for (const root of roots) if (typeof root === "object" && root !== null) this.visit(root);
+    let ri = 0;
+    for (const root of roots) if (typeof root === "object" && root !== null) this.visit(root, 0x900d, ri++);
     let w1 = 0x5eed;
     let w2 = 0x5eed;
     for (let n = 0; n < order.length; n++) {
       const o = order[n] as Record<string, unknown>;
+      const r = this.recs.get(o)!;
+      this.cur = r.idx;
       this.ha = 0x1234567;
       this.hb = 0x1234567;
+      this.nf = 0;
       if (Array.isArray(o)) {
         this.ha = mix(this.ha, 0xa11a);
         for (let i = 0; i < o.length; i++) this.field(i, o[i]);
@@ -195,14 +268,20 @@ export class StateHasher {
           this.field(strHash(key), o[key]);
         }
       }
-      const r = this.recs.get(o)!;
-      if (r.h !== this.ha || r.g !== this.hb) {
-        if (this.walkNo > 1) this.changed.push(o);
+      if (r.fk === null || r.h !== this.ha || r.g !== this.hb) {
+        if (r.fk === null && this.walkNo > 1) {
+          // first reached after the start (made by this step, or newly linked): every field is news
+          r.fk = new Int32Array(0);
+          r.fx = new Int32Array(0);
+        }
+        if (r.fk !== null) this.diff(r);
+        r.fk = this.fk.slice(0, this.nf);
+        r.fx = this.fx.slice(0, this.nf);
         r.h = this.ha;
         r.g = this.hb;
       }
-      w1 = (w1 + mix(n + 1, this.ha)) | 0;
-      w2 = (w2 + mix2(n + 1, this.hb)) | 0;
+      w1 = (w1 + mix(r.idx, this.ha)) | 0;
+      w2 = (w2 + mix2(r.idx, this.hb)) | 0;
     }
     this.size = order.length;
     this.h1 = w1;
@@ -211,30 +290,37 @@ export class StateHasher {
 
   /**
    * The objects of the last walk that changed were written by a step announcing `owners` (its CPU first). A
-   * context's own runtime fields (`cpuOnly`: its announcement, IRQ flag, preempt count) are read only by steps
-   * on its CPU, so they are attributed to the CPU alone: a reader of an object the context wrote does not see
-   * what that context announced next.
+   * context's own runtime fields (`contexts`: its announcement, IRQ flag, preempt count, locks held) are a
+   * function of its own history and read only by its own code (`k.m.cur`) and the runtime (the world hash
+   * has them): no step observes them.
    */
-  attribute(owners: readonly number[], cpuOnly: readonly object[]): void {
-    for (const o of this.changed) {
-      const r = this.recs.get(o)!;
-      if (r.owners === null) r.owners = [];
-      const n = cpuOnly.includes(o) ? 1 : owners.length;
-      for (let j = 0; j < n; j++) {
+  attribute(owners: readonly number[], contexts: readonly object[]): void {
+    for (const c of this.changed) {
+      if (c.r.ctx) continue;
+      for (let j = 0; j < owners.length; j++) {
         const x = owners[j];
-        if (r.owners.includes(x)) continue;
-        r.owners.push(x);
+        if (c.owners.includes(x)) continue;
+        c.owners.push(x);
         let l = this.byOwner.get(x);
         if (l === undefined) this.byOwner.set(x, (l = []));
-        l.push(o);
+        l.push(c);
       }
+    }
+    void contexts;
+  }
+
+  /** Mark the contexts' records (once per execution, after the first walk). */
+  markContexts(contexts: readonly object[]): void {
+    for (const o of contexts) {
+      const r = this.recs.get(o);
+      if (r !== undefined) r.ctx = true;
     }
   }
 
   /**
-   * What a step announcing `ids` could read, as a hash: every object a step of this execution changed while
-   * announcing one of `ids`, by its canonical index and current own hash (objects unreachable now count by
-   * their last hash, index -1). Order-independent.
+   * What a step announcing `ids` could read, as a hash: every field a step of this execution changed while
+   * announcing one of `ids`, by its object's identity, its key and what it holds now (an object unreachable
+   * now counts with identity -1). Order-independent.
    */
   observe(ids: readonly number[]): number {
     let s = 0x0b5;
@@ -242,11 +328,11 @@ export class StateHasher {
     for (const x of ids) {
       const l = this.byOwner.get(x);
       if (l === undefined) continue;
-      for (const o of l) {
-        const r = this.recs.get(o)!;
-        const idx = r.walk === this.walkNo ? r.idx : -1;
-        s = (s + mix(mix(x, idx), r.h)) | 0;
-        t = (t + mix2(mix2(x, idx), r.g)) | 0;
+      for (const c of l) {
+        const idx = c.r.walk === this.walkNo ? c.r.idx : -1;
+        const f = mix(mix(x, idx), c.key);
+        s = (s + mix(f, c.x)) | 0;
+        t = (t + mix2(f, c.x)) | 0;
       }
     }
     this.o2 = t;

@@ -74,15 +74,6 @@ const programsOf = (ops: () => fc.Arbitrary<Op[]>, long: number): fc.Arbitrary<P
   );
 const programArb = programsOf(opArb, 3);
 const richProgramArb = programsOf(richOpArb, 4);
-/** Three threads of up to three ops (more independent steps: where sleep sets matter). */
-export const wideProgramArb: fc.Arbitrary<Program> = fc.record({
-  vars: fc.constant(2),
-  locks: fc.constant(2),
-  threads: fc.tuple(
-    ...Array.from({ length: 3 }, () => fc.array(richOpArb(), { minLength: 1, maxLength: 3 }).map((a) => a.flat())),
-  ),
-  forbid: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-});
 
 interface Summary {
   states: Set<string>;
@@ -91,13 +82,18 @@ interface Summary {
   exhaustive: boolean;
 }
 
-function search(prog: Program, reduce: boolean, bound: number, cache?: Pick<DfsOptions, "unsound">): Summary {
+function search(
+  prog: Program,
+  reduce: boolean,
+  bound: number,
+  cache?: Pick<DfsOptions, "unsound"> & { maxMemoryMb?: number },
+): Summary {
   const s = programScenario(prog);
   const states = new Set<string>();
   const violations = new Set<string>();
   const r = dfs(new Session(s), {
     reduce,
-    ...(cache ? { stateCache: { maxMemoryMb: 64 }, unsound: cache.unsound } : {}),
+    ...(cache ? { stateCache: { maxMemoryMb: cache.maxMemoryMb ?? 64 }, unsound: cache.unsound } : {}),
     preemptionBound: bound,
     maxSteps: 200,
     maxExecutions: 20_000,
@@ -192,16 +188,27 @@ describe("the state cache is exact on generated programs", () => {
     expect(compared).toBeGreaterThan(150);
   }, 240_000);
 
-  // Each rule, broken, lets the cache prune a state whose subtree held a terminal state plain DFS reaches.
-  // fast-check finds such a program from the seed above (run 17 without the summary, run 60 without the
-  // history, run 815 without the sleep-set subset check — too slow to search for here, so its
-  // counterexample is recorded); the sound cache agrees with plain DFS on each.
-  const found: Record<"sleep-subset" | "summary" | "history", Program> = {
-    "sleep-subset": {
-      vars: 2,
-      locks: 2,
-      threads: [[{ t: "ipi", v: 0 }, { t: "irqoff" }, { t: "inc", v: 0 }, { t: "irqon" }], [{ t: "rcu", v: 0 }]],
-    },
+  it("past the memory budget (states stored without summaries) the same holds", () => {
+    fc.assert(
+      fc.property(richProgramArb, (prog) => {
+        const full = search(prog, false, Infinity);
+        fc.pre(full.exhaustive);
+        const st = search(prog, true, Infinity, { maxMemoryMb: 0 });
+        expect([...st.states].sort()).toEqual([...full.states].sort());
+        expect([...st.violations].sort()).toEqual([...full.violations].sort());
+      }),
+      { numRuns: 100, seed: 20261203 },
+    );
+  }, 240_000);
+
+  // Each rule, broken, lets the cache prune a state whose subtree held a terminal state plain DFS reaches:
+  // fast-check finds such a program from the seed above (run 17 without the summary racing, run 60 without
+  // the histories; the counterexamples are recorded so the test stays quick and fixed), and the sound cache
+  // agrees with plain DFS on both. The third rule, the sleep-set subset check, is kept (Godefroid; Yang et al.)
+  // but its mutation is not caught here: a visit stored asleep in q is complete except for q-first paths, which
+  // the branch that put q to sleep explored, so dropping the check loses only races with q's later steps; 5,000
+  // generated programs did not hit one (an earlier counterexample relied on a DPOR bug fixed since).
+  const found: Record<"summary" | "history", Program> = {
     summary: {
       vars: 2,
       locks: 2,
@@ -237,21 +244,10 @@ describe("the state cache is exact on generated programs", () => {
       ],
     },
   };
-  for (const rule of ["sleep-subset", "summary", "history"] as const) {
+  for (const rule of ["summary", "history"] as const) {
     it(`without the ${rule} rule the property fails`, () => {
-      if (process.env.FLUSHLAB_SHOW_TEETH) {
-        const o = fc.check(
-          fc.property(
-            process.env.FLUSHLAB_SHOW_TEETH === "wide" ? wideProgramArb : richProgramArb,
-            (prog) => statefulDiffers(prog, rule) === "",
-          ),
-          { numRuns: 3000, seed: 20261201 },
-        );
-        console.log(rule, o.numRuns, JSON.stringify(o.counterexample));
-      }
       expect(statefulDiffers(found[rule])).toBe("");
       expect(statefulDiffers(found[rule], rule)).not.toBe("");
-      if (rule === "sleep-subset") return;
       const out = fc.check(
         fc.property(richProgramArb, (prog) => statefulDiffers(prog, rule) === ""),
         { numRuns: 300, seed: 20261201 },

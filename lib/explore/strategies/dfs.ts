@@ -565,6 +565,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       if (sc) {
         hasher.reset();
         hasher.walk(roots(m));
+        hasher.markContexts(m.ctxs);
         hist1.fill(0);
         hist2.fill(0);
         if (branchStep < 0) {
