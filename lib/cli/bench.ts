@@ -12,6 +12,7 @@ import { runExecution } from "../explore/exec";
 import { runTimed } from "../explore/timed";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
+import { runScale } from "./bench_scale";
 
 export interface BenchResult {
   executionsPerSecond: Record<string, number>;
@@ -145,6 +146,7 @@ export function runBench(opts: { quick?: boolean; log?: (s: string) => void } = 
   });
   res.timedStepsPerSecond = Math.round(tr.steps / (tr.wallMs / 1000));
   log(`\ntimed mode: ${tr.steps} steps in ${tr.wallMs.toFixed(0)} ms = ${res.timedStepsPerSecond} steps/s`);
+  Object.assign(res, { scale: runScale({ quick: opts.quick, log }) }); // issue 15 (bench_scale.ts)
   const dir = path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "latest.json"), JSON.stringify(res, null, 2) + "\n");
