@@ -82,18 +82,21 @@ interface Rec {
   /** Field keys and value hashes of the last walk (a child object's value: its identity). */
   fk: Int32Array | null;
   fx: Int32Array | null;
-  /** Fields some step changed this execution, by key. */
-  cells: Map<number, Cell> | null;
   /** A context (its fields are never observed: see attribute). */
   ctx: boolean;
 }
 
-/** One field of one object that a step changed: what it holds now, and the objects whose announcers wrote it. */
+/**
+ * One field (by its object's identity and key) that a step of the current path changed: what it holds now,
+ * and the objects the steps that wrote it announced. Kept across executions, undone per step on backtracking,
+ * so a replayed prefix needs no walk.
+ */
 interface Cell {
-  readonly r: Rec;
+  readonly id: number;
   readonly key: number;
   x: number;
   readonly owners: number[];
+  ctx: boolean;
 }
 
 export class StateHasher {
@@ -102,6 +105,11 @@ export class StateHasher {
   private walkNo = 0;
   /** Objects changed this execution, by the object id (or CPU pseudo-object) the changing step announced. */
   private byOwner = new Map<number, Cell[]>();
+  private cells = new Map<number, Map<number, Cell>>();
+  // Undo log of the path: 0 = cell created, 1 = value changed (old value), 2 = owner added.
+  private logOp: number[] = [];
+  private logCell: Cell[] = [];
+  private logVal: number[] = [];
   /** The world's two 32-bit lanes after the last walk. */
   h1 = 0;
   h2 = 0;
@@ -116,11 +124,32 @@ export class StateHasher {
   /** Objects reached by the last walk (its size). */
   size = 0;
 
-  /** Forget the execution: a fresh machine starts from the scenario's initial state. */
+  /** A fresh machine (new objects): per-object records go; the path's cells stay (see rollback). */
   reset(): void {
     this.recs = new Map();
-    this.byOwner = new Map();
     this.walkNo = 0;
+  }
+
+  /** Length of the undo log: what `rollback` returns to. */
+  get mark(): number {
+    return this.logOp.length;
+  }
+
+  /** Undo every cell change logged after `mark` (the steps below a new branch point). */
+  rollback(mark: number): void {
+    const op = this.logOp;
+    const cell = this.logCell;
+    const val = this.logVal;
+    for (let i = op.length - 1; i >= mark; i--) {
+      const c = cell[i];
+      if (op[i] === 0) this.cells.get(c.id)!.delete(c.key);
+      else if (op[i] === 1) c.x = val[i];
+      else {
+        c.owners.pop();
+        this.byOwner.get(val[i])!.pop();
+      }
+    }
+    op.length = cell.length = val.length = mark;
   }
 
   // The object being hashed: its two lanes (fields() folds into them).
@@ -135,7 +164,7 @@ export class StateHasher {
   private visit(v: object, from: number, key: number): number {
     let r = this.recs.get(v);
     if (r === undefined) {
-      r = { idx: -1, h: 0, g: 0, walk: 0, fk: null, fx: null, cells: null, ctx: false };
+      r = { idx: -1, h: 0, g: 0, walk: 0, fk: null, fx: null, ctx: false };
       this.recs.set(v, r);
     }
     if (r.walk !== this.walkNo) {
@@ -198,6 +227,12 @@ export class StateHasher {
     this.fx[this.nf++] = x;
   }
 
+  private log(op: number, c: Cell, v: number): void {
+    this.logOp.push(op);
+    this.logCell.push(c);
+    this.logVal.push(v);
+  }
+
   /** Object r changed: note each field whose value differs from the last walk's. */
   private diff(r: Rec): void {
     const ok = r.fk!;
@@ -206,10 +241,16 @@ export class StateHasher {
     const nx = this.fx;
     const n = this.nf;
     const cell = (key: number, x: number): void => {
-      if (r.cells === null) r.cells = new Map();
-      let c = r.cells.get(key);
-      if (c === undefined) r.cells.set(key, (c = { r, key, x, owners: [] }));
-      c.x = x;
+      let m = this.cells.get(r.idx);
+      if (m === undefined) this.cells.set(r.idx, (m = new Map()));
+      let c = m.get(key);
+      if (c === undefined) {
+        m.set(key, (c = { id: r.idx, key, x, owners: [], ctx: r.ctx }));
+        this.log(0, c, 0);
+      } else if (c.x !== x) {
+        this.log(1, c, c.x);
+        c.x = x;
+      }
       this.changed.push(c);
     };
     const same = ok.length === n;
@@ -229,7 +270,10 @@ export class StateHasher {
     }
   }
 
-  /** Walk `roots` (in this order): world hash in h1/h2, changed fields in `changed`. */
+  /**
+   * Walk `roots` (in this order): world hash in h1/h2, changed fields in `changed`. The first walk of a
+   * machine is its baseline (nothing changed: the cells already say what the path changed before).
+   */
   walk(roots: readonly unknown[]): void {
     ++this.walkNo;
     const order = this.order;
@@ -294,9 +338,9 @@ export class StateHasher {
    * function of its own history and read only by its own code (`k.m.cur`) and the runtime (the world hash
    * has them): no step observes them.
    */
-  attribute(owners: readonly number[], contexts: readonly object[]): void {
+  attribute(owners: readonly number[]): void {
     for (const c of this.changed) {
-      if (c.r.ctx) continue;
+      if (c.ctx) continue;
       for (let j = 0; j < owners.length; j++) {
         const x = owners[j];
         if (c.owners.includes(x)) continue;
@@ -304,9 +348,9 @@ export class StateHasher {
         let l = this.byOwner.get(x);
         if (l === undefined) this.byOwner.set(x, (l = []));
         l.push(c);
+        this.log(2, c, x);
       }
     }
-    void contexts;
   }
 
   /** Mark the contexts' records (once per execution, after the first walk). */
@@ -319,8 +363,7 @@ export class StateHasher {
 
   /**
    * What a step announcing `ids` could read, as a hash: every field a step of this execution changed while
-   * announcing one of `ids`, by its object's identity, its key and what it holds now (an object unreachable
-   * now counts with identity -1). Order-independent.
+   * announcing one of `ids`, by its object's identity, its key and what it last held. Order-independent.
    */
   observe(ids: readonly number[]): number {
     let s = 0x0b5;
@@ -329,8 +372,7 @@ export class StateHasher {
       const l = this.byOwner.get(x);
       if (l === undefined) continue;
       for (const c of l) {
-        const idx = c.r.walk === this.walkNo ? c.r.idx : -1;
-        const f = mix(mix(x, idx), c.key);
+        const f = mix(mix(x, c.id), c.key);
         s = (s + mix(f, c.x)) | 0;
         t = (t + mix2(f, c.x)) | 0;
       }

@@ -334,6 +334,23 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
   const hasher = new StateHasher();
   const hist1 = new Int32Array(P);
   const hist2 = new Int32Array(P);
+  // Per state on the path: the hasher's undo-log mark and the histories there (a replayed prefix is not walked).
+  const markAt = new Int32Array(sc ? cap + 1 : 0);
+  const histAt1 = new Int32Array(sc ? (cap + 1) * P : 0);
+  const histAt2 = new Int32Array(sc ? (cap + 1) * P : 0);
+  const saveAt = (d: number): void => {
+    markAt[d] = hasher.mark;
+    histAt1.set(hist1, d * P);
+    histAt2.set(hist2, d * P);
+  };
+  /** At state d of a fresh machine that replayed the prefix: the cells and histories as they were there. */
+  const restoreAt = (mm: Machine, d: number): void => {
+    hasher.rollback(markAt[d]);
+    hasher.walk(roots(mm));
+    hasher.markContexts(mm.ctxs);
+    hist1.set(histAt1.subarray(d * P, d * P + P));
+    hist2.set(histAt2.subarray(d * P, d * P + P));
+  };
   let obs1 = 0; // what the step about to run could read, and its choose() values
   let obs2 = 0;
   const key1 = new Int32Array(sc ? cap + 1 : 0);
@@ -383,7 +400,7 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
     const c = mm.ctxs[p];
     const ids = stepIds(mm, c.cpu, true);
     if (!c.irq) ids.push(mm.ipiqObj[c.cpu]);
-    hasher.attribute(ids, mm.ctxs);
+    hasher.attribute(ids);
     if (c.irq ? c.gen === null : c.done) {
       hist1[p] = 0;
       hist2[p] = 0;
@@ -564,11 +581,13 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       }
       if (sc) {
         hasher.reset();
-        hasher.walk(roots(m));
-        hasher.markContexts(m.ctxs);
-        hist1.fill(0);
-        hist2.fill(0);
         if (branchStep < 0) {
+          hasher.rollback(0);
+          hasher.walk(roots(m));
+          hasher.markContexts(m.ctxs);
+          hist1.fill(0);
+          hist2.fill(0);
+          saveAt(0);
           keyState(m, 0);
           noteAnnounced(m, 0);
         }
@@ -583,7 +602,10 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       if (i <= branchStep) {
         // replaying the prefix
         if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
-        if (sc) noteObservation(m, tVal[tp]);
+        if (sc && i === branchStep) {
+          restoreAt(m, i);
+          noteObservation(m, tVal[tp]);
+        }
         return tVal[tp++];
       }
       en[i] = enabled;
@@ -659,9 +681,10 @@ export function dfsStrategy(session: Session, o: DfsOptions): Strategy & { reado
       }
       // The next state's races, before anything decides whether it is the last (as for every new state).
       if (o.reduce && i + 1 > branchStep && !m.violation) raceAnalysis(m, i + 1);
-      if (sc) {
+      if (sc && i >= branchStep) {
         hashStep(m, i, p);
-        if (i >= branchStep) noteExecuted(i, p);
+        saveAt(i + 1);
+        noteExecuted(i, p);
         if (i + 1 > branchStep && !m.violation) noteAnnounced(m, i + 1);
       }
     },
