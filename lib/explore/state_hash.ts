@@ -73,6 +73,43 @@ const SKIP = new Set([
   "gpLatency",
 ]);
 
+/** A field key's hash, or 0 for a key the walk skips (SKIP): one lookup per field. */
+const keyHashes = new Map<string, number>();
+function keyHash(key: string): number {
+  let h = keyHashes.get(key);
+  if (h === undefined) {
+    h = SKIP.has(key) ? 0 : strHash(key) || 1;
+    keyHashes.set(key, h);
+  }
+  return h;
+}
+
+/** Per prototype: whether the walk enters such objects, and the hash of the constructor's name. */
+interface Kind {
+  opaque: boolean;
+  name: number;
+}
+const kinds = new Map<object | null, Kind>();
+function kindOf(v: object): Kind {
+  const proto = Object.getPrototypeOf(v) as object | null;
+  let k = kinds.get(proto);
+  if (k === undefined) {
+    const tag = (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+    const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "";
+    k = {
+      opaque:
+        tag === "Generator" ||
+        name === "Machine" ||
+        name === "KernelBase" ||
+        name === "ObjectTable" ||
+        name === "Metrics",
+      name: strHash(name),
+    };
+    kinds.set(proto, k);
+  }
+  return k;
+}
+
 /** Per walked object: its identity in the last walk, own hash (two lanes), the walk that saw it, who changed it. */
 interface Rec {
   idx: number;
@@ -170,10 +207,7 @@ export class StateHasher {
     if (r.walk !== this.walkNo) {
       r.walk = this.walkNo;
       const id = (v as { id?: unknown }).id;
-      r.idx =
-        typeof id === "number"
-          ? mix(mix(0x1d, strHash((v as { constructor?: { name?: string } }).constructor?.name ?? "")), id)
-          : mix(from, key);
+      r.idx = typeof id === "number" ? mix(mix(0x1d, kindOf(v).name), id) : mix(from, key);
       this.order.push(v);
     }
     return r.idx;
@@ -207,7 +241,7 @@ export class StateHasher {
         break;
       case "object":
         if (v === null) x = 0x7006;
-        else if (isOpaque(v)) x = 0x7007;
+        else if (kindOf(v).opaque) x = 0x7007;
         else x = mix(0x7008, this.visit(v, this.cur, key));
         break;
       default:
@@ -308,8 +342,8 @@ export class StateHasher {
         for (const val of o) this.field(i++, val);
       } else {
         for (const key in o) {
-          if (SKIP.has(key)) continue;
-          this.field(strHash(key), o[key]);
+          const kh = keyHash(key);
+          if (kh !== 0) this.field(kh, o[key]);
         }
       }
       if (r.fk === null || r.h !== this.ha || r.g !== this.hb) {
@@ -380,13 +414,4 @@ export class StateHasher {
     this.o2 = t;
     return s;
   }
-}
-
-/** Objects the walk does not enter: the machine and kernel, generators, and anything with no own data. */
-function isOpaque(v: object): boolean {
-  const tag = (v as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
-  if (tag === "Generator") return true;
-  const ctor = (v as { constructor?: { name?: string } }).constructor;
-  const name = ctor?.name;
-  return name === "Machine" || name === "KernelBase" || name === "ObjectTable" || name === "Metrics";
 }
