@@ -16,6 +16,7 @@ import { runBenchParallel } from "./bench_parallel";
 import { runSpeedBench } from "./bench_speed";
 import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
+import { runScale } from "./bench_scale";
 import { benchThpWalkIrq } from "./bench_thp";
 
 /** The sections, in the order they run; `--only` picks some. */
@@ -28,10 +29,11 @@ export const BENCH_SECTIONS = [
   "parallel",
   "speed",
   "thp-walk-irq",
+  "scale",
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
-/** Sections a whole run leaves out (a minute or more, for one notebook's figures): `--only` runs them. */
-const OPT_IN: readonly BenchSection[] = ["larger-bounds", "parallel", "speed", "thp-walk-irq"];
+/** Sections a whole run leaves out (minutes, for one notebook's figures): `--only` runs them. */
+const OPT_IN: readonly BenchSection[] = ["larger-bounds"];
 
 /** The sections a run measures, in order: those of `only`, else all but the opt-in ones. */
 export function benchSections(only?: readonly BenchSection[]): BenchSection[] {
@@ -120,6 +122,7 @@ export function runBench(opts: BenchOptions = {}): BenchResult {
   if (runs("parallel")) Object.assign(res, { parallel: runBenchParallel({ quick: opts.quick, log }) }); // bench_parallel.ts
   if (runs("speed")) Object.assign(res, { speed: runSpeedBench({ quick: opts.quick, log }) });
   if (runs("thp-walk-irq")) benchThpWalkIrq({ quick: opts.quick, log, dir: opts.dir });
+  if (runs("scale")) Object.assign(res, { scale: runScale({ quick: opts.quick, log }) }); // bench_scale.ts
   const dir = opts.dir ?? path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   // A partial run has its own file: latest.json keeps the last whole run's figures.

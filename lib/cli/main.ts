@@ -607,7 +607,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .addOption(
       new Option(
         "--only <section>",
-        `run one section (repeatable): ${BENCH_SECTIONS.join(", ")} (larger-bounds, speed: only so)`,
+        `run one section (repeatable): ${BENCH_SECTIONS.join(", ")} (larger-bounds: only so)`,
       ).argParser((v: string, prev: BenchSection[] | undefined) => {
         if (!(BENCH_SECTIONS as readonly string[]).includes(v))
           throw new UsageError(`--only must be one of ${BENCH_SECTIONS.join(", ")}, got "${v}"`);

@@ -92,10 +92,15 @@ export class Interrupts {
     return r.length > 0 ? r[0].readyAt : Infinity;
   }
 
+  /**
+   * The step that made interrupt work runnable on `cpu` when it had none: the earliest of its queued work's.
+   * (A step that queued more work while some was waiting changed which work is taken next: a race.)
+   */
   readyStep(cpu: number): number {
-    const q = this.ipiq[cpu];
-    const w = q.length > 0 ? q[0] : this.rcuReady[cpu][0];
-    return w?.readyStep ?? -1;
+    let s = Infinity;
+    for (const w of this.ipiq[cpu]) if (w.readyStep !== undefined && w.readyStep < s) s = w.readyStep;
+    for (const w of this.rcuReady[cpu]) if (w.readyStep !== undefined && w.readyStep < s) s = w.readyStep;
+    return s === Infinity ? -1 : s;
   }
 
   /** Name of the work the interrupt context of `cpu` takes next. */
@@ -118,8 +123,21 @@ export class Interrupts {
     irq.aKind = WRITE;
     irq.aObj2 = this.rcuqObj[irq.cpu];
     irq.aKind2 = WRITE;
-    // Taking an interrupt may run an RCU callback, whose readiness depends on every CPU's quiescent state.
-    irq.aExtra = this.m.rcuMode ? this.m.cpuStateReads : null;
+    // Taking an interrupt may run an RCU callback, whose readiness depends on every CPU's quiescent state,
+    // and makes this CPU not quiescent (a grace period starting now must wait for it): it writes its state.
+    irq.aExtra = this.m.rcuMode ? this.entryAccess(irq.cpu) : null;
+  }
+
+  private readonly entry: number[][] = [];
+  /** What taking an interrupt on `cpu` touches beyond the queues (RCU mode): every CPU's state, its own written. */
+  private entryAccess(cpu: number): readonly number[] {
+    let a = this.entry[cpu];
+    if (a === undefined) {
+      a = [...this.m.cpuStateReads];
+      a[2 * cpu + 1] = WRITE;
+      this.entry[cpu] = a;
+    }
+    return a;
   }
 
   /** Take the next interrupt: IPIs first, then ready RCU callbacks. */
@@ -148,6 +166,8 @@ export class Interrupts {
       work.csd.pending--;
       m.noteAccess(work.csd.id, WRITE);
     }
+    // leaving interrupt context may make this CPU quiescent (and end a grace period)
+    if (m.rcuMode) m.noteAccess(m.cpuStateObj[irq.cpu], WRITE);
     this.idle(irq);
   }
 }

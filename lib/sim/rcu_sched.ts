@@ -4,6 +4,7 @@
 
 import { ModelError } from "./model_error";
 import type { IrqWork } from "./interrupts";
+import { WRITE } from "./context";
 import type { Machine } from "./machine";
 
 /** An RCU-sched callback waiting for its grace period. */
@@ -74,6 +75,8 @@ export class RcuSched {
       if (cb.work !== null) {
         if (m.timed) cb.work.readyAt = Math.max(cb.work.readyAt, cb.queuedAt + this.gpLatency);
         m.irqs.queueRcu(cb.cpu, cb.work);
+        // the step that ended the grace period wrote that CPU's callback queue (it may run on another CPU)
+        m.noteAccess(m.irqs.rcuqObj[cb.cpu], WRITE);
       }
     }
     this.pending = still;

@@ -41,7 +41,16 @@ describe("flushlab bench --only", () => {
   });
 
   it("a whole run leaves out the opt-in larger-bounds searches; --only runs what it names, in section order", () => {
-    expect(benchSections()).toEqual(["throughput", "reduction", "first-counterexample", "timed"]);
+    expect(benchSections()).toEqual([
+      "throughput",
+      "reduction",
+      "first-counterexample",
+      "timed",
+      "parallel",
+      "speed",
+      "thp-walk-irq",
+      "scale",
+    ]);
     expect(benchSections(["larger-bounds", "throughput"])).toEqual(["throughput", "larger-bounds"]);
   });
 

@@ -1,7 +1,7 @@
 // Small test programs as scenarios: named threads of steps on shared variables and locks.
 
 import { defineScenario, ScenarioDef } from "../../lib/explore/scenario";
-import { simOps, event, spin_lock_init, Spinlock } from "../../lib/sim/index";
+import { simOps, event, spin_lock_init, Spinlock, READ } from "../../lib/sim/index";
 import type { Gen } from "../../lib/sim/machine";
 import type { KernelBase } from "../../lib/sim/kernel";
 
@@ -14,7 +14,9 @@ export type Op =
   | { t: "choose"; reg: number }
   | { t: "irqoff" }
   | { t: "irqon" }
-  | { t: "ipi"; v: number }; // v: the variable the handlers update
+  | { t: "ipi"; v: number } // v: the variable the handlers update
+  | { t: "rcu"; v: number } // after a grace period, this CPU's interrupt context doubles v and adds 1
+  | { t: "wait"; v: number; val: number; reg: number }; // busy-wait until v ≥ val, then read it into reg
 
 export interface Program {
   vars: number;
@@ -28,6 +30,8 @@ const E_READ = event("prog", "read var");
 const E_WRITE = event("prog", "write var");
 const E_INC = event("prog", "increment var");
 const E_HANDLER = event("prog_ipi", "handler writes var");
+const E_RCU_CB = event("prog_rcu", "callback writes var");
+const E_WAIT = event("prog", "wait for var");
 
 interface Vars {
   ids: number[];
@@ -83,8 +87,26 @@ function* runThread(k: KernelBase & SimOpsBound, ops: Op[], vars: Vars, locks: S
         );
         break;
       }
+      case "rcu":
+        yield* k.call_rcu_sched("prog_rcu", progRcu, { vars, v: op.v });
+        break;
+      case "wait": {
+        const v = op.v;
+        const val = op.val;
+        k.wait(vars.ids[v], READ, E_WAIT, () => vars.vals[v] >= val);
+        yield;
+        regs[op.reg] = vars.vals[v];
+        break;
+      }
     }
   }
+}
+
+/** The RCU callback of an `rcu` op: a read-modify-write whose result depends on what ran before it. */
+function* progRcu(k: KernelBase, a: { vars: Vars; v: number }): Gen {
+  k.W(a.vars.ids[a.v], E_RCU_CB);
+  yield;
+  a.vars.vals[a.v] = a.vars.vals[a.v] * 2 + 1;
 }
 
 type SimOpsBound = { [N in keyof typeof simOps]: (...a: any[]) => any };
@@ -98,7 +120,8 @@ export function programScenario(prog: Program): ScenarioDef<typeof simOps, Recor
     title: "generated program",
     ops: simOps,
     variants: { base: {} },
-    machine: { cpus: prog.threads.length },
+    // RCU-sched only where a thread uses it: it makes idle interrupt contexts read every CPU's state
+    machine: { cpus: prog.threads.length, rcu: prog.threads.some((t) => t.some((op) => op.t === "rcu")) },
     bounds: { maxSteps: 500 },
     setup(k, m) {
       const vars: Vars = { ids: [], vals: [] };
@@ -109,6 +132,9 @@ export function programScenario(prog: Program): ScenarioDef<typeof simOps, Recor
       const locks: Spinlock[] = [];
       for (let i = 0; i < prog.locks; i++) locks.push(spin_lock_init(m, `L${i}`));
       const regs = prog.threads.map(() => [0, 0]);
+      // State that outlives a step where the runtime can walk it, as base subsystems keep theirs (the
+      // registers too: observe() reads them after their thread has returned)
+      m.ext.prog = { vars, locks, regs };
       prog.threads.forEach((ops, c) => m.spawn(c, `t${c}`, runThread(k as never, ops, vars, locks, regs[c])));
       return {
         final() {

@@ -15,6 +15,9 @@ import type { Session } from "../scenario";
 import type { Decision } from "../schedule";
 import type { ExecEnd, Strategy, SearchStrategy, SearchOptions, SearchOutcome } from "../strategy";
 import { lowestBit, runExecution } from "../exec";
+import { StateTable } from "../state_cache";
+import type { CacheStats } from "../state_cache";
+import { StateHasher, mix, mix2, strHash } from "../state_hash";
 
 export interface DfsOptions {
   /** DPOR + sleep sets (true) or every interleaving (false). */
@@ -43,6 +46,10 @@ export interface DfsOptions {
     /** Under a bound, a path with no preemption yet ends its prefix here instead (it holds the most work). */
     firstDepth?: number;
   };
+  /** Stateful search (unbounded, with reduction): never explore a state twice (state_hash.ts, state_cache.ts). */
+  stateCache?: { maxMemoryMb: number };
+  /** Tests only: break one soundness rule of the state cache, to show the property test catches it. */
+  unsound?: "sleep-subset" | "summary" | "history";
 }
 
 export interface DfsLeaf {
@@ -65,6 +72,10 @@ export interface DfsResult {
   violation: { info: ViolationInfo; decisions: Decision[]; steps: number; preemptions: number } | null;
   /** Longest execution seen, in steps. */
   maxSteps: number;
+  /** Executions cut at a state the cache had explored (0 without a cache). */
+  cacheHits: number;
+  /** The state cache's figures, or null without one. */
+  cache: CacheStats | null;
 }
 
 const SCHED = 0;
@@ -101,6 +112,8 @@ export interface DfsState {
   fraction(): number;
   /** An IPI queue was written (or about to be) without the tasks' queue reads recorded: dfs() starts over. */
   restart: boolean;
+  cacheHits: number;
+  cache: StateTable | null;
 }
 
 /**
@@ -392,6 +405,198 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
     }
     return f;
   };
+  // ---- the state cache (stateful DPOR; only unbounded, with reduction, when o.stateCache) -------------
+  // A state is the walked world (state_hash.ts: runtime structures and m.ext) plus each context's
+  // continuation, which stands as the hash of its history: per step, its site, what it could read (the own
+  // hashes of objects earlier steps changed under an object it announces) and its choose() values. A task that
+  // returned and an idle interrupt context have no continuation. A state explored before with a sleep set
+  // that is a subset of the current one, at no greater depth, is not explored again (Godefroid); its
+  // subtree's accesses (stored with it) are raced against the current prefix (Yang, Chen, Gopalakrishnan &
+  // Kirby, SPIN 2008), conservatively: every process that might start the reversal is added.
+  const sc = o.stateCache !== undefined && o.reduce && bound === Infinity;
+  const table = sc ? new StateTable(o.stateCache!.maxMemoryMb * 2 ** 20) : null;
+  const hasher = new StateHasher();
+  const hist1 = new Int32Array(P);
+  const hist2 = new Int32Array(P);
+  // Per state on the path: the hasher's undo-log mark and the histories there (a replayed prefix is not walked).
+  const markAt = new Int32Array(sc ? cap + 1 : 0);
+  const histAt1 = new Int32Array(sc ? (cap + 1) * P : 0);
+  const histAt2 = new Int32Array(sc ? (cap + 1) * P : 0);
+  const saveAt = (d: number): void => {
+    markAt[d] = hasher.mark;
+    histAt1.set(hist1, d * P);
+    histAt2.set(hist2, d * P);
+  };
+  /** At state d of a fresh machine that replayed the prefix: the cells and histories as they were there. */
+  const restoreAt = (mm: Machine, d: number): void => {
+    hasher.rollback(markAt[d]);
+    hasher.walk(roots(mm));
+    hasher.markContexts(mm.ctxs);
+    hist1.set(histAt1.subarray(d * P, d * P + P));
+    hist2.set(histAt2.subarray(d * P, d * P + P));
+  };
+  let obs1 = 0; // what the step about to run could read, and its choose() values
+  let obs2 = 0;
+  const key1 = new Int32Array(sc ? cap + 1 : 0);
+  const key2 = new Int32Array(sc ? cap + 1 : 0);
+  const keyed = new Uint8Array(sc ? cap + 1 : 0);
+  const hit = new Uint8Array(sc ? cap + 1 : 0);
+  // Per state on the path, the accesses its subtree announced or ran: bits per (kind, process, object) in
+  // W words each, then the processes present and the processes that touched objects beyond the row's width.
+  const W = sc ? Math.max(4, Math.ceil((probe.objectCount * 2) / 32)) : 0;
+  const stride = 2 * P * W + 2;
+  const PROCS = stride - 1;
+  const WILD = stride - 2;
+  const rows = new Int32Array(sc ? (cap + 1) * stride : 0);
+  const roots = (mm: Machine): unknown[] => [mm.ctxs, mm.irqs, mm.rcu, mm.ext];
+  const idsBuf: number[] = [];
+  /** Objects a step of context c announces (or ran: `executed`), and its CPU as a pseudo-object (-1 - cpu). */
+  const stepIds = (mm: Machine, cpu: number, executed: boolean): number[] => {
+    const ids = idsBuf;
+    ids.length = 0;
+    ids.push(-1 - cpu);
+    if (executed) {
+      if (mm.eObj >= 0 && mm.eKind !== LOCAL) ids.push(mm.eObj);
+      if (mm.eObj2 >= 0 && mm.eKind2 !== LOCAL) ids.push(mm.eObj2);
+      const ex = mm.eExtra;
+      if (ex !== null) for (let a = 0; a < ex.length; a += 2) ids.push(ex[a]);
+      for (let a = 0; a < mm.xn; a++) ids.push(mm.xObj[a]);
+    }
+    return ids;
+  };
+  /** Before context p's step: what it could read (its announced objects, its CPU). */
+  const noteObservation = (mm: Machine, p: number): void => {
+    const c = mm.ctxs[p];
+    const ids = stepIds(mm, c.cpu, false);
+    if (c.obj >= 0 && c.kind !== LOCAL) ids.push(c.obj);
+    if (c.obj2 >= 0 && c.kind2 !== LOCAL) ids.push(c.obj2);
+    const ex = c.extra;
+    if (ex !== null) for (let a = 0; a < ex.length; a += 2) ids.push(ex[a]);
+    if (!c.irq) ids.push(mm.ipiqObj[c.cpu]);
+    if (c.irq && c.gen === null) ids.push(mm.ipiqObj[c.cpu], mm.rcuqObj[c.cpu]);
+    const site = strHash(c.ev.fn + "\u0000" + c.ev.what);
+    obs1 = mix(hasher.observe(ids), site);
+    obs2 = mix2(hasher.o2, site);
+  };
+  /** After step i of p: walk the world, attribute what changed, extend p's history, key state i + 1. */
+  const hashStep = (mm: Machine, i: number, p: number): void => {
+    hasher.walk(roots(mm));
+    const c = mm.ctxs[p];
+    const ids = stepIds(mm, c.cpu, true);
+    if (!c.irq) ids.push(mm.ipiqObj[c.cpu]);
+    hasher.attribute(ids);
+    if (c.irq ? c.gen === null : c.done) {
+      hist1[p] = 0;
+      hist2[p] = 0;
+    } else if (o.unsound !== "history") {
+      hist1[p] = mix(hist1[p] ^ 0x51, obs1);
+      hist2[p] = mix2(hist2[p] ^ 0x51, obs2);
+    }
+    keyState(mm, i + 1);
+  };
+  const keyState = (mm: Machine, d: number): void => {
+    let k1 = hasher.h1;
+    let k2 = hasher.h2;
+    for (let q = 0; q < P; q++) {
+      k1 = mix(k1, hist1[q] ^ q);
+      k2 = mix2(k2, hist2[q] ^ q);
+    }
+    key1[d] = k1;
+    key2[d] = k2;
+    keyed[d] = mm.violation ? 0 : 1; // a violating state is a leaf whose message may name its history
+    hit[d] = 0;
+  };
+  const note = (d: number, q: number, x: number, kind: number): void => {
+    if (kind === LOCAL || x < 0) return;
+    const base = d * stride;
+    rows[base + PROCS] |= 1 << q;
+    if (x >= W * 32) {
+      rows[base + WILD] |= 1 << q;
+      return;
+    }
+    rows[base + ((kind === WRITE ? P : 0) + q) * W + (x >> 5)] |= 1 << (x & 31);
+  };
+  /** Row d gets every context's announced next step at state d (what race analysis there looks at). */
+  const noteAnnounced = (mm: Machine, d: number): void => {
+    for (let q = 0; q < P; q++) {
+      if (!hasNext(mm, q)) continue;
+      const c = mm.ctxs[q];
+      rows[d * stride + PROCS] |= 1 << q;
+      note(d, q, c.obj, c.kind);
+      if (c.obj2 >= 0) note(d, q, c.obj2, c.kind2);
+      const ex = c.extra;
+      if (ex !== null) for (let a = 0; a < ex.length; a += 2) note(d, q, ex[a], ex[a + 1]);
+      if (!c.irq) note(d, q, mm.ipiqObj[c.cpu], READ);
+      else if (c.gen === null) {
+        note(d, q, mm.ipiqObj[c.cpu], WRITE);
+        note(d, q, mm.rcuqObj[c.cpu], WRITE);
+      }
+    }
+  };
+  /** Row i gets step i's accesses (as updateClock recorded them). */
+  const noteExecuted = (i: number, p: number): void => {
+    rows[i * stride + PROCS] |= 1 << p;
+    for (let a = accStart[i]; a < accStart[i + 1]; a++) note(i, p, accObj[a], accKind[a]);
+  };
+  /**
+   * State i is cut because the cache explored it: every step s of the prefix that an access of that subtree
+   * by another process q races with (not ordered before q's last step, touching an object s touches with
+   * one of them writing, or on s's CPU) gets, as backtrack points, every process that may start the reversing
+   * sequence: q's subtree processes and the prefix steps after s that do not depend on s.
+   */
+  const summaryRaces = (mm: Machine, i: number, slot: number): void => {
+    const { pool, off, len } = table!.summary(slot);
+    const d = i * stride;
+    let procs: number;
+    let wild: number;
+    if (off < 0) {
+      procs = (1 << P) - 1;
+      wild = procs;
+    } else {
+      for (let a = 0; a < len; a += 2) rows[d + pool[off + a]] |= pool[off + a + 1];
+      procs = rows[d + PROCS];
+      wild = rows[d + WILD];
+    }
+    if (o.unsound === "summary") return;
+    for (let s = 0; s < i; s++) {
+      const ps = pr[s];
+      const cpuS = mm.ctxs[ps].cpu;
+      let racing = 0;
+      for (let q = 0; q < P; q++) {
+        if (q === ps || (procs & (1 << q)) === 0) continue;
+        const lq = lastStepOf[q];
+        if (lq >= 0 && clk[lq * P + ps] >= s + 1) continue; // s happens-before every later step of q
+        let r = (wild & (1 << q)) !== 0 || mm.ctxs[q].cpu === cpuS;
+        for (let a = accStart[s]; !r && a < accStart[s + 1]; a++) {
+          const x = accObj[a];
+          if (x >= W * 32) {
+            r = true;
+            break;
+          }
+          const bit = 1 << (x & 31);
+          const wq = rows[d + (P + q) * W + (x >> 5)] & bit;
+          const rq = rows[d + q * W + (x >> 5)] & bit;
+          r = wq !== 0 || (accKind[a] === WRITE && rq !== 0);
+        }
+        if (r) racing |= 1 << q;
+      }
+      if (racing === 0) continue;
+      let init = procs;
+      for (let x = s + 1; x < i; x++) if (!hb(s, x)) init |= 1 << pr[x];
+      bt[s] |= init & en[s] || en[s];
+    }
+  };
+  /** States deeper than the new branch point are explored to the end: fold each row up, store each state. */
+  const completeStates = (last: number, b: number): void => {
+    for (let d = last; d > b; d--) {
+      const base = d * stride;
+      if (d > 0) for (let w = 0; w < stride; w++) rows[base - stride + w] |= rows[base + w];
+      if (keyed[d] === 1 && hit[d] === 0) table!.store(key1[d], key2[d], d, useSleep ? sl[d] : 0, rows, base, stride);
+      rows.fill(0, base, base + stride);
+      keyed[d] = 0;
+    }
+  };
+
   const state: DfsState = {
     executions: 0,
     sleepBlocked: 0,
@@ -404,11 +609,13 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
     prefix: -1,
     fraction,
     restart: false,
+    cacheHits: 0,
+    cache: table,
   };
   const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
   let m = probe;
   let tp = 0;
-  let leaf: "end" | "blocked" | "pruned" | "skipped" = "end";
+  let leaf: "end" | "blocked" | "pruned" | "skipped" | "cached" = "end";
 
   /** The deepest decision with an unexplored alternative becomes the next prefix; false if there is none. */
   const backtrack = (): boolean => {
@@ -461,6 +668,19 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
         lastCpuStep.fill(-1);
         if (branchStep < 0) raceAnalysis(m, 0);
       }
+      if (sc) {
+        hasher.reset();
+        if (branchStep < 0) {
+          hasher.rollback(0);
+          hasher.walk(roots(m));
+          hasher.markContexts(m.ctxs);
+          hist1.fill(0);
+          hist2.fill(0);
+          saveAt(0);
+          keyState(m, 0);
+          noteAnnounced(m, 0);
+        }
+      }
       tp = 0;
       leaf = "end";
       if (split !== undefined && branchStep < splitAt) {
@@ -475,6 +695,10 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
       if (i <= branchStep) {
         // replaying the prefix
         if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
+        if (sc && i === branchStep) {
+          restoreAt(m, i);
+          noteObservation(m, tVal[tp]);
+        }
         return tVal[tp++];
       }
       if (split !== undefined && splitAt < 0 && i >= ((i > 0 ? pc[i - 1] : 0) === 0 ? sd0 : sd)) {
@@ -488,6 +712,15 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
       }
       en[i] = enabled;
       if (!useSleep) sl[i] = 0;
+      if (sc && keyed[i] === 1) {
+        const slot = table!.lookup(key1[i], key2[i], i, o.unsound === "sleep-subset" ? -1 : sl[i]);
+        if (slot >= 0) {
+          summaryRaces(m, i, slot);
+          hit[i] = 1;
+          leaf = "cached";
+          return -1;
+        }
+      }
       const cand = enabled & ~sl[i];
       if (cand === 0) {
         leaf = "blocked";
@@ -512,13 +745,22 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
       tN.push(0);
       tStep.push(i);
       tp++;
+      if (sc) noteObservation(m, p);
       return p;
     },
 
     choose(n: number): number {
       if (tp < tType.length) {
         if (tType[tp] !== CHOICE) throw new Error("internal: replay diverged (choice expected)");
+        if (sc) {
+          obs1 = mix(obs1, tVal[tp] + 1);
+          obs2 = mix2(obs2, tVal[tp] + 1);
+        }
         return tVal[tp++];
+      }
+      if (sc) {
+        obs1 = mix(obs1, 1);
+        obs2 = mix2(obs2, 1);
       }
       tType.push(CHOICE);
       tVal.push(0);
@@ -541,6 +783,12 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
       }
       // The next state's races, before anything decides whether it is the last (as for every new state).
       if (o.reduce && i + 1 > branchStep && !m.violation) raceAnalysis(m, i + 1);
+      if (sc && i >= branchStep) {
+        hashStep(m, i, p);
+        saveAt(i + 1);
+        noteExecuted(i, p);
+        if (i + 1 > branchStep && !m.violation) noteAnnounced(m, i + 1);
+      }
     },
 
     endExecution(_m: Machine, end: ExecEnd): void {
@@ -572,10 +820,15 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
         }
         if (o.onProgress && state.executions % 256 === 0) o.onProgress(state.executions, fraction());
       } else if (leaf === "blocked") state.sleepBlocked++;
+      else if (leaf === "cached") state.cacheHits++;
       m = probe; // let the finished machine die young (a scavenge copies every live one)
       // A found violation that stops the search leaves the stack as it is.
       if (o.stopOnViolation && state.violation) return;
-      if (!backtrack()) state.exhausted = true;
+      if (!backtrack()) {
+        state.exhausted = true;
+        branchStep = -1;
+      }
+      if (sc) completeStates(steps, branchStep);
       state.pruned = pruned;
     },
   };
@@ -592,6 +845,8 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     exhaustive,
     violation: st.violation,
     maxSteps: st.maxSeen,
+    cacheHits: st.cacheHits,
+    cache: st.cache?.stats() ?? null,
   });
   for (;;) {
     runExecution(session, s, { maxSteps: o.maxSteps, record: false, observe: false });
@@ -602,7 +857,8 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     }
     if (o.stopOnViolation && st.violation) return result(false);
     if (st.exhausted) return result(true);
-    if (st.executions + st.sleepBlocked >= o.maxExecutions || performance.now() > o.deadline) return result(false);
+    if (st.executions + st.sleepBlocked + st.cacheHits >= o.maxExecutions || performance.now() > o.deadline)
+      return result(false);
   }
 }
 
