@@ -43,6 +43,9 @@ export interface Context {
   /** Wait-until condition of the next step: the context is runnable only while it holds. */
   readonly guard: (() => boolean) | null;
   // Per-context kernel state (written by lib/sim's irqflags, preempt and spinlock).
+  /** The arch's IRQ state word (irq_arch.ts: x86's EFLAGS, ppc64's soft_enabled…); irqsOff follows from it. */
+  readonly irqState: number;
+  /** Delivery: this context's CPU takes no interrupt while it runs (derived from irqState by the arch model). */
   readonly irqsOff: boolean;
   readonly preempt: number;
   readonly locks: number;
@@ -70,6 +73,7 @@ export class RtContext implements Context {
   pull: PulledAccess | null = null;
   /** Step count at which `pull` was last evaluated. */
   private pulledAt = -1;
+  irqState = 0;
   irqsOff = false;
   preempt = 0;
   locks = 0;

@@ -147,7 +147,8 @@ export class Interrupts {
     this.queued--;
     irq.work = work;
     irq.name = work.name;
-    irq.irqsOff = true;
+    irq.irqState = this.m.irqArch.irqEntry;
+    irq.irqsOff = this.m.irqArch.off(irq.irqState);
     irq.preempt = HARDIRQ_OFFSET;
     irq.locks = 0;
     irq.gen = work.fn(this.m.k, work.arg);
@@ -159,7 +160,7 @@ export class Interrupts {
     const work = irq.work!;
     if (irq.locks !== 0)
       m.violate("lock-held-at-irq-exit", `${irq.name} left interrupt context holding ${irq.locks} spinlock(s)`);
-    else if (!irq.irqsOff || irq.preempt !== HARDIRQ_OFFSET) {
+    else if (!this.m.irqArch.disabled(irq.irqState) || irq.preempt !== HARDIRQ_OFFSET) {
       m.violate("irq-state-at-irq-exit", `${irq.name} left interrupt context with unbalanced IRQ/preempt state`);
     }
     if (work.csd !== null) {

@@ -11,6 +11,8 @@
 import { EV, SimEvent } from "./event";
 import type { TraceStep } from "./trace";
 import type { KernelBase } from "./kernel";
+import { X86_IRQ } from "./irq_arch";
+import type { IrqArch } from "./irq_arch";
 import { Context, RtContext, READ as READ_, WRITE as WRITE_, LOCAL as LOCAL_ } from "./context";
 import { ModelError } from "./model_error";
 import { ObjectTable } from "./objects";
@@ -93,6 +95,8 @@ export class Machine {
    * not WeakMaps keyed by machine: a machine per execution would leave the GC millions of dead ephemerons.
    */
   readonly ext: { [key: string]: unknown } = {};
+  /** The arch's IRQ model (irq_arch.ts): x86's unless the scenario's arch layer registers another. */
+  irqArch: IrqArch = X86_IRQ;
 
   constructor(
     cfg: MachineConfig,
@@ -119,11 +123,22 @@ export class Machine {
       this.irqs.addCpu(c);
     }
     for (const o of this.cpuStateObj) this.cpuStateReads.push(o, READ);
+    this.useIrqArch(X86_IRQ);
     for (let c = 0; c < this.ncpu; c++) {
       this.rctx[2 * c].done = true; // a CPU with no thread is idle
       this.irqs.idle(this.rctx[2 * c + 1]);
     }
     this.rcur = this.rctx[0];
+  }
+
+  /** Register the arch's IRQ model (a scenario's setup, before any step): every task starts in its initial state. */
+  useIrqArch(a: IrqArch): void {
+    if (this.steps !== 0) throw new ModelError(`useIrqArch(${a.name}) after the first step`);
+    this.irqArch = a;
+    for (const c of this.rctx) {
+      c.irqState = c.irq ? a.irqEntry : a.initial;
+      c.irqsOff = a.off(c.irqState);
+    }
   }
 
   /** The context executing the current step. */
@@ -339,7 +354,8 @@ export class Machine {
     // lockdep-like balance checks on return to user space
     if (c.locks !== 0)
       this.violate("lock-held-at-return", `${c.name} returned to user space holding ${c.locks} spinlock(s)`);
-    else if (c.irqsOff) this.violate("irqs-off-at-return", `${c.name} returned to user space with IRQs disabled`);
+    else if (this.irqArch.disabled(c.irqState))
+      this.violate("irqs-off-at-return", `${c.name} returned to user space with IRQs disabled`);
     else if (c.preempt !== 0)
       this.violate("preempt-count-leak", `${c.name} returned to user space with preempt_count ${c.preempt}`);
   }

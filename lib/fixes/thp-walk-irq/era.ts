@@ -23,7 +23,16 @@ import { event } from "../../sim/event";
 import { defineCosts } from "../../sim/cost";
 import type { PageFrame } from "../../sim/page_alloc";
 import { GFP_KERNEL } from "../../sim/page_alloc";
-import type { IrqFlags } from "../../sim/irqflags";
+import type { IrqFlags } from "../../sim/irq_arch";
+import { arch_irq_state_step } from "../../sim/irqflags";
+import { ModelError } from "../../sim/model_error";
+import {
+  PPC64_LAZY_IRQ,
+  SOFT_ENABLED,
+  HARD_DISABLED,
+  hard_irq_entry_state,
+  hard_irq_return_state,
+} from "../../powerpc/irq";
 import { checkTable, pt_entry_get_lockless } from "../../mm/pt_entry";
 import { mmWorld, PMD_LEVEL, PTE_LEVEL } from "../../mm/mm_types";
 import type { MmStruct, MmWorld, PtPage, Ptep } from "../../mm/mm_types";
@@ -111,38 +120,38 @@ export interface TK extends Omit<KK, "kvmppc_do_h_enter"> {
 
 // ---- lazy (soft) IRQ disabling: arch/powerpc/kernel/irq.c, asm/hw_irq.h (v4.1) ------------------------------
 
-/** The paca fields of one CPU the model needs: soft_enabled (a u8 in the paca) and whether MSR_EE is off. */
+/** The paca fields of one CPU the model needs, as the runtime's ppc64 IRQ model holds them (lib/powerpc/irq). */
 export interface Paca {
-  soft_enabled: number;
+  readonly soft_enabled: number;
   /** MSR_EE = 0 (an exception or the guest exit entered with EE off): the CPU takes no external interrupt. */
-  hard_disabled: boolean;
+  readonly hard_disabled: boolean;
 }
 
-/** This machine's pacas (built on first use: every CPU starts soft-enabled, EE on). */
+/** CPU `cpu`'s paca as its task context's IRQ state word has it (interrupt contexts leave it balanced). */
 export function paca(m: Machine, cpu: number): Paca {
-  let p = m.ext.paca as Paca[] | undefined;
-  if (p === undefined) {
-    p = [];
-    for (let c = 0; c < m.ncpu; c++) p.push({ soft_enabled: 1, hard_disabled: false });
-    m.ext.paca = p;
-  }
-  return p[cpu];
+  const s = m.ctxs[2 * cpu].irqState;
+  return { soft_enabled: s & SOFT_ENABLED, hard_disabled: (s & HARD_DISABLED) !== 0 };
+}
+
+/** Register ppc64's lazy IRQ model on this machine (every scenario of this fix's era, in its setup). */
+export function useLazyIrqs(m: Machine): void {
+  m.useIrqArch(PPC64_LAZY_IRQ);
 }
 
 /**
- * Map the paca onto the runtime's one IRQ flag: an interrupt is delivered only when the CPU is soft-enabled and
- * EE is on. One arriving while soft-disabled is latched (irq_happened) and replayed on enable: the runtime's
- * queue holds it until then, which is the same order of events.
+ * The kernel's `unsigned long` (a bigint in the KVM model, like the hcall's flags) as the runtime's flags
+ * number: exact, or a clear error (the model's flags are small: soft_enabled, H_EXACT = 1 << 39).
  */
-const runtimeIrqsOff = (p: Paca): IrqFlags => p.soft_enabled === 0 || p.hard_disabled;
+function ulong(en: bigint): IrqFlags {
+  const v = BigInt.asUintN(64, en);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new ModelError(`IRQ flags 0x${v.toString(16)} exceed the model's 2^53`);
+  return Number(v);
+}
 
 /** arch_local_irq_save: flags = soft_enabled, then soft-disable (one step: a byte store to the paca). */
 export function* arch_local_irq_save(k: TK): Gen<bigint> {
-  const p = paca(k.m, k.cpu());
-  const flags = BigInt(p.soft_enabled);
-  yield* k.local_irq_restore(true);
-  p.soft_enabled = 0;
-  return flags;
+  return BigInt(yield* k.local_irq_save());
 }
 
 /** PACA_IRQ_EE (hw_irq.h): an external interrupt (POWER7's XICS IPI) arrived while soft-disabled. */
@@ -150,46 +159,33 @@ export const PACA_IRQ_EE = 0x04;
 
 /**
  * irq_happened (paca): what arrived while this CPU was soft-disabled. The runtime holds such an IPI in the CPU's
- * queue (its handler cannot start while the flag below is off), so the latch is that queue, read here.
+ * queue (its handler cannot start while the CPU is soft-disabled), so the latch is that queue, read here.
  */
 export function irq_happened(k: TK): number {
   return k.m.pendingIpis(k.cpu()) > 0 ? PACA_IRQ_EE : 0;
 }
 
 /**
- * arch_local_irq_restore(unsigned long en) (irq.c, v3.4 lazy-IRQ rework to v4.x, recalled): set_soft_enabled(en)
- * stores en's low byte (stb); en == 0 → return; nothing latched → return; else hard-disable, soft-disable,
- * __check_irq_replay, set_soft_enabled(1), replay (or hard-enable). So a word whose low byte is 0 but which is not
- * 0 leaves the CPU soft-disabled when nothing was latched, and soft-enabled (after the replay) when something was.
+ * arch_local_irq_restore(unsigned long en): the runtime's restore under ppc64's lazy model (lib/powerpc/irq.ts:
+ * the low byte stored, the word tested, a latched interrupt replayed in a second step).
  */
 export function* arch_local_irq_restore(k: TK, en: bigint): Gen {
-  const p = paca(k.m, k.cpu());
-  const byte = Number(BigInt.asUintN(8, en));
-  yield* k.local_irq_restore(byte === 0 || p.hard_disabled); // the stb: one step
-  p.soft_enabled = byte;
-  if (en === 0n || byte !== 0) return; // byte 1: the runtime delivers what was latched, which is the replay
-  if (irq_happened(k) === 0) return;
-  p.soft_enabled = 1; // set_soft_enabled(1) after __check_irq_replay; __replay_interrupt hard-enables
-  yield* k.local_irq_restore(p.hard_disabled);
+  yield* k.local_irq_restore(ulong(en));
 }
 
 /** arch_irqs_disabled: soft_enabled == 0 (MSR_EE is not looked at: real mode has EE off, soft_enabled 1). */
 export function arch_irqs_disabled(k: TK): boolean {
-  return paca(k.m, k.cpu()).soft_enabled === 0;
+  return k.irqs_disabled();
 }
 
 /** An exception entry with MSR_EE = 0 (hash fault, the guest's hcall to real mode): soft_enabled untouched. */
 export function* hard_irq_entry(k: TK): Gen {
-  const p = paca(k.m, k.cpu());
-  yield* k.local_irq_restore(true);
-  p.hard_disabled = true;
+  yield* arch_irq_state_step(k, hard_irq_entry_state);
 }
 
 /** The return (rfid) that turns MSR_EE back on. */
 export function* hard_irq_return(k: TK): Gen {
-  const p = paca(k.m, k.cpu());
-  p.hard_disabled = false;
-  yield* k.local_irq_restore(runtimeIrqsOff(p));
+  yield* arch_irq_state_step(k, hard_irq_return_state);
 }
 
 // ---- THP on ppc64 hash: asm/pgtable-ppc64.h, pgtable-ppc64-64k.h (v3.11 to v4.4) ---------------------------

@@ -130,6 +130,7 @@ export function* refault_thread(k: LK, mm: MmStruct): Gen {
 }
 
 function build(k: TK, m: Machine, p: ThpPmdClearParams): ScenarioInstance {
+  era.useLazyIrqs(m); // ppc64 of v4.x: lazy (soft) IRQ disabling
   const { w, g } = hugeBackedGuest(m);
   if (p.walker === "htab_write") m.spawn(0, "htab_write", htab_write_thread(k, g));
   else m.spawn(0, "hash_page", hash_fault_thread(k, g.mm));

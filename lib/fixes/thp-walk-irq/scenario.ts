@@ -149,6 +149,7 @@ function guestHpte(guestPage: ThpWalkIrqParams["guestPage"], vpn: number): { pte
 }
 
 function build(k: TK, m: Machine, p: ThpWalkIrqParams): ScenarioInstance {
+  era.useLazyIrqs(m); // ppc64 of v4.x: lazy (soft) IRQ disabling
   if (p.backing === "thp" && p.hostPage !== "64K")
     throw new ModelError("backing=thp needs hostPage=64K: THP on ppc64 hash of this era requires 64K pages");
   if (p.other === "split" && p.backing !== "thp") throw new ModelError("other=split needs backing=thp");

@@ -21,7 +21,7 @@ import type { MmStruct, PtPage, Ptep } from "../../mm/mm_types";
 import { pte_pfn, pfn_pte, pte_bits } from "../../mm/pgtable";
 import { pt_entry_get_lockless } from "../../mm/pt_entry";
 import { _PAGE_PRESENT, _PAGE_USER, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../../powerpc/pgtable_ppc64";
-import { PPC64_64K, pmd_none, pmd_trans_huge } from "./era";
+import { PPC64_64K, pmd_none, pmd_trans_huge, useLazyIrqs } from "./era";
 import type { PmdPtep, TK } from "./era";
 import type { LK } from "./later";
 import { thpPmdClearOps, hugeBackedGuest, htab_write_thread } from "./pmd_clear";
@@ -158,6 +158,7 @@ export const thpSplitInvalidateOps = {
 };
 
 function build(k: SK, m: Machine): ScenarioInstance {
+  useLazyIrqs(m); // ppc64 of v4.x: lazy (soft) IRQ disabling
   const { w, g } = hugeBackedGuest(m);
   const tk = k as unknown as TK; // the walker's and the final check's view: the era's names
   m.spawn(0, "htab_write", htab_write_thread(tk, g));

@@ -139,6 +139,7 @@ export const thpWalkIrqWorkload = defineScenario({
   params: thpWorkloadParams,
   bounds: { maxSteps: 20_000_000 },
   setup(k, m: Machine, p) {
+    era.useLazyIrqs(m); // ppc64 of v4.x: lazy (soft) IRQ disabling
     const kk = k as unknown as LK;
     const frames = 2 * p.pmds + 4 * p.collapses + 2 * p.splits + Math.ceil(p.pmds / 512) + 16;
     const w = new MmWorld(m, { frames, ptrsPerPte: 2, ptrsPerPmd: 512, ptrsPerPgd: 16, layout: era.PPC64_64K });
