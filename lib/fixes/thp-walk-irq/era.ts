@@ -1,8 +1,8 @@
 // The v4.0/v4.1 kernel both sides of 691e95fd7396 run on, where it differs from the base model (lib/mm v3.14,
 // lib/powerpc v2.6.22, lib/kvm v3.7), as a model:
-//  - ppc64's lazy (soft) IRQ disabling (arch/powerpc/kernel/irq.c, asm/hw_irq.h): paca->soft_enabled (a u8),
-//    flags as the `unsigned long` the arch returns, arch_local_irq_restore storing the low byte (stb) but
-//    testing the whole word, and replaying what irq_happened latched;
+//  - ppc64's lazy (soft) IRQ disabling (arch/powerpc/kernel/irq.c, asm/hw_irq.h): registered as the runtime's
+//    IRQ model (lib/powerpc/irq.ts: soft_enabled a u8, flags the `unsigned long` the arch returns,
+//    arch_local_irq_restore storing the low byte but testing the word, replaying what irq_happened latched);
 //  - transparent huge pages on ppc64 hash (asm/pgtable-ppc64.h, pgtable-ppc64-64k.h, mm/pgtable_64.c): pmd
 //    states none / table / huge / splitting, the PTE page deposited beside a huge pmd (it holds the huge page's
 //    hash-slot array), pmdp_clear_flush with kick_all_cpus_sync (kernel/smp.c, online CPUs only);
