@@ -126,7 +126,11 @@ function coverage(r: ExploreResult): string {
 function human(r: ExploreResult, out: Out, params?: Record<string, unknown>, interrupted = false): void {
   const b = r.bounds;
   const bounds = [
-    b.preemptions !== null ? `preemption bound ${b.preemptions}` : "",
+    b.preemptions === Infinity
+      ? "no preemption bound"
+      : b.preemptions !== null
+        ? `preemption bound ${b.preemptions}`
+        : "",
     b.depth !== null ? `depth ${b.depth}` : "",
     b.seed !== null ? `seed ${b.seed}` : "",
     `max ${b.maxSteps} steps`,
@@ -149,6 +153,11 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>, int
     );
   }
   if (r.stats.prunedByBound > 0) out(`(${r.stats.prunedByBound} branches were cut by the preemption bound)`);
+  const sc = r.stats.stateCache;
+  if (sc)
+    out(
+      `state cache: ${sc.states} states stored (${(sc.bytes / 2 ** 20).toFixed(1)} MB), ${sc.hits} executions cut at an explored state; chance a state was missed ≤ ${sc.missProbability.toExponential(1)}`,
+    );
   const v = r.violation;
   if (!v) {
     if (stop === "interrupted")
@@ -259,6 +268,8 @@ interface ExploreFlags {
   coverage?: boolean;
   out?: string;
   all?: boolean;
+  stateCache?: boolean;
+  maxMemory?: number;
 }
 
 function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
@@ -269,6 +280,11 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
     throw new UsageError(`--seed applies to pct and random: dfs is deterministic (add --strategy pct or random)`);
   if (o.out !== undefined && !o.shard) throw new UsageError("--out names a shard's result file: give --shard i/n too");
   if (o.all && !o.shard) throw new UsageError("--all applies to --shard (search a shard's whole part)");
+  if (o.maxMemory !== undefined && !o.stateCache)
+    throw new UsageError("--max-memory is the state cache's budget: give --state-cache too");
+  if (o.stateCache && (o.strategy !== "dfs" || o.preemptions !== Infinity))
+    throw new UsageError("--state-cache needs the dfs strategy and --preemptions inf (a bound breaks state matching)");
+  if (o.stateCache && o.shard) throw new UsageError("--state-cache runs the whole search in one process: drop --shard");
   if (o.shard) {
     if (o.jobs !== undefined) throw new UsageError("--shard runs one part on one core: drop --jobs");
     const timeLimitMs = (o.timeLimit ?? DEFAULT_TIME_LIMIT_S) * 1000;
@@ -302,6 +318,7 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
       onProgress,
       jobs: o.jobs,
       coverage: o.coverage,
+      ...(o.stateCache ? { stateCache: o.maxMemory ?? true } : {}),
     });
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
@@ -517,6 +534,13 @@ function program(io: Io, done: (code: number) => void): Command {
       ),
     )
     .option("--coverage", "print which step sites of the installed functions the search reached")
+    .option("--state-cache", "dfs with --preemptions inf: never explore a state twice (stateful DPOR; slower today)")
+    .addOption(
+      new Option(
+        "--max-memory <MB>",
+        "--state-cache: the table's budget; past it states lose their summaries (default 1024)",
+      ).argParser(once("max-memory", wholeNumber("max-memory", 1))),
+    )
     .addOption(json())
     .action((id: string, o: ExploreFlags) => done(exploreCmd(id, o, io)));
 

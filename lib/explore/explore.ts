@@ -48,6 +48,11 @@ export interface ExploreOptions<D extends AnyScenario = AnyScenario> extends Ses
   coverage?: boolean;
   /** Count the distinct terminal states reached (terminal.ts). */
   terminalStates?: boolean;
+  /**
+   * DFS without a preemption bound: never explore a state twice (stateful DPOR, state_cache.ts), with a table
+   * of at most this many MB (true: 1024). Sound, off by default: slower than the stateless search today.
+   */
+  stateCache?: boolean | number;
 }
 
 export interface ExploreResult {
@@ -177,6 +182,7 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
   if (opts.timeLimitMs !== undefined && !(opts.timeLimitMs > 0))
     throw new ModelError(`timeLimitMs must be positive, got ${opts.timeLimitMs}`);
   const session = new Session(def, opts);
+  const stateCacheMb = stateCacheOf(opts, strategy, session.bounds.preemptions);
   const maxSteps = opts.maxSteps ?? session.bounds.maxSteps;
   const timeLimitMs = opts.timeLimitMs ?? 60_000;
   const t0 = performance.now();
@@ -198,6 +204,7 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
     maxExecutions: opts.maxExecutions,
     deadline: t0 + timeLimitMs,
     seed: opts.seed ?? 1,
+    ...(stateCacheMb !== undefined ? { stateCacheMb } : {}),
     onProgress: (n: number, fraction?: number) => progress(n, false, strategy, fraction),
   };
   // More than a verdict (workers, coverage, terminal states): the search runs in parts (scaled.ts).
@@ -232,6 +239,24 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
     stats,
     ...(scaled ? { coverage: scaled.coverage, parallel: scaled.parallel, terminalStates: scaled.terminalStates } : {}),
   };
+}
+
+/** The state cache's budget in MB, or undefined; refused where the cache cannot run. */
+function stateCacheOf(opts: ExploreOptions, strategy: StrategyName, defaultBound: number): number | undefined {
+  const sc = opts.stateCache;
+  if (sc === undefined || sc === false) return undefined;
+  const mb = sc === true ? 1024 : sc;
+  if (!(Number.isInteger(mb) && mb >= 1))
+    throw new ModelError(`stateCache must be true or a whole number of MB ≥ 1, got ${mb}`);
+  if (strategy !== "dfs") throw new ModelError(`stateCache applies to the dfs strategy, not ${strategy}`);
+  if ((opts.preemptions ?? defaultBound) !== Infinity)
+    throw new ModelError(
+      "stateCache needs an unbounded search (preemptions: Infinity): a preemption bound breaks state matching",
+    );
+  if (opts.reduce === false) throw new ModelError("stateCache works with partial-order reduction (reduce: true)");
+  if (jobsOf(opts.jobs) > 1 || opts.coverage || opts.terminalStates)
+    throw new ModelError("stateCache runs in one thread, without coverage or terminal states");
+  return mb;
 }
 
 export interface ReplayOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {

@@ -62,6 +62,8 @@ export interface SearchOptions {
   /** performance.now() value after which the search stops. */
   deadline: number;
   seed: number;
+  /** DFS without a bound, with reduction: a state cache of this many MB (state_cache.ts; undefined: none). */
+  stateCacheMb?: number;
   /** Called now and then with the executions so far (DFS: and the fraction of its tree done, estimate.ts). */
   onProgress(executions: number, fraction?: number): void;
 }
@@ -75,6 +77,8 @@ export interface SearchStats {
   longestExecution: number;
   /** DFS under a finite bound: executions of the searches at lower bounds run first (included in executions). */
   lowerBoundExecutions?: number;
+  /** DFS with a state cache: executions cut at an explored state, states stored, the chance one was missed. */
+  stateCache?: { hits: number; states: number; bytes: number; missProbability: number };
   /** PCT: the number of contexts n used for the guarantee. */
   contexts?: number;
   /** PCT: per-execution probability bound 1/(n·k^(d−1)). */

@@ -895,6 +895,7 @@ export const dfsSearch: SearchStrategy = {
         maxExecutions: maxExecutions - used,
         deadline: o.deadline,
         stopOnViolation: true,
+        ...(o.stateCacheMb !== undefined ? { stateCache: { maxMemoryMb: o.stateCacheMb } } : {}),
         // the estimate is of the search at the requested bound: its fraction, rescaled to count the ones before it
         onProgress: (n, f) =>
           i === bounds.length - 1 && f !== undefined && f > 0
@@ -918,6 +919,16 @@ export const dfsSearch: SearchStrategy = {
         prunedByBound: last?.pruned ?? 0,
         longestExecution: longest,
         ...(bounds.length > 1 ? { lowerBoundExecutions: lower } : {}),
+        ...(last?.cache
+          ? {
+              stateCache: {
+                hits: last.cacheHits,
+                states: last.cache.states,
+                bytes: last.cache.bytes,
+                missProbability: last.cache.missProbability,
+              },
+            }
+          : {}),
       },
       bounds: {
         preemptions: o.preemptions,
