@@ -4,17 +4,7 @@ import { describe, it, expect } from "vitest";
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { run } from "../../lib/cli/main";
-
-function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = run(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("") };
-}
+import { cli } from "./cli_run";
 
 describe("flushlab CLI", () => {
   it("list --json names the scenarios with fix ids and variants", () => {

@@ -4,18 +4,7 @@ import { describe, it, expect } from "vitest";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { run } from "../../lib/cli/main";
-
-function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = run(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("") };
-}
+import { cli } from "./cli_run";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "flushlab-shard-"));
 

@@ -5,22 +5,11 @@ import { describe, it, expect } from "vitest";
 import { int, bool, oneOf, resolveParams, defaultParams } from "../../lib/explore/params";
 import { explore, runTimed, outcomes, Session } from "../../lib/explore/index";
 import { ModelError } from "../../lib/sim/machine";
-import { run } from "../../lib/cli/main";
+import { cli } from "./cli_run";
 import { lostUpdate, lostUpdateParams } from "../../lib/examples/index";
 import { lazyMmuBatch, lazyMmuWorkload } from "../../lib/fixes/lazy-mmu-batch/index";
 import { splitTlbFlush } from "../../lib/fixes/split-tlb-flush/index";
 import { scenarios } from "../../lib/explore/registry";
-
-function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = run(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("") };
-}
 
 describe("parameter declarations", () => {
   const schema = { n: int(1, 10, 2), on: bool(true), arch: oneOf(["x86", "hash"], "x86") };

@@ -3,19 +3,8 @@
 
 import { describe, it, expect } from "vitest";
 import { explore } from "../../lib/explore/index";
-import { run } from "../../lib/cli/main";
+import { cli } from "./cli_run";
 import "../../lib/fixes/index";
-
-function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = run(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("") };
-}
 
 const unbounded = { preemptions: Infinity, params: { cpus: 2, pages: 2 } } as const;
 
