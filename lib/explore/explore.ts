@@ -207,11 +207,7 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
     ...(stateCacheMb !== undefined ? { stateCacheMb } : {}),
     onProgress: (n: number, fraction?: number) => progress(n, false, strategy, fraction),
   };
-  // More than a verdict (workers, coverage, terminal states): the search runs in parts (scaled.ts).
-  const scaled =
-    jobsOf(opts.jobs) > 1 || opts.coverage || opts.terminalStates
-      ? searchScaled(session, strategy, searchOptions, opts)
-      : null;
+  const scaled = runsInParts(opts) ? searchScaled(session, strategy, searchOptions, opts) : null;
   const out = scaled ? scaled.outcome : STRATEGIES[strategy].search(session, searchOptions);
   const found = out.found;
   const stats: ExploreResult["stats"] = out.stats;
@@ -241,6 +237,11 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
   };
 }
 
+/** More than a verdict (workers, coverage, terminal states): the search runs in parts (scaled.ts). */
+function runsInParts(opts: ExploreOptions): boolean {
+  return jobsOf(opts.jobs) > 1 || opts.coverage === true || opts.terminalStates === true;
+}
+
 /** The state cache's budget in MB, or undefined; refused where the cache cannot run. */
 function stateCacheOf(opts: ExploreOptions, strategy: StrategyName, defaultBound: number): number | undefined {
   const sc = opts.stateCache;
@@ -254,8 +255,7 @@ function stateCacheOf(opts: ExploreOptions, strategy: StrategyName, defaultBound
       "stateCache needs an unbounded search (preemptions: Infinity): a preemption bound breaks state matching",
     );
   if (opts.reduce === false) throw new ModelError("stateCache works with partial-order reduction (reduce: true)");
-  if (jobsOf(opts.jobs) > 1 || opts.coverage || opts.terminalStates)
-    throw new ModelError("stateCache runs in one thread, without coverage or terminal states");
+  if (runsInParts(opts)) throw new ModelError("stateCache runs in one thread, without coverage or terminal states");
   return mb;
 }
 

@@ -53,15 +53,10 @@ export function jobsOf(jobs: number | "auto" | undefined): number {
 }
 
 function partOptions(strategy: StrategyName, so: SearchOptions, x: ScaledOptions): PartOptions {
+  const { onProgress: _p, stateCacheMb: _s, ...settings } = so;
   return {
     strategy,
-    preemptions: so.preemptions,
-    reduce: so.reduce,
-    depth: so.depth,
-    maxSteps: so.maxSteps,
-    maxExecutions: so.maxExecutions,
-    deadline: so.deadline,
-    seed: so.seed,
+    ...settings,
     stopOnViolation: true,
     terminal: x.terminalStates === true,
     coverage: x.coverage === true,

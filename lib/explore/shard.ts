@@ -6,7 +6,7 @@
 
 import type { Machine } from "../sim/machine";
 import type { Session } from "./scenario";
-import type { Found, Strategy, ExecEnd } from "./strategy";
+import type { Found, Strategy, ExecEnd, SearchOptions } from "./strategy";
 import { runExecution, serial } from "./exec";
 import { dfsStrategy, DfsLeaf } from "./strategies/dfs";
 import { PctPicker } from "./strategies/pct";
@@ -24,18 +24,12 @@ export interface ShardSpec {
   count: number;
 }
 
-export interface PartOptions {
+/**
+ * A part's settings: the search's (its `maxExecutions` is the whole search's: a sampling shard runs its share of
+ * the seed sequence below it), less what a part reports its own way or cannot run (the state cache).
+ */
+export interface PartOptions extends Omit<SearchOptions, "onProgress" | "stateCacheMb"> {
   strategy: StrategyName;
-  preemptions: number;
-  reduce: boolean;
-  /** PCT depth. */
-  depth: number;
-  maxSteps: number;
-  /** Executions of the whole search (a sampling shard runs its share of the seed sequence below this). */
-  maxExecutions?: number;
-  /** performance.now() after which the part stops. */
-  deadline: number;
-  seed: number;
   /** Stop at the part's first violation (default true). */
   stopOnViolation?: boolean;
   shard?: ShardSpec;
