@@ -4,6 +4,7 @@
 
 import { EV, SimEvent } from "./event";
 import type { IrqWork } from "./interrupts";
+import type { IrqArch } from "./irq_arch";
 
 export const READ = 0;
 export const WRITE = 1;
@@ -107,6 +108,12 @@ export class RtContext implements Context {
   get extra(): readonly number[] | null {
     if (this.pull !== null) this.refresh();
     return this.aExtra;
+  }
+
+  /** Set the arch IRQ state word; `irqsOff`, which the runnability checks read, is derived from it here only. */
+  setIrqState(s: number, a: IrqArch): void {
+    this.irqState = s;
+    this.irqsOff = a.off(s);
   }
 
   /** Re-evaluate a pulled access once per state (the state changes only by steps). */

@@ -147,8 +147,7 @@ export class Interrupts {
     this.queued--;
     irq.work = work;
     irq.name = work.name;
-    irq.irqState = this.m.irqArch.irqEntry;
-    irq.irqsOff = this.m.irqArch.off(irq.irqState);
+    irq.setIrqState(this.m.irqArch.irqEntry, this.m.irqArch);
     irq.preempt = HARDIRQ_OFFSET;
     irq.locks = 0;
     irq.gen = work.fn(this.m.k, work.arg);

@@ -25,8 +25,7 @@ function announceCpuState(k: KernelBase, ev: ReturnType<typeof event>): void {
 
 /** Set the current context's arch IRQ state; delivery follows (inside a step). */
 function setState(k: KernelBase, c: RtContext, s: number): void {
-  c.irqState = s;
-  c.irqsOff = k.m.irqArch.off(s);
+  c.setIrqState(s, k.m.irqArch);
 }
 
 export function* local_irq_disable(k: KernelBase): Gen {

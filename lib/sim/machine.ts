@@ -135,10 +135,7 @@ export class Machine {
   useIrqArch(a: IrqArch): void {
     if (this.steps !== 0) throw new ModelError(`useIrqArch(${a.name}) after the first step`);
     this.irqArch = a;
-    for (const c of this.rctx) {
-      c.irqState = c.irq ? a.irqEntry : a.initial;
-      c.irqsOff = a.off(c.irqState);
-    }
+    for (const c of this.rctx) c.setIrqState(c.irq ? a.irqEntry : a.initial, a);
   }
 
   /** The context executing the current step. */
