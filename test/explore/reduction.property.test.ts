@@ -86,14 +86,16 @@ function search(
   prog: Program,
   reduce: boolean,
   bound: number,
-  cache?: Pick<DfsOptions, "unsound"> & { maxMemoryMb?: number },
+  cache?: Pick<DfsOptions, "unsound"> & { maxMemoryMb?: number; mode?: "compact" | "bitstate" },
 ): Summary {
   const s = programScenario(prog);
   const states = new Set<string>();
   const violations = new Set<string>();
   const r = dfs(new Session(s), {
     reduce,
-    ...(cache ? { stateCache: { maxMemoryMb: cache.maxMemoryMb ?? 64 }, unsound: cache.unsound } : {}),
+    ...(cache
+      ? { stateCache: { maxMemoryMb: cache.maxMemoryMb ?? 64, mode: cache.mode }, unsound: cache.unsound }
+      : {}),
     preemptionBound: bound,
     maxSteps: 200,
     maxExecutions: 20_000,
@@ -198,6 +200,19 @@ describe("the state cache is exact on generated programs", () => {
         expect([...st.violations].sort()).toEqual([...full.violations].sort());
       }),
       { numRuns: 100, seed: 20261203 },
+    );
+  }, 240_000);
+
+  it("bitstate (an array large enough that no state collides) the same holds", () => {
+    fc.assert(
+      fc.property(richProgramArb, (prog) => {
+        const full = search(prog, false, Infinity);
+        fc.pre(full.exhaustive);
+        const st = search(prog, true, Infinity, { maxMemoryMb: 1, mode: "bitstate" });
+        expect([...st.states].sort()).toEqual([...full.states].sort());
+        expect([...st.violations].sort()).toEqual([...full.violations].sort());
+      }),
+      { numRuns: 100, seed: 20261204 },
     );
   }, 240_000);
 

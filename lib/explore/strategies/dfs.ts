@@ -16,7 +16,7 @@ import type { Decision } from "../schedule";
 import type { ExecEnd, Strategy, SearchStrategy, SearchOptions, SearchOutcome } from "../strategy";
 import { lowestBit, runExecution } from "../exec";
 import { StateTable } from "../state_cache";
-import type { CacheStats } from "../state_cache";
+import type { CacheStats, StateCacheMode } from "../state_cache";
 import { StateHasher, mix, mix2, strHash } from "../state_hash";
 
 export interface DfsOptions {
@@ -47,7 +47,7 @@ export interface DfsOptions {
     firstDepth?: number;
   };
   /** Stateful search (unbounded, with reduction): never explore a state twice (state_hash.ts, state_cache.ts). */
-  stateCache?: { maxMemoryMb: number };
+  stateCache?: { maxMemoryMb: number; mode?: StateCacheMode };
   /** Tests only: break one soundness rule of the state cache, to show the property test catches it. */
   unsound?: "sleep-subset" | "summary" | "history";
 }
@@ -414,7 +414,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
   // subtree's accesses (stored with it) are raced against the current prefix (Yang, Chen, Gopalakrishnan &
   // Kirby, SPIN 2008), conservatively: every process that might start the reversal is added.
   const sc = o.stateCache !== undefined && o.reduce && bound === Infinity;
-  const table = sc ? new StateTable(o.stateCache!.maxMemoryMb * 2 ** 20) : null;
+  const table = sc ? new StateTable(o.stateCache!.maxMemoryMb * 2 ** 20, o.stateCache!.mode) : null;
   const hasher = new StateHasher();
   const hist1 = new Int32Array(P);
   const hist2 = new Int32Array(P);
@@ -895,7 +895,9 @@ export const dfsSearch: SearchStrategy = {
         maxExecutions: maxExecutions - used,
         deadline: o.deadline,
         stopOnViolation: true,
-        ...(o.stateCacheMb !== undefined ? { stateCache: { maxMemoryMb: o.stateCacheMb } } : {}),
+        ...(o.stateCacheMb !== undefined
+          ? { stateCache: { maxMemoryMb: o.stateCacheMb, mode: o.stateCacheMode } }
+          : {}),
         // the estimate is of the search at the requested bound: its fraction, rescaled to count the ones before it
         onProgress: (n, f) =>
           i === bounds.length - 1 && f !== undefined && f > 0
@@ -922,6 +924,7 @@ export const dfsSearch: SearchStrategy = {
         ...(last?.cache
           ? {
               stateCache: {
+                mode: last.cache.mode,
                 hits: last.cacheHits,
                 states: last.cache.states,
                 bytes: last.cache.bytes,
