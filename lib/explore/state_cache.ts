@@ -45,6 +45,8 @@ export interface CacheStats {
   hashFactor?: number;
   matches: number;
   deeper: number;
+  /** Matches not cut only because the stored visit slept on a process the current one does not. */
+  sleepMisses: number;
 }
 
 export class StateTable {
@@ -62,6 +64,7 @@ export class StateTable {
   hits = 0;
   matches = 0;
   deeper = 0;
+  sleepMisses = 0;
   full = false;
   coarse = 0;
 
@@ -153,7 +156,11 @@ export class StateTable {
     if (this.dep[i] - 1 > depth) this.deeper++;
     // A stored visit covers this one if it explored at least as much: no shallower (the step bound cuts less
     // of a deeper subtree) and asleep in a subset of what is asleep now (Godefroid; Yang et al. 2008).
-    if (this.dep[i] - 1 > depth || (this.slp[i] & ~sleep) !== 0) return -1;
+    if (this.dep[i] - 1 > depth) return -1;
+    if ((this.slp[i] & ~sleep) !== 0) {
+      this.sleepMisses++;
+      return -1;
+    }
     this.hits++;
     return i;
   }
@@ -265,6 +272,7 @@ export class StateTable {
         coarse: this.coarse,
         matches: this.matches,
         deeper: 0,
+        sleepMisses: 0,
         // the Bloom filter's (1 - e^(-Kn/m))^K with the expected fill replaced by the one measured
         missProbability: (this.bitsSet / m) ** k,
         bits: m,
@@ -282,6 +290,7 @@ export class StateTable {
       coarse: this.coarse,
       matches: this.matches,
       deeper: this.deeper,
+      sleepMisses: this.sleepMisses,
       missProbability: Math.min(1, (n * this.states) / 2 ** 64),
     };
   }
