@@ -79,7 +79,8 @@ export class StateTable {
   ) {
     if (!STATE_CACHE_MODES.includes(mode))
       throw new Error(`state cache mode must be one of ${STATE_CACHE_MODES.join(", ")}, got ${String(mode)}`);
-    if (!(maxBytes > 0)) throw new Error(`state cache budget must be positive, got ${maxBytes} bytes`);
+    // 0 is a budget (compact: every state coarse; bitstate: one word), NaN and negatives are mistakes
+    if (!(maxBytes >= 0)) throw new Error(`state cache budget must be 0 or more bytes, got ${maxBytes}`);
     if (mode === "bitstate") {
       // the largest power of two of bits within the budget, at least one word
       let m = 32;

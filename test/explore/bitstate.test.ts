@@ -31,7 +31,8 @@ describe("the bitstate table", () => {
     expect(new StateTable(3 * MB, "bitstate").stats().bits).toBe(16 * MB);
     expect(new StateTable(1, "bitstate").stats().bits).toBe(32); // one word at least
     expect(() => new StateTable(MB, "bloom" as never)).toThrow(/compact, bitstate/);
-    expect(() => new StateTable(0, "bitstate")).toThrow(/positive/);
+    expect(() => new StateTable(-1, "bitstate")).toThrow(/0 or more bytes, got -1/);
+    expect(() => new StateTable(NaN)).toThrow(/0 or more bytes/);
   });
 });
 
