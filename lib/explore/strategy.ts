@@ -24,6 +24,8 @@ export interface Strategy {
    * (not computed: the step is known to be runnable) and judges nothing before the prefix ends.
    */
   beginExecution?(m: Machine): number | void;
+  /** The strategy watches calls and returns (m.callHook): build machines on the session's traced kernel. */
+  readonly traced?: boolean;
   /**
    * The context to run among `enabled` (a bit mask, never 0; -1 inside a replayed prefix); `last` ran the
    * previous step (-1 at start). Return -1 to abandon the execution here (DFS: every runnable context asleep,
