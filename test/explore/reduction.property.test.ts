@@ -274,64 +274,61 @@ describe("the state cache is exact on generated programs", () => {
   // The sleep-set subset rule (Godefroid; Yang et al.): a stored visit asleep in q is complete except for the
   // q-first paths, whose terminal states the branch that put q to sleep reached; what dropping the rule can
   // lose is the races of the current prefix with what runs after q's first step there, so the backtrack
-  // points they would add (the expected mechanism: not traced step by step for the program below). The generator above never showed it (5,000 + 4,000 programs): its three-thread programs
-  // have at most two op groups a thread, too short for one state to be reached along two orders, once with a
-  // thread asleep and once awake, with something racing after it. Three threads of up to four ops do (run 149
-  // of seed 11). The recorded program: thread 0 takes a coin and reads v0, locks and unlocks, then IPIs every
-  // CPU (its handlers add 100 to v0); thread 1 writes v0 = 1; thread 2 increments v0 and queues an RCU
-  // callback (v0 = 2·v0 + 1). Without the rule the search loses the two terminal states where thread 0 reads
-  // v0 = 3 (the increment, the write, then the callback) and the handlers make it 203.
+  // points they would add (the expected mechanism: not traced step by step for the programs below). The
+  // generator above never showed it (5,000 + 4,000 programs): its three-thread programs have at most two op
+  // groups a thread, too short for one state to be reached along two orders, once with a thread asleep and
+  // once awake, with something racing after it. Three threads of up to four ops do. Which program shows it
+  // depends on which states the cache matches: the first one recorded (run 149 of seed 11) stopped losing a
+  // state once finished calls folded into their results (state_hash.ts); with that key fast-check finds this
+  // one at run 519 of the same seed (147 s: recorded here, and the family below checks the sound cache only).
   const sleepSubset: Program = {
     vars: 2,
     locks: 2,
     threads: [
       [
-        { t: "choose", reg: 1 },
-        { t: "lock", l: 0 },
-        { t: "unlock", l: 0 },
-        { t: "ipi", v: 0 },
-      ],
-      [{ t: "write", v: 0, reg: 0, add: 1 }],
-      [
         { t: "inc", v: 0 },
+        { t: "read", v: 0, reg: 1 },
+        { t: "read", v: 1, reg: 0 },
+        { t: "write", v: 1, reg: 0, add: 1 },
+      ],
+      [
+        { t: "read", v: 0, reg: 0 },
+        { t: "write", v: 0, reg: 0, add: 1 },
+      ],
+      [
+        { t: "read", v: 1, reg: 0 },
+        { t: "write", v: 1, reg: 0, add: 1 },
         { t: "rcu", v: 0 },
+        { t: "wait", v: 0, val: 1, reg: 0 },
       ],
     ],
   };
   /** Terminal states and violations of one search of `prog`, as one comparable string. */
   const outcome = (x: Summary): string => JSON.stringify([[...x.states].sort(), [...x.violations].sort()]);
 
-  it("without the sleep-set subset rule the recorded program loses two terminal states plain DFS reaches", () => {
-    const full = search(sleepSubset, false, Infinity, undefined, 1_000_000); // 511,124 executions
+  it("without the sleep-set subset rule the recorded program loses terminal states the sound search reaches", () => {
+    // the reference is stateless DPOR (exact against plain DFS in the properties above)
     const dpor = search(sleepSubset, true, Infinity);
     const sound = search(sleepSubset, true, Infinity, {});
     const broken = search(sleepSubset, true, Infinity, { unsound: "sleep-subset" });
-    expect(full.exhaustive && dpor.exhaustive && sound.exhaustive && broken.exhaustive).toBe(true);
-    expect(full.states.size).toBe(62);
-    expect(outcome(dpor)).toBe(outcome(full));
-    expect(outcome(sound)).toBe(outcome(full));
-    expect([...full.states].filter((x) => !broken.states.has(x)).sort()).toEqual([
-      "203,0|0,13;0,0;0,0",
-      "203,0|0,3;0,0;0,0",
-    ]);
+    expect(dpor.exhaustive && sound.exhaustive && broken.exhaustive).toBe(true);
+    expect(outcome(sound)).toBe(outcome(dpor));
+    const lost = [...dpor.states].filter((x) => !broken.states.has(x));
+    expect(lost.length).toBeGreaterThan(0);
+    expect([...broken.states].every((x) => dpor.states.has(x))).toBe(true);
   }, 240_000);
 
-  it("the three-thread family: without the rule fast-check finds a loss; with it, none on the same programs", () => {
-    // the reference is the stateless DPOR search (exact against plain DFS above; plain DFS is too slow here)
+  it("the three-thread family: the sound cache agrees with stateless DPOR", () => {
     let soundChecked = 0;
-    const out = fc.check(
+    fc.assert(
       fc.property(richThreeArb, (prog) => {
         const dpor = search(prog, true, Infinity);
         if (!dpor.exhaustive) return true;
-        const sound = search(prog, true, Infinity, {});
-        if (outcome(sound) !== outcome(dpor)) throw new Error(`the sound cache differs: ${JSON.stringify(prog)}`);
         soundChecked++;
-        return outcome(search(prog, true, Infinity, { unsound: "sleep-subset" })) === outcome(dpor);
+        return outcome(search(prog, true, Infinity, {})) === outcome(dpor);
       }),
-      { numRuns: 300, seed: 11 },
+      { numRuns: 150, seed: 11 },
     );
-    expect(out.failed).toBe(true);
-    expect(String(out.errorInstance ?? "")).not.toMatch(/sound cache differs/);
-    expect(soundChecked).toBeGreaterThan(100);
+    expect(soundChecked).toBeGreaterThan(50);
   }, 240_000);
 });
