@@ -85,10 +85,10 @@ export interface PartResult {
 }
 
 /** Violations kept per part (the first by the stable order is what a merge reports). */
-const KEEP_VIOLATIONS = 16;
+export const KEEP_VIOLATIONS = 16;
 
 /** Wraps a strategy to follow each step for terminal states and coverage. */
-function observed(inner: Strategy, tracker: TerminalTracker | null, cov: CoverageCounter | null): Strategy {
+export function observed(inner: Strategy, tracker: TerminalTracker | null, cov: CoverageCounter | null): Strategy {
   if (!tracker && !cov) return inner;
   return {
     beginExecution(m: Machine) {
@@ -161,7 +161,7 @@ export function runPart(session: Session, o: PartOptions): PartResult {
   return r;
 }
 
-function emptyResult(): PartResult {
+export function emptyResult(): PartResult {
   return {
     executions: 0,
     exhaustive: false,

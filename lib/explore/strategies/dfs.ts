@@ -53,8 +53,8 @@ export interface DfsOptions {
   root?: DfsRoot;
   /** Stateful search (unbounded, with reduction): never explore a state twice (state_hash.ts, state_cache.ts). */
   stateCache?: { maxMemoryMb: number };
-  /** Tests only: break one soundness rule of the state cache, to show the property test catches it. */
-  unsound?: "sleep-subset" | "summary" | "history";
+  /** Tests only: break one soundness rule (the state cache's, or work stealing's), to show the property test catches it. */
+  unsound?: "sleep-subset" | "summary" | "history" | "given-done";
 }
 
 /** A subtree handed from one worker's DFS to another (work stealing): its path and the state's sets there. */
@@ -170,6 +170,9 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
   const pr = new Int32Array(cap);
   const pc = new Int32Array(cap);
   const runStart = new Int32Array(cap);
+  // Alternatives handed to another worker (donate()): done for the siblings explored after the current one,
+  // not for the current one's subtree (whose sleep sets, recomputed at a choose() below, must not change).
+  const given = new Int32Array(cap);
   // Happens-before: a vector clock per step; per object the last write and the reads since.
   const clk = o.reduce ? new Int32Array(cap * P) : new Int32Array(0);
   let objCap = Math.max(64, probe.objectCount * 2);
@@ -657,6 +660,8 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
         continue;
       }
       const i = tStep[t];
+      dn[i] |= given[i]; // the current alternative is done: what was handed out counts as explored before the next
+      given[i] = 0;
       let cand = bt[i] & ~dn[i] & en[i] & (useSleep ? ~sl[i] : -1);
       while (cand !== 0) {
         const q = lowestBit(cand);
@@ -692,6 +697,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
     runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
     bt[i] = 1 << p;
     dn[i] = 1 << p;
+    given[i] = 0;
     if (tp === rootLen - 1) {
       // the stolen state: the victim's sets, so the subtree sleeps what the victim explores itself
       if (useSleep) sl[i] = o.root!.sleep;
@@ -717,7 +723,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
     for (let t = rootLen; t < tType.length; t++) {
       if (tType[t] !== SCHED) continue;
       const i = tStep[t];
-      let cand = en[i] & ~dn[i] & (useSleep ? ~sl[i] : -1);
+      let cand = en[i] & ~dn[i] & ~given[i] & (useSleep ? ~sl[i] : -1);
       let q = -1;
       while (cand !== 0 && q < 0) {
         const c = lowestBit(cand);
@@ -729,9 +735,10 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
       const root: DfsRoot = {
         decisions: tType.slice(0, t + 1).map((ty, x) => ({ choice: ty === CHOICE, value: x === t ? q : tVal[x] })),
         sleep: useSleep ? sl[i] : 0,
-        done: dn[i],
+        done: dn[i] | given[i], // explored before the stolen one: asleep in its subtree where independent
       };
-      dn[i] |= 1 << q;
+      if (o.unsound === "given-done") dn[i] |= 1 << q;
+      else given[i] |= 1 << q;
       return root;
     }
     return null;
@@ -825,6 +832,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
       runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
       bt[i] = o.reduce && (split === undefined || splitAt >= 0) ? 1 << p : enabled;
       dn[i] = 1 << p;
+      given[i] = 0;
       tType.push(SCHED);
       tVal.push(p);
       tN.push(0);
