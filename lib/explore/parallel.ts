@@ -113,7 +113,8 @@ export function mergeParts(parts: PartResult[]): PartResult {
     exhaustive: parts.every((p) => p.exhaustive),
     splitDepth: parts[0].splitDepth,
     firstDepth: parts[0].firstDepth,
-    prefixes: parts[0].prefixes,
+    // work stealing numbers no prefixes: the subtrees searched (the whole tree and each one handed out)
+    prefixes: parts[0].splitDepth === null ? parts.reduce((a, p) => a + p.searched, 0) : parts[0].prefixes,
     searched: parts.reduce((a, p) => a + p.searched, 0),
     violations,
     violationCounts: counts,
