@@ -18,6 +18,7 @@ import "../examples/index"; // the scenarios measured: the default registry's
 import "../fixes/index";
 import { runScale } from "./bench_scale";
 import { benchThpWalkIrq } from "./bench_thp";
+import { runMemoryBench } from "./bench_memory";
 
 /** The sections, in the order they run; `--only` picks some. */
 export const BENCH_SECTIONS = [
@@ -30,6 +31,7 @@ export const BENCH_SECTIONS = [
   "speed",
   "thp-walk-irq",
   "scale",
+  "memory",
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 /** Sections a whole run leaves out (minutes, for one notebook's figures): `--only` runs them. */
@@ -123,6 +125,7 @@ export function runBench(opts: BenchOptions = {}): BenchResult {
   if (runs("speed")) Object.assign(res, { speed: runSpeedBench({ quick: opts.quick, log }) });
   if (runs("thp-walk-irq")) benchThpWalkIrq({ quick: opts.quick, log, dir: opts.dir });
   if (runs("scale")) Object.assign(res, { scale: runScale({ quick: opts.quick, log }) }); // bench_scale.ts
+  if (runs("memory")) Object.assign(res, { memory: runMemoryBench({ quick: opts.quick, log }) }); // bench_memory.ts
   const dir = opts.dir ?? path.join(process.cwd(), "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   // A partial run has its own file: latest.json keeps the last whole run's figures.

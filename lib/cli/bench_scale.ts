@@ -37,6 +37,8 @@ export interface RssFigure {
 
 export interface ScaleResult {
   scopes: ScopeFigure[];
+  /** Unbounded searches with the state cache, given time to finish (split-tlb-flush's three scopes). */
+  toTheEnd: ScopeFigure[];
   rss: RssFigure;
 }
 
@@ -133,7 +135,7 @@ export function rssGrowth(maxExecutions: number, budgetMs: number): RssFigure {
 export function runScale(opts: { quick?: boolean; log: (s: string) => void }): ScaleResult {
   const log = opts.log;
   const limit = opts.quick ? 500 : 3_000;
-  const res: ScaleResult = { scopes: [], rss: { scope: "", samples: [], wallMs: 0 } };
+  const res: ScaleResult = { scopes: [], toTheEnd: [], rss: { scope: "", samples: [], wallMs: 0 } };
   log(
     `\nscale: bounded (scenario default), unbounded stateless, unbounded with the state cache (${limit / 1000} s each):`,
   );
@@ -150,6 +152,19 @@ export function runScale(opts: { quick?: boolean; log: (s: string) => void }): S
         `  ${f.scope.padEnd(42)} ${(f.preemptions === null ? "unbounded" : `≤${f.preemptions} pre.`).padEnd(9)} ${f.stateCache ? "cache    " : "stateless"} ${f.exhaustive ? "exhaustive    " : f.violation ? `found ${f.violation}` : "NOT exhaustive"} ${String(f.executions).padStart(8)} exec ${String(f.cacheHits).padStart(6)} hits ${String(f.states).padStart(7)} states ${String(f.wallMs).padStart(6)} ms  peak RSS ${f.peakRssMb} MB`,
       );
     }
+  }
+  const endLimit = opts.quick ? 5_000 : 180_000;
+  log(`\nscale: unbounded with the state cache, to the end (${endLimit / 1000} s each at most):`);
+  for (const s of SCOPES.filter((x) => x.id.startsWith("split-tlb-flush"))) {
+    const f = scopeSearch(s.id, s.variant, s.params, {
+      preemptions: Infinity,
+      timeLimitMs: endLimit,
+      stateCache: true,
+    });
+    res.toTheEnd.push(f);
+    log(
+      `  ${f.scope.padEnd(42)} ${f.exhaustive ? "exhaustive    " : f.violation ? `found ${f.violation}` : "NOT exhaustive"} ${String(f.executions).padStart(8)} exec ${String(f.cacheHits).padStart(6)} hits ${String(f.states).padStart(7)} states ${String(f.wallMs).padStart(7)} ms  peak RSS ${f.peakRssMb} MB`,
+    );
   }
   log(`\nRSS of one unbounded stateless DFS (lazy-mmu-batch after 3 × 3), by executions:`);
   res.rss = rssGrowth(opts.quick ? 10_000 : 100_000, opts.quick ? 3_000 : 30_000);

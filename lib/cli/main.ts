@@ -156,7 +156,7 @@ function human(r: ExploreResult, out: Out, params?: Record<string, unknown>, int
   const sc = r.stats.stateCache;
   if (sc)
     out(
-      `state cache: ${sc.states} states stored (${(sc.bytes / 2 ** 20).toFixed(1)} MB), ${sc.hits} executions cut at an explored state; chance a state was missed ≤ ${sc.missProbability.toExponential(1)}`,
+      `state cache: ${sc.states} states stored (${(sc.bytes / 2 ** 20).toFixed(1)} MB), ${sc.hits} executions cut at an explored state; chance a state was missed ${sc.mode === "bitstate" ? `≈ ${sc.missProbability.toExponential(1)} per state (bitstate)` : `≤ ${sc.missProbability.toExponential(1)}`}`,
     );
   const v = r.violation;
   if (!v) {
@@ -269,6 +269,7 @@ interface ExploreFlags {
   out?: string;
   all?: boolean;
   stateCache?: boolean;
+  bitstate?: boolean;
   maxMemory?: number;
 }
 
@@ -280,11 +281,17 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
     throw new UsageError(`--seed applies to pct and random: dfs is deterministic (add --strategy pct or random)`);
   if (o.out !== undefined && !o.shard) throw new UsageError("--out names a shard's result file: give --shard i/n too");
   if (o.all && !o.shard) throw new UsageError("--all applies to --shard (search a shard's whole part)");
+  if (o.bitstate) o.stateCache = true; // the state cache, its table a bit array
   if (o.maxMemory !== undefined && !o.stateCache)
-    throw new UsageError("--max-memory is the state cache's budget: give --state-cache too");
+    throw new UsageError("--max-memory is the state cache's budget: give --state-cache (or --bitstate) too");
   if (o.stateCache && (o.strategy !== "dfs" || o.preemptions !== Infinity))
-    throw new UsageError("--state-cache needs the dfs strategy and --preemptions inf (a bound breaks state matching)");
-  if (o.stateCache && o.shard) throw new UsageError("--state-cache runs the whole search in one process: drop --shard");
+    throw new UsageError(
+      `${o.bitstate ? "--bitstate" : "--state-cache"} needs the dfs strategy and --preemptions inf (a bound breaks state matching)`,
+    );
+  if (o.stateCache && o.shard)
+    throw new UsageError(
+      `${o.bitstate ? "--bitstate" : "--state-cache"} runs the whole search in one process: drop --shard`,
+    );
   if (o.shard) {
     if (o.jobs !== undefined) throw new UsageError("--shard runs one part on one core: drop --jobs");
     const timeLimitMs = (o.timeLimit ?? DEFAULT_TIME_LIMIT_S) * 1000;
@@ -318,7 +325,7 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
       onProgress,
       jobs: o.jobs,
       coverage: o.coverage,
-      ...(o.stateCache ? { stateCache: o.maxMemory ?? true } : {}),
+      ...(o.stateCache ? { stateCache: { maxMemoryMb: o.maxMemory, mode: o.bitstate ? "bitstate" : "compact" } } : {}),
     });
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
@@ -539,10 +546,14 @@ function program(io: Io, done: (code: number) => void): Command {
     )
     .option("--coverage", "print which step sites of the installed functions the search reached")
     .option("--state-cache", "dfs with --preemptions inf: never explore a state twice (stateful DPOR; slower today)")
+    .option(
+      "--bitstate",
+      "the state cache as bits in a fixed array (Spin's supertrace): may miss a state, says how likely",
+    )
     .addOption(
       new Option(
         "--max-memory <MB>",
-        "--state-cache: the table's budget; past it states lose their summaries (default 1024)",
+        "--state-cache: the table's budget; past it states lose their summaries (default 1024); --bitstate: the array (default 64)",
       ).argParser(once("max-memory", wholeNumber("max-memory", 1))),
     )
     .addOption(json())

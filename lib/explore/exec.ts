@@ -57,7 +57,7 @@ export function judgeEnd(m: Machine, session: Session): void {
 const NO_TOKENS: number[] = [];
 
 export function runExecution(session: Session, s: Strategy, opts: ExecOptions): ExecOutcome {
-  const m = session.fresh();
+  const m = session.fresh(s.traced === true);
   const record = opts.record !== false;
   // Decisions as numbers (value·2 + 1 for a choose() value): no object per step.
   const tokens: number[] = record ? [] : NO_TOKENS;

@@ -14,6 +14,7 @@ import { dfs } from "./strategies/dfs";
 import { ReplayPicker } from "./strategies/replay";
 import { Decision, ScheduleError, decodeSchedule, encodeSchedule } from "./schedule";
 import { estimateOf, type Estimate } from "./estimate";
+import { STATE_CACHE_MODES, type StateCacheMode } from "./state_cache";
 import { searchScaled, jobsOf, type ScaledOutcome } from "./scaled";
 
 export interface ExploreProgress {
@@ -51,8 +52,10 @@ export interface ExploreOptions<D extends AnyScenario = AnyScenario> extends Ses
   /**
    * DFS without a preemption bound: never explore a state twice (stateful DPOR, state_cache.ts), with a table
    * of at most this many MB (true: 1024). Sound, off by default: slower than the stateless search today.
+   * `{ mode: "bitstate" }`: states as bits in a fixed array of maxMemoryMb (default 64), which may miss a state
+   * (stats.stateCache.missProbability says how likely).
    */
-  stateCache?: boolean | number;
+  stateCache?: boolean | number | { maxMemoryMb?: number; mode?: StateCacheMode };
 }
 
 export interface ExploreResult {
@@ -182,7 +185,7 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
   if (opts.timeLimitMs !== undefined && !(opts.timeLimitMs > 0))
     throw new ModelError(`timeLimitMs must be positive, got ${opts.timeLimitMs}`);
   const session = new Session(def, opts);
-  const stateCacheMb = stateCacheOf(opts, strategy, session.bounds.preemptions);
+  const [stateCacheMb, stateCacheMode] = stateCacheOf(opts, strategy, session.bounds.preemptions);
   const maxSteps = opts.maxSteps ?? session.bounds.maxSteps;
   const timeLimitMs = opts.timeLimitMs ?? 60_000;
   const t0 = performance.now();
@@ -204,7 +207,7 @@ export function explore(scenario: AnyScenario | string, opts: ExploreOptions = {
     maxExecutions: opts.maxExecutions,
     deadline: t0 + timeLimitMs,
     seed: opts.seed ?? 1,
-    ...(stateCacheMb !== undefined ? { stateCacheMb } : {}),
+    ...(stateCacheMb !== undefined ? { stateCacheMb, stateCacheMode } : {}),
     onProgress: (n: number, fraction?: number) => progress(n, false, strategy, fraction),
   };
   const scaled = runsInParts(opts) ? searchScaled(session, strategy, searchOptions, opts) : null;
@@ -242,13 +245,25 @@ function runsInParts(opts: ExploreOptions): boolean {
   return jobsOf(opts.jobs) > 1 || opts.coverage === true || opts.terminalStates === true;
 }
 
-/** The state cache's budget in MB, or undefined; refused where the cache cannot run. */
-function stateCacheOf(opts: ExploreOptions, strategy: StrategyName, defaultBound: number): number | undefined {
+/** The state cache's budget in MB and its mode, or undefined; refused where the cache cannot run. */
+function stateCacheOf(
+  opts: ExploreOptions,
+  strategy: StrategyName,
+  defaultBound: number,
+): [number | undefined, StateCacheMode] {
   const sc = opts.stateCache;
-  if (sc === undefined || sc === false) return undefined;
-  const mb = sc === true ? 1024 : sc;
+  if (sc === undefined || sc === false) return [undefined, "compact"];
+  if (typeof sc === "object") {
+    const bad = Object.keys(sc).filter((x) => x !== "maxMemoryMb" && x !== "mode");
+    if (bad.length > 0) throw new ModelError(`stateCache takes maxMemoryMb and mode, not ${bad.join(", ")}`);
+  }
+  const mode = typeof sc === "object" ? (sc.mode ?? "compact") : "compact";
+  if (!STATE_CACHE_MODES.includes(mode))
+    throw new ModelError(`stateCache.mode must be one of ${STATE_CACHE_MODES.join(", ")}, got ${String(mode)}`);
+  // a bit array is allocated whole up front: a smaller default (Spin's -w29)
+  const mb = sc === true ? 1024 : typeof sc === "object" ? (sc.maxMemoryMb ?? (mode === "bitstate" ? 64 : 1024)) : sc;
   if (!(Number.isInteger(mb) && mb >= 1))
-    throw new ModelError(`stateCache must be true or a whole number of MB ≥ 1, got ${mb}`);
+    throw new ModelError(`stateCache must be true or a whole number of MB ≥ 1 (maxMemoryMb), got ${mb}`);
   if (strategy !== "dfs") throw new ModelError(`stateCache applies to the dfs strategy, not ${strategy}`);
   if ((opts.preemptions ?? defaultBound) !== Infinity)
     throw new ModelError(
@@ -256,7 +271,7 @@ function stateCacheOf(opts: ExploreOptions, strategy: StrategyName, defaultBound
     );
   if (opts.reduce === false) throw new ModelError("stateCache works with partial-order reduction (reduce: true)");
   if (runsInParts(opts)) throw new ModelError("stateCache runs in one thread, without coverage or terminal states");
-  return mb;
+  return [mb, mode];
 }
 
 export interface ReplayOptions<D extends AnyScenario = AnyScenario> extends SessionOptions<D> {

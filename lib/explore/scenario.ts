@@ -140,6 +140,7 @@ export class Session<D extends AnyScenario = AnyScenario> {
   readonly params: ParamsOfDef<D>;
   readonly bounds: Bounds;
   private readonly cfg: MachineConfig;
+  private readonly overrides: SessionOptions<D>["overrides"];
   instance: ScenarioInstance = {};
 
   constructor(
@@ -155,6 +156,7 @@ export class Session<D extends AnyScenario = AnyScenario> {
     this.params = resolveParams(def.id, def.params ?? {}, opts.params);
     this.cfg = typeof def.machine === "function" ? def.machine(this.params) : def.machine;
     this.bounds = { ...DEFAULT_BOUNDS, ...(def.bounds ?? {}) };
+    this.overrides = opts.overrides;
     this.k = makeKernel(def.ops, { ...byName(def.variants[variant]), ...byName(opts.overrides) });
     // The model's TS (comments and white space out), so tsc, vitest and tslab agree on one string.
     this.fingerprint = fingerprint(
@@ -174,17 +176,36 @@ export class Session<D extends AnyScenario = AnyScenario> {
   /** The machine built by the constructor, untouched: handed to the first fresh() (big workloads build once). */
   private spare: Machine | null = null;
 
-  /** A fresh machine with the scenario's initial state and threads. */
-  fresh(): Machine {
+  /** The kernel of `fresh(true)`: the same functions, each telling the machine's call hook of its calls. */
+  private kTraced: Kernel<OpsOf<D>> | null = null;
+
+  /**
+   * A fresh machine with the scenario's initial state and threads; `traced`: its threads call the functions
+   * through a kernel that tells `m.callHook` of each call and return (the DFS state cache).
+   */
+  fresh(traced = false): Machine {
     const spare = this.spare;
-    if (spare !== null) {
+    if (spare !== null && !traced) {
       this.spare = null;
       this.k.m = spare;
       return spare;
     }
-    const m = new Machine(this.cfg, this.k);
-    this.k.m = m;
-    this.instance = this.def.setup(this.k, m, this.params) ?? {};
+    let k = this.k;
+    if (traced) {
+      if (this.kTraced === null) {
+        this.kTraced = makeKernel(
+          this.def.ops,
+          { ...byName(this.def.variants[this.variant]), ...byName(this.overrides) },
+          {
+            traced: true,
+          },
+        );
+      }
+      k = this.kTraced;
+    }
+    const m = new Machine(this.cfg, k);
+    k.m = m;
+    this.instance = this.def.setup(k, m, this.params) ?? {};
     return m;
   }
 }

@@ -91,6 +91,7 @@ export const KEEP_VIOLATIONS = 16;
 export function observed(inner: Strategy, tracker: TerminalTracker | null, cov: CoverageCounter | null): Strategy {
   if (!tracker && !cov) return inner;
   return {
+    traced: inner.traced,
     beginExecution(m: Machine) {
       tracker?.begin(m);
       return inner.beginExecution ? inner.beginExecution(m) : 0;

@@ -11,6 +11,9 @@
 // share an announced object with that write, or run on its CPU), so an object the step reads and a step before
 // changed is in that set; objects nobody changed hold their initial value in every execution.
 
+import { CELL_OBJECT } from "../sim/objects";
+import type { CellObjects } from "../sim/objects";
+
 /** 32-bit finaliser of MurmurHash3 over a ^ b·k: the mixing step of every state hash. */
 export function mix(a: number, b: number): number {
   let h = (a ^ Math.imul(b, 0x9e3779b1)) | 0;
@@ -75,13 +78,20 @@ const SKIP = new Set([
 
 /** A field key's hash, or 0 for a key the walk skips (SKIP): one lookup per field. */
 const keyHashes = new Map<string, number>();
+/** The key each hash came from (a cell's key, asked of its object's CELL_OBJECT). */
+const keyNames = new Map<number, string>();
 function keyHash(key: string): number {
   let h = keyHashes.get(key);
   if (h === undefined) {
     h = SKIP.has(key) ? 0 : strHash(key) || 1;
     keyHashes.set(key, h);
+    if (h !== 0) keyNames.set(h, key);
   }
   return h;
+}
+
+function cellObjects(o: object | null): CellObjects | null {
+  return o !== null && typeof (o as Partial<CellObjects>)[CELL_OBJECT] === "function" ? (o as CellObjects) : null;
 }
 
 /** Per prototype: whether the walk enters such objects, and the hash of the constructor's name. */
@@ -119,8 +129,13 @@ interface Rec {
   /** Field keys and value hashes of the last walk (a child object's value: its identity). */
   fk: Int32Array | null;
   fx: Int32Array | null;
-  /** A context (its fields are never observed: see attribute). */
+  /** Reached only through a context (its fields are never observed: see attribute). */
   ctx: boolean;
+  /** An array held in field `hk` of `hp`, which says which object covers each element (CELL_OBJECT). */
+  hp: CellObjects | null;
+  hk: string;
+  /** The object covering every field (a plain object inside a covered structure), or -1. */
+  inh: number;
 }
 
 /**
@@ -132,6 +147,11 @@ interface Cell {
   readonly id: number;
   readonly key: number;
   x: number;
+  /** What it held at the start (a field of an object made since: none, `fresh`). */
+  readonly x0: number;
+  readonly fresh: boolean;
+  /** The object its structure says covers it (CELL_OBJECT), or -1: then the writers' announcements do. */
+  readonly home: number;
   readonly owners: number[];
   ctx: boolean;
 }
@@ -201,20 +221,50 @@ export class StateHasher {
   private visit(v: object, from: number, key: number): number {
     let r = this.recs.get(v);
     if (r === undefined) {
-      r = { idx: -1, h: 0, g: 0, walk: 0, fk: null, fx: null, ctx: false };
+      r = { idx: -1, h: 0, g: 0, walk: 0, fk: null, fx: null, ctx: false, hp: null, hk: "", inh: -1 };
       this.recs.set(v, r);
+      if (!this.ctxPhase && this.curRec !== null) this.inherit(r, v, key);
     }
     if (r.walk !== this.walkNo) {
       r.walk = this.walkNo;
+      r.ctx = this.ctxPhase;
+      // a context met in the world (an IRQ controller's, say) waits for the contexts' part of the walk
+      const deferred = !this.ctxPhase && this.ctxSet.has(v);
+      if (deferred) r.ctx = true;
       const id = (v as { id?: unknown }).id;
       r.idx = typeof id === "number" ? mix(mix(0x1d, kindOf(v).name), id) : mix(from, key);
-      this.order.push(v);
+      (deferred ? this.deferred : this.order).push(v);
     }
     return r.idx;
   }
 
-  /** Identity of the object being hashed. */
+  /**
+   * A plain object or array held in a field CELL_OBJECT covers is covered as a whole by the same object (an
+   * rmap entry of a struct page); an array held in a field of such a structure asks it per element.
+   */
+  private inherit(r: Rec, v: object, key: number): void {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== Array.prototype) return;
+    const pr = this.curRec!;
+    if (pr.inh >= 0) r.inh = pr.inh;
+    else if (this.homed !== null) {
+      if (Array.isArray(v)) {
+        r.hp = this.homed;
+        r.hk = this.homedKey;
+      } else r.inh = this.homed[CELL_OBJECT](this.homedKey, -1);
+    } else if (pr.hp !== null) r.inh = pr.hp[CELL_OBJECT](pr.hk, key);
+  }
+
+  /** Identity of the object being hashed, and its record. */
   private cur = 0;
+  private curRec: Rec | null = null;
+  /** The walk has left the world for the contexts: what it reaches now only a context holds. */
+  private ctxPhase = false;
+  private ctxSet = new Set<object>();
+  private deferred: object[] = [];
+  /** The object being hashed if it declares CELL_OBJECT, and the key of the field being hashed. */
+  private homed: CellObjects | null = null;
+  private homedKey = "";
 
   private field(key: number, v: unknown): void {
     let x: number;
@@ -267,19 +317,30 @@ export class StateHasher {
     this.logVal.push(v);
   }
 
-  /** Object r changed: note each field whose value differs from the last walk's. */
-  private diff(r: Rec): void {
+  /** The object covering field `key` of r's object o (CELL_OBJECT), or -1. */
+  private homeOf(r: Rec, o: object, key: number): number {
+    if (r.inh >= 0) return r.inh;
+    if (r.hp !== null) return r.hp[CELL_OBJECT](r.hk, key);
+    const h = Array.isArray(o) ? null : cellObjects(o);
+    if (h === null) return -1;
+    const name = keyNames.get(key);
+    return name === undefined ? -1 : h[CELL_OBJECT](name, -1);
+  }
+
+  /** Object r (o) changed: note each field whose value differs from the last walk's. */
+  private diff(r: Rec, o: object, fresh: boolean): void {
     const ok = r.fk!;
     const ox = r.fx!;
     const nk = this.fk;
     const nx = this.fx;
     const n = this.nf;
-    const cell = (key: number, x: number): void => {
+    const cell = (key: number, x: number, x0: number): void => {
       let m = this.cells.get(r.idx);
       if (m === undefined) this.cells.set(r.idx, (m = new Map()));
       let c = m.get(key);
       if (c === undefined) {
-        m.set(key, (c = { id: r.idx, key, x, owners: [], ctx: r.ctx }));
+        const home = r.ctx ? -1 : this.homeOf(r, o, key);
+        m.set(key, (c = { id: r.idx, key, x, x0, fresh, home, owners: [], ctx: r.ctx }));
         this.log(0, c, 0);
       } else if (c.x !== x) {
         this.log(1, c, c.x);
@@ -290,17 +351,18 @@ export class StateHasher {
     const same = ok.length === n;
     for (let i = 0; i < n; i++) {
       if (same && ok[i] === nk[i]) {
-        if (ox[i] !== nx[i]) cell(nk[i], nx[i]);
+        if (ox[i] !== nx[i]) cell(nk[i], nx[i], ox[i]);
         continue;
       }
       const j = ok.indexOf(nk[i]);
-      if (j < 0 || ox[j] !== nx[i]) cell(nk[i], nx[i]);
+      if (j < 0) cell(nk[i], nx[i], 0x7004);
+      else if (ox[j] !== nx[i]) cell(nk[i], nx[i], ox[j]);
     }
     for (let j = 0; j < ok.length; j++) {
       if (same && ok[j] === nk[j]) continue;
       let found = false;
       for (let i = 0; i < n && !found; i++) found = nk[i] === ok[j];
-      if (!found) cell(ok[j], 0x7004); // the field is gone: it reads as undefined
+      if (!found) cell(ok[j], 0x7004, ox[j]); // the field is gone: it reads as undefined
     }
   }
 
@@ -308,20 +370,36 @@ export class StateHasher {
    * Walk `roots` (in this order): world hash in h1/h2, changed fields in `changed`. The first walk of a
    * machine is its baseline (nothing changed: the cells already say what the path changed before).
    */
-  walk(roots: readonly unknown[]): void {
+  walk(roots: readonly unknown[], contexts: readonly object[]): void {
     ++this.walkNo;
     const order = this.order;
     order.length = 0;
     this.changed = [];
-    // Breadth-first from the roots: the index of an object is the order it is first reached in.
+    // Breadth-first from the roots, the world's first and then the contexts' (what only they reach is theirs).
     let ri = 0;
+    this.ctxPhase = false;
+    this.homed = null;
+    this.curRec = null;
+    this.ctxSet.clear();
+    for (const c of contexts) this.ctxSet.add(c);
+    this.deferred.length = 0;
     for (const root of roots) if (typeof root === "object" && root !== null) this.visit(root, 0x900d, ri++);
     let w1 = 0x5eed;
     let w2 = 0x5eed;
-    for (let n = 0; n < order.length; n++) {
+    for (let n = 0; ; n++) {
+      if (n === order.length) {
+        if (this.ctxPhase) break;
+        // the world is walked: the contexts come after it
+        this.ctxPhase = true;
+        this.homed = null;
+        for (const c of this.deferred) order.push(c);
+        this.visit(contexts, 0x900d, ri++);
+      }
       const o = order[n] as Record<string, unknown>;
       const r = this.recs.get(o)!;
       this.cur = r.idx;
+      this.curRec = r;
+      this.homed = null;
       this.ha = 0x1234567;
       this.hb = 0x1234567;
       this.nf = 0;
@@ -341,18 +419,24 @@ export class StateHasher {
         let i = 0;
         for (const val of o) this.field(i++, val);
       } else {
+        this.homed = r.ctx ? null : cellObjects(o);
         for (const key in o) {
           const kh = keyHash(key);
-          if (kh !== 0) this.field(kh, o[key]);
+          if (kh === 0) continue;
+          this.homedKey = key;
+          this.field(kh, o[key]);
         }
+        this.homed = null;
       }
       if (r.fk === null || r.h !== this.ha || r.g !== this.hb) {
+        let fresh = false;
         if (r.fk === null && this.walkNo > 1) {
           // first reached after the start (made by this step, or newly linked): every field is news
           r.fk = new Int32Array(0);
           r.fx = new Int32Array(0);
+          fresh = true;
         }
-        if (r.fk !== null) this.diff(r);
+        if (r.fk !== null) this.diff(r, o, fresh);
         r.fk = this.fk.slice(0, this.nf);
         r.fx = this.fx.slice(0, this.nf);
         r.h = this.ha;
@@ -375,8 +459,9 @@ export class StateHasher {
   attribute(owners: readonly number[]): void {
     for (const c of this.changed) {
       if (c.ctx) continue;
-      for (let j = 0; j < owners.length; j++) {
-        const x = owners[j];
+      const n = c.home >= 0 ? 1 : owners.length;
+      for (let j = 0; j < n; j++) {
+        const x = c.home >= 0 ? c.home : owners[j];
         if (c.owners.includes(x)) continue;
         c.owners.push(x);
         let l = this.byOwner.get(x);
@@ -387,18 +472,95 @@ export class StateHasher {
     }
   }
 
-  /** Mark the contexts' records (once per execution, after the first walk). */
-  markContexts(contexts: readonly object[]): void {
-    for (const o of contexts) {
-      const r = this.recs.get(o);
-      if (r !== undefined) r.ctx = true;
-    }
-  }
-
   /**
    * What a step announcing `ids` could read, as a hash: every field a step of this execution changed while
    * announcing one of `ids`, by its object's identity, its key and what it last held. Order-independent.
    */
+  /** The second lane of the last `valueHash`. */
+  v2 = 0;
+  private va = 0;
+  private vb = 0;
+
+  /** Whether the last walk reached `v` in the world (not only through a context). */
+  private inWorld(v: object): boolean {
+    const r = this.recs.get(v);
+    return r !== undefined && r.walk === this.walkNo && !r.ctx;
+  }
+
+  /**
+   * What a finished call gave its caller, as a hash: its result, and what it left in the objects passed to it
+   * that the world does not hold (a caller's local gather, say). World objects count by identity: their
+   * contents are in the world's hash.
+   */
+  valueHash(result: unknown, args: readonly unknown[]): number {
+    this.va = 0x3e1;
+    this.vb = 0x3e1;
+    this.value(result, 3);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (typeof a === "object" && a !== null && !this.inWorld(a)) {
+        this.fold(0xa000 + i);
+        this.value(a, 3);
+      }
+    }
+    this.v2 = this.vb;
+    return this.va;
+  }
+
+  private fold(x: number): void {
+    this.va = mix(this.va, x);
+    this.vb = mix2(this.vb, x);
+  }
+
+  private value(v: unknown, depth: number): void {
+    switch (typeof v) {
+      case "number":
+        if ((v | 0) === v) this.fold(v);
+        else {
+          f64[0] = v;
+          this.fold(mix(i32[0], i32[1]));
+        }
+        return;
+      case "boolean":
+        return this.fold(v ? 0x7001 : 0x7002);
+      case "string":
+        return this.fold(mix(0x7003, strHash(v)));
+      case "undefined":
+        return this.fold(0x7004);
+      case "function":
+        return this.fold(mix(0x7005, strHash((v as { name: string }).name)));
+      case "object":
+        break;
+      default:
+        return this.fold(0x7009);
+    }
+    if (v === null) return this.fold(0x7006);
+    const o = v as Record<string, unknown>;
+    if (this.inWorld(o)) return this.fold(mix(0x7008, this.recs.get(o)!.idx));
+    const kind = kindOf(o);
+    if (kind.opaque || depth === 0) return this.fold(mix(0x7007, kind.name));
+    this.fold(mix(0x700a, kind.name));
+    if (Array.isArray(o) || ArrayBuffer.isView(o)) {
+      const a = o as unknown as ArrayLike<unknown>;
+      this.fold(a.length);
+      for (let i = 0; i < a.length; i++) this.value(a[i], depth - 1);
+    } else if (o instanceof Map) {
+      for (const [key, val] of o) {
+        this.value(key, depth - 1);
+        this.value(val, depth - 1);
+      }
+    } else if (o instanceof Set) {
+      for (const val of o) this.value(val, depth - 1);
+    } else {
+      for (const key in o) {
+        const kh = keyHash(key);
+        if (kh === 0) continue;
+        this.fold(kh);
+        this.value(o[key], depth - 1);
+      }
+    }
+  }
+
   observe(ids: readonly number[]): number {
     let s = 0x0b5;
     let t = 0x0b5;
@@ -406,6 +568,7 @@ export class StateHasher {
       const l = this.byOwner.get(x);
       if (l === undefined) continue;
       for (const c of l) {
+        if (c.x === c.x0 && !c.fresh) continue; // back to its initial value: as if never written
         const f = mix(mix(x, c.id), c.key);
         s = (s + mix(f, c.x)) | 0;
         t = (t + mix2(f, c.x)) | 0;

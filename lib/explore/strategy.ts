@@ -6,6 +6,7 @@
 import type { Machine, ViolationInfo } from "../sim/machine";
 import type { Decision } from "./schedule";
 import type { Session } from "./scenario";
+import type { StateCacheMode } from "./state_cache";
 
 /** How an execution ended. */
 export interface ExecEnd {
@@ -23,6 +24,8 @@ export interface Strategy {
    * (not computed: the step is known to be runnable) and judges nothing before the prefix ends.
    */
   beginExecution?(m: Machine): number | void;
+  /** The strategy watches calls and returns (m.callHook): build machines on the session's traced kernel. */
+  readonly traced?: boolean;
   /**
    * The context to run among `enabled` (a bit mask, never 0; -1 inside a replayed prefix); `last` ran the
    * previous step (-1 at start). Return -1 to abandon the execution here (DFS: every runnable context asleep,
@@ -64,6 +67,8 @@ export interface SearchOptions {
   seed: number;
   /** DFS without a bound, with reduction: a state cache of this many MB (state_cache.ts; undefined: none). */
   stateCacheMb?: number;
+  /** The state cache's table: a fingerprint per state (default) or bits in a fixed array (state_cache.ts). */
+  stateCacheMode?: StateCacheMode;
   /** Called now and then with the executions so far (DFS: and the fraction of its tree done, estimate.ts). */
   onProgress(executions: number, fraction?: number): void;
 }
@@ -78,7 +83,7 @@ export interface SearchStats {
   /** DFS under a finite bound: executions of the searches at lower bounds run first (included in executions). */
   lowerBoundExecutions?: number;
   /** DFS with a state cache: executions cut at an explored state, states stored, the chance one was missed. */
-  stateCache?: { hits: number; states: number; bytes: number; missProbability: number };
+  stateCache?: { mode: StateCacheMode; hits: number; states: number; bytes: number; missProbability: number };
   /** PCT: the number of contexts n used for the guarantee. */
   contexts?: number;
   /** PCT: per-execution probability bound 1/(n·k^(d−1)). */

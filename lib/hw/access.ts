@@ -9,6 +9,10 @@ import type { Context, Gen, PulledAccess } from "../sim/machine";
 import type { KernelBase } from "../sim/kernel";
 import type { SimEvent } from "../sim/event";
 
+/** The access's name to a call hook (modelled functions are numbered from 0). */
+const HW_ACCESS = 0x4877_0000;
+const NO_ARGS: readonly unknown[] = [];
+
 /** R: what an architecture's translate returns (a status for ppc, fault-or-not for x86). K: its kernel type. */
 export abstract class HwAccessPath<K extends KernelBase, R> implements HwModel, PulledAccess {
   // The access each context has announced (by explorer process); read only while that announcement stands.
@@ -38,9 +42,14 @@ export abstract class HwAccessPath<K extends KernelBase, R> implements HwModel, 
     this.pMm[p] = mm;
     this.pEa[p] = ea;
     this.pWrite[p] = write;
+    // to a state cache, the access is a call whose result is all its caller keeps (lib/sim/kernel.ts CallHook)
+    const hook = k.m.callHook;
+    if (hook !== null) hook.enter(HW_ACCESS);
     k.pulled(this, write ? this.storeEvent : this.loadEvent);
     yield;
-    return this.translate(k, mm, ea, write);
+    const r = this.translate(k, mm, ea, write);
+    if (hook !== null) hook.leave(HW_ACCESS, r, NO_ARGS);
+    return r;
   }
 
   /** PulledAccess: the objects of the access `c` announced, in the current state. */

@@ -3,6 +3,7 @@
 // invalidates entries; the MMU (hash_mmu.ts) searches them on a TLB miss.
 
 import { Machine, filled } from "../sim/machine";
+import { CELL_OBJECT } from "../sim/objects";
 
 export const HPTES_PER_GROUP = 8;
 export const HPTE_V_AVPN_SHIFT = 7;
@@ -64,6 +65,11 @@ export class Hpt {
     this.r = filled(n);
     this.gen = filled(n);
   }
+  /** HPTE slot i belongs to PTEG ⌊i / 8⌋. */
+  [CELL_OBJECT](_field: string, index: number): number {
+    return index < 0 ? -1 : this.base + Math.floor(index / HPTES_PER_GROUP);
+  }
+
   /** First slot of the primary (secondary=false) or secondary group of a VPN. */
   group(vpn: number, secondary: boolean): number {
     const h = hash_of_vpn(vpn);

@@ -3,6 +3,7 @@
 // cached changed/dirty state). Plain arrays, one shared object per core; driven by the kernel code of lib/powerpc and lib/x86.
 
 import { Machine, filled } from "../sim/machine";
+import { CELL_OBJECT } from "../sim/objects";
 
 export const TLB_W = 1; // store permitted by the cached permission
 export const TLB_C = 2; // changed/dirty already recorded: a store needs no table update
@@ -30,6 +31,11 @@ export class HwTlb {
     this.gen = filled(n);
     this.flags = filled(n);
     this.next = filled(this.cores);
+  }
+  /** Entry t is core ⌊t / entries⌋'s TLB; next[c] is core c's. */
+  [CELL_OBJECT](field: string, index: number): number {
+    if (index < 0) return -1;
+    return this.base + (field === "next" ? index : Math.floor(index / this.entries));
   }
   obj(core: number): number {
     return this.base + core;

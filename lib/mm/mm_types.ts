@@ -6,6 +6,7 @@
 import { Machine, filled } from "../sim/machine";
 import { PageAllocator, PageFrame, PAGE_ALLOCATED } from "../sim/page_alloc";
 import { Spinlock, spin_lock_init } from "../sim/spinlock";
+import { CELL_OBJECT } from "../sim/objects";
 import { PteLayout, PAGE_SHIFT } from "./pgtable";
 
 export const PGD_LEVEL = 0;
@@ -53,6 +54,10 @@ export class PtPage {
     this.gen = frame.gen;
     this.ptl = level === PTE_LEVEL ? spin_lock_init(m, `ptl@pfn${frame.pfn}`) : null;
     for (let i = 0; i < n; i++) this.pteps.push(new Ptep(this, i, this.base + i));
+  }
+  /** Entry i is object base + i. */
+  [CELL_OBJECT](field: string, index: number): number {
+    return field === "ent" && index >= 0 ? this.base + index : -1;
   }
   /** Whether the frame still holds this table (not freed, not reused). */
   get live(): boolean {
@@ -114,6 +119,10 @@ export class PageInfo {
     readonly id: number,
     readonly frame: PageFrame,
   ) {}
+  /** Its own fields and rmap entries; not the structures it points to. */
+  [CELL_OBJECT](field: string): number {
+    return field === "mapping" || field === "frame" ? -1 : this.id;
+  }
 }
 
 export const VM_READ = 0x1;

@@ -171,9 +171,21 @@ export class KernelBase {
 }
 
 /** Build a kernel object with `ops` installed (overrides replace entries by name). */
+/**
+ * Told when a modelled generator function is entered and returns (a kernel made with `traced`, on a machine
+ * whose `callHook` is set): the state cache folds a finished call into what it returned.
+ */
+export interface CallHook {
+  enter(fn: number): void;
+  leave(fn: number, result: unknown, args: readonly unknown[]): void;
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}) as object;
+
 export function makeKernel<T extends OpTable>(
   ops: T,
   overrides: Partial<Record<keyof T, KernelFn>> = {},
+  opts: { traced?: boolean } = {},
 ): KernelBase & Bound<T> {
   const k = new KernelBase() as KernelBase & Record<string, unknown>;
   // The bound functions live on a prototype of k's own: V8 keeps an object given ~100 computed keys in
@@ -186,14 +198,32 @@ export function makeKernel<T extends OpTable>(
       );
     if (typeof overrides[name] !== "function") throw new ModelError(`override "${name}" must be a function`);
   }
+  let fn = 0;
   for (const name of Object.keys(ops)) {
     if (name in KernelBase.prototype) throw new ModelError(`modelled function "${name}" clashes with a runtime method`);
     const impl = (overrides[name] ?? ops[name]) as KernelFn;
     k.installed[name] = impl;
-    table[name] = impl.bind(null, k);
+    table[name] =
+      opts.traced && Object.getPrototypeOf(impl) === GeneratorFunction ? traced(k, impl, fn++) : impl.bind(null, k);
   }
   Object.setPrototypeOf(k, table);
   return k as KernelBase & Bound<T>;
+}
+
+/** `impl` bound to k, telling the machine's call hook (if any) when it starts and what it returned. */
+function traced(
+  k: KernelBase,
+  impl: KernelFn,
+  fn: number,
+): (...args: unknown[]) => Generator<unknown, unknown, unknown> {
+  return function* (...args: unknown[]) {
+    const hook = k.m.callHook;
+    if (hook === null) return (yield* impl(k, ...args)) as unknown;
+    hook.enter(fn);
+    const r = (yield* impl(k, ...args)) as unknown;
+    hook.leave(fn, r, args);
+    return r;
+  };
 }
 
 /** FNV-1a, 32 bits, continuing from `h`. */

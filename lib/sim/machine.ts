@@ -10,7 +10,7 @@
 
 import { EV, SimEvent } from "./event";
 import type { TraceStep } from "./trace";
-import type { KernelBase } from "./kernel";
+import type { KernelBase, CallHook } from "./kernel";
 import { X86_IRQ } from "./irq_arch";
 import type { IrqArch } from "./irq_arch";
 import { Context, RtContext, READ as READ_, WRITE as WRITE_, LOCAL as LOCAL_ } from "./context";
@@ -76,6 +76,8 @@ export class Machine {
 
   // The step being executed: the announced access plus any found while running it.
   eObj = -1;
+  /** Told of calls and returns of a traced kernel's functions (the DFS state cache sets it), or null. */
+  callHook: CallHook | null = null;
   eKind: number = LOCAL;
   eObj2 = -1;
   eKind2: number = LOCAL;

@@ -13,6 +13,19 @@ export function filled(n: number, v = 0): number[] {
   return a;
 }
 
+/**
+ * A data structure's map from its fields to the objects steps announce for them: `this[field]` (index < 0) or
+ * element `index` of the array `this[field]` is covered by object id `[CELL_OBJECT](field, index)`, or -1 if no
+ * one object covers it. The state cache (explore/state_hash.ts) uses it to know what a step that announces an
+ * object could read; every read of such a field must then announce that object, as DPOR already assumes of
+ * fields another CPU writes, and same-CPU reads too (the declaration takes away the CPU's blanket cover).
+ */
+export const CELL_OBJECT: unique symbol = Symbol.for("flushlab.cellObject");
+
+export interface CellObjects {
+  [CELL_OBJECT](field: string, index: number): number;
+}
+
 export interface Invariant {
   readonly name: string;
   readonly check: () => string | null;

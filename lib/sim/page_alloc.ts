@@ -5,6 +5,7 @@
 import { Gen, Machine, WRITE } from "./machine";
 import { KernelBase } from "./kernel";
 import { event } from "./event";
+import { CELL_OBJECT } from "./objects";
 
 /** Allocation flags: only the ones whose failure the kernel must handle are distinguished. */
 export const GFP_KERNEL = 0;
@@ -26,6 +27,9 @@ export class PageFrame {
     readonly id: number,
     readonly pfn: number,
   ) {}
+  [CELL_OBJECT](): number {
+    return this.id;
+  }
 }
 
 export interface AllocatorOptions {
@@ -41,6 +45,9 @@ export class PageAllocator {
   readonly mayFail: boolean;
   /** Free list, most recently freed last: reuse is LIFO, like the per-CPU hot lists. */
   private readonly free: PageFrame[] = [];
+  [CELL_OBJECT](): number {
+    return this.id;
+  }
   constructor(m: Machine, opts: AllocatorOptions) {
     this.id = m.newObj("page allocator");
     const base = m.newObjs(opts.frames, "pfn");

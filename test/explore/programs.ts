@@ -16,7 +16,10 @@ export type Op =
   | { t: "irqon" }
   | { t: "ipi"; v: number } // v: the variable the handlers update
   | { t: "rcu"; v: number } // after a grace period, this CPU's interrupt context doubles v and adds 1
-  | { t: "wait"; v: number; val: number; reg: number }; // busy-wait until v ≥ val, then read it into reg
+  | { t: "wait"; v: number; val: number; reg: number } // busy-wait until v ≥ val, then read it into reg
+  // a modelled function reads v and gives it back (how 0: returns it; 1: into a caller's local array;
+  // 2: a nested call returns the sum of two reads), and one step later the thread puts it in reg
+  | { t: "call"; v: number; reg: number; how: 0 | 1 | 2 };
 
 export interface Program {
   vars: number;
@@ -38,7 +41,13 @@ interface Vars {
   vals: number[];
 }
 
-function* runThread(k: KernelBase & SimOpsBound, ops: Op[], vars: Vars, locks: Spinlock[], regs: number[]): Gen {
+function* runThread(
+  k: KernelBase & SimOpsBound & ProgOpsBound,
+  ops: Op[],
+  vars: Vars,
+  locks: Spinlock[],
+  regs: number[],
+): Gen {
   for (const op of ops) {
     switch (op.t) {
       case "read":
@@ -90,6 +99,17 @@ function* runThread(k: KernelBase & SimOpsBound, ops: Op[], vars: Vars, locks: S
       case "rcu":
         yield* k.call_rcu_sched("prog_rcu", progRcu, { vars, v: op.v });
         break;
+      case "call": {
+        const local = [0];
+        let x = 0;
+        if (op.how === 0) x = (yield* k.prog_get(vars, op.v)) as number;
+        else if (op.how === 1) yield* k.prog_get_into(vars, op.v, local);
+        else x = (yield* k.prog_sum(vars, op.v)) as number;
+        k.R(vars.ids[1 - op.v], E_GAP);
+        yield;
+        regs[op.reg] = op.how === 1 ? local[0] : x;
+        break;
+      }
       case "wait": {
         const v = op.v;
         const val = op.val;
@@ -109,16 +129,41 @@ function* progRcu(k: KernelBase, a: { vars: Vars; v: number }): Gen {
   a.vars.vals[a.v] = a.vars.vals[a.v] * 2 + 1;
 }
 
+const E_CALL_READ = event("prog_get", "read var");
+const E_GAP = event("prog", "a step between the call and its use");
+
+/** A modelled function with steps of its own that returns what it read. */
+function* prog_get(k: KernelBase, vars: Vars, v: number): Gen<number> {
+  k.R(vars.ids[v], E_CALL_READ);
+  yield;
+  return vars.vals[v];
+}
+
+/** The same, leaving the value in an array its caller holds (not in the world). */
+function* prog_get_into(k: KernelBase & ProgOpsBound, vars: Vars, v: number, out: number[]): Gen {
+  out[0] = yield* k.prog_get(vars, v);
+}
+
+/** Two reads, a step apart, by nested calls: their sum. */
+function* prog_sum(k: KernelBase & ProgOpsBound, vars: Vars, v: number): Gen<number> {
+  const a = yield* k.prog_get(vars, v);
+  const b = yield* k.prog_get(vars, 1 - v);
+  return a + 10 * b;
+}
+
+const progOps = { ...simOps, prog_get, prog_get_into, prog_sum };
+
 type SimOpsBound = { [N in keyof typeof simOps]: (...a: any[]) => any };
+type ProgOpsBound = { [N in keyof typeof progOps]: (...a: any[]) => any };
 
 let nextId = 0;
 
 /** A scenario running `prog`: each thread on its own CPU; observation = all variables and registers. */
-export function programScenario(prog: Program): ScenarioDef<typeof simOps, Record<string, never>> {
+export function programScenario(prog: Program): ScenarioDef<typeof progOps, Record<string, never>> {
   return defineScenario({
     id: `test-prog-${nextId++}`,
     title: "generated program",
-    ops: simOps,
+    ops: progOps,
     variants: { base: {} },
     // RCU-sched only where a thread uses it: it makes idle interrupt contexts read every CPU's state
     machine: { cpus: prog.threads.length, rcu: prog.threads.some((t) => t.some((op) => op.t === "rcu")) },

@@ -67,6 +67,8 @@ describe("flushlab explore --state-cache", { timeout: 120_000 }, () => {
     );
     const b = cli("explore", "lazy-mmu-batch", "--max-memory", "8");
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/^flushlab: --max-memory is the state cache's budget: give --state-cache too\n$/);
+    expect(b.err).toMatch(
+      /^flushlab: --max-memory is the state cache's budget: give --state-cache \(or --bitstate\) too\n$/,
+    );
   });
 });

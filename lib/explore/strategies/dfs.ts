@@ -16,8 +16,16 @@ import type { Decision } from "../schedule";
 import type { ExecEnd, Strategy, SearchStrategy, SearchOptions, SearchOutcome } from "../strategy";
 import { lowestBit, runExecution } from "../exec";
 import { StateTable } from "../state_cache";
-import type { CacheStats } from "../state_cache";
+import type { CacheStats, StateCacheMode } from "../state_cache";
 import { StateHasher, mix, mix2, strHash } from "../state_hash";
+import type { CallHook } from "../../sim/kernel";
+
+/** A call a context is inside: its caller's history when it was made. */
+interface Frame {
+  readonly h1: number;
+  readonly h2: number;
+  readonly up: Frame | null;
+}
 
 export interface DfsOptions {
   /** DPOR + sleep sets (true) or every interleaving (false). */
@@ -52,9 +60,9 @@ export interface DfsOptions {
    */
   root?: DfsRoot;
   /** Stateful search (unbounded, with reduction): never explore a state twice (state_hash.ts, state_cache.ts). */
-  stateCache?: { maxMemoryMb: number };
+  stateCache?: { maxMemoryMb: number; mode?: StateCacheMode };
   /** Tests only: break one soundness rule (the state cache's, or work stealing's), to show the property test catches it. */
-  unsound?: "sleep-subset" | "summary" | "history" | "given-done";
+  unsound?: "sleep-subset" | "summary" | "history" | "result" | "args" | "given-done";
 }
 
 /** A subtree handed from one worker's DFS to another (work stealing): its path and the state's sets there. */
@@ -440,26 +448,73 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
   // subtree's accesses (stored with it) are raced against the current prefix (Yang, Chen, Gopalakrishnan &
   // Kirby, SPIN 2008), conservatively: every process that might start the reversal is added.
   const sc = o.stateCache !== undefined && o.reduce && bound === Infinity;
-  const table = sc ? new StateTable(o.stateCache!.maxMemoryMb * 2 ** 20) : null;
+  const table = sc ? new StateTable(o.stateCache!.maxMemoryMb * 2 ** 20, o.stateCache!.mode) : null;
   const hasher = new StateHasher();
+  // Each context's history: the running hash of its innermost call, over the frames of the calls it is in
+  // (machines come from the session's traced kernel: a call that returns folds into its caller as what it
+  // returned, and the callee's own observations are forgotten — its effects are in the world or in that).
   const hist1 = new Int32Array(P);
   const hist2 = new Int32Array(P);
+  const frames: (Frame | null)[] = new Array<Frame | null>(P).fill(null);
   // Per state on the path: the hasher's undo-log mark and the histories there (a replayed prefix is not walked).
   const markAt = new Int32Array(sc ? cap + 1 : 0);
   const histAt1 = new Int32Array(sc ? (cap + 1) * P : 0);
   const histAt2 = new Int32Array(sc ? (cap + 1) * P : 0);
+  const framesAt: (Frame | null)[] = new Array<Frame | null>(sc ? (cap + 1) * P : 0).fill(null);
   const saveAt = (d: number): void => {
     markAt[d] = hasher.mark;
     histAt1.set(hist1, d * P);
     histAt2.set(hist2, d * P);
+    for (let q = 0; q < P; q++) framesAt[d * P + q] = frames[q];
   };
   /** At state d of a fresh machine that replayed the prefix: the cells and histories as they were there. */
   const restoreAt = (mm: Machine, d: number): void => {
     hasher.rollback(markAt[d]);
-    hasher.walk(roots(mm));
-    hasher.markContexts(mm.ctxs);
+    hasher.walk(roots(mm), mm.ctxs);
     hist1.set(histAt1.subarray(d * P, d * P + P));
     hist2.set(histAt2.subarray(d * P, d * P + P));
+    for (let q = 0; q < P; q++) frames[q] = framesAt[d * P + q];
+  };
+  // The step under way: what it could read, not yet in its context's history (a call or return inside the
+  // step puts it there first, in the frame the step began in); histories move only past the replayed prefix.
+  let pending = -1;
+  let tracking = false;
+  const flush = (): void => {
+    const p = pending;
+    if (p < 0) return;
+    pending = -1;
+    if (o.unsound === "history") return;
+    hist1[p] = mix(hist1[p] ^ 0x51, obs1);
+    hist2[p] = mix2(hist2[p] ^ 0x51, obs2);
+  };
+  const hook: CallHook = {
+    enter(fn: number): void {
+      if (!tracking) return;
+      flush();
+      const p = m.cur.proc;
+      frames[p] = { h1: hist1[p], h2: hist2[p], up: frames[p] };
+      hist1[p] = mix(hist1[p] ^ 0xca11, fn);
+      hist2[p] = mix2(hist2[p] ^ 0xca11, fn);
+    },
+    leave(fn: number, result: unknown, args: readonly unknown[]): void {
+      if (!tracking) return;
+      flush();
+      const p = m.cur.proc;
+      const f = frames[p];
+      if (f === null) return;
+      frames[p] = f.up;
+      const v1 = hasher.valueHash(o.unsound === "result" ? undefined : result, o.unsound === "args" ? [] : args);
+      hist1[p] = mix(mix(f.h1 ^ 0x7e7, fn), v1);
+      hist2[p] = mix2(mix2(f.h2 ^ 0x7e7, fn), hasher.v2);
+    },
+  };
+  /** A choose() value, into the history of the context making it. */
+  const noteChoice = (v: number): void => {
+    if (!tracking) return;
+    flush();
+    const p = m.cur.proc;
+    hist1[p] = mix(hist1[p] ^ 0xc4, v);
+    hist2[p] = mix2(hist2[p] ^ 0xc4, v);
   };
   let obs1 = 0; // what the step about to run could read, and its choose() values
   let obs2 = 0;
@@ -474,7 +529,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
   const PROCS = stride - 1;
   const WILD = stride - 2;
   const rows = new Int32Array(sc ? (cap + 1) * stride : 0);
-  const roots = (mm: Machine): unknown[] => [mm.ctxs, mm.irqs, mm.rcu, mm.ext];
+  const roots = (mm: Machine): unknown[] => [mm.ext, mm.rcu, mm.irqs];
   const idsBuf: number[] = [];
   /** Objects a step of context c announces (or ran: `executed`), and its CPU as a pseudo-object (-1 - cpu). */
   const stepIds = (mm: Machine, cpu: number, executed: boolean): number[] => {
@@ -503,20 +558,20 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
     const site = strHash(c.ev.fn + "\u0000" + c.ev.what);
     obs1 = mix(hasher.observe(ids), site);
     obs2 = mix2(hasher.o2, site);
+    pending = p;
   };
   /** After step i of p: walk the world, attribute what changed, extend p's history, key state i + 1. */
   const hashStep = (mm: Machine, i: number, p: number): void => {
-    hasher.walk(roots(mm));
+    hasher.walk(roots(mm), mm.ctxs);
     const c = mm.ctxs[p];
     const ids = stepIds(mm, c.cpu, true);
     if (!c.irq) ids.push(mm.ipiqObj[c.cpu]);
     hasher.attribute(ids);
+    flush();
     if (c.irq ? c.gen === null : c.done) {
       hist1[p] = 0;
       hist2[p] = 0;
-    } else if (o.unsound !== "history") {
-      hist1[p] = mix(hist1[p] ^ 0x51, obs1);
-      hist2[p] = mix2(hist2[p] ^ 0x51, obs2);
+      frames[p] = null;
     }
     keyState(mm, i + 1);
   };
@@ -747,6 +802,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
   return {
     state,
     donate,
+    traced: sc,
     beginExecution(fresh: Machine): number {
       m = fresh;
       if (o.reduce) {
@@ -761,12 +817,15 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
       }
       if (sc) {
         hasher.reset();
+        m.callHook = hook;
+        pending = -1;
+        tracking = branchStep < 0;
         if (branchStep < 0) {
           hasher.rollback(0);
-          hasher.walk(roots(m));
-          hasher.markContexts(m.ctxs);
+          hasher.walk(roots(m), m.ctxs);
           hist1.fill(0);
           hist2.fill(0);
+          frames.fill(null);
           saveAt(0);
           keyState(m, 0);
           noteAnnounced(m, 0);
@@ -788,6 +847,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
         if (tType[tp] !== SCHED) throw new Error("internal: replay diverged (schedule expected)");
         if (sc && i === branchStep) {
           restoreAt(m, i);
+          tracking = true;
           noteObservation(m, tVal[tp]);
         }
         return tVal[tp++];
@@ -845,18 +905,12 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): D
     choose(n: number): number {
       if (tp < tType.length) {
         if (tType[tp] !== CHOICE) throw new Error("internal: replay diverged (choice expected)");
-        if (sc) {
-          obs1 = mix(obs1, tVal[tp] + 1);
-          obs2 = mix2(obs2, tVal[tp] + 1);
-        }
+        if (sc) noteChoice(tVal[tp] + 1);
         return tVal[tp++];
-      }
-      if (sc) {
-        obs1 = mix(obs1, 1);
-        obs2 = mix2(obs2, 1);
       }
       const v = tp < rootLen ? rootVal[tp] : 0; // a stolen root's value, never backtracked
       if (tp < rootLen && rootType[tp] !== CHOICE) throw new Error("internal: a stolen root does not replay");
+      if (sc) noteChoice(v + 1);
       tType.push(CHOICE);
       tVal.push(v);
       tN.push(n);
@@ -1017,7 +1071,9 @@ export const dfsSearch: SearchStrategy = {
         maxExecutions: maxExecutions - used,
         deadline: o.deadline,
         stopOnViolation: true,
-        ...(o.stateCacheMb !== undefined ? { stateCache: { maxMemoryMb: o.stateCacheMb } } : {}),
+        ...(o.stateCacheMb !== undefined
+          ? { stateCache: { maxMemoryMb: o.stateCacheMb, mode: o.stateCacheMode } }
+          : {}),
         // the estimate is of the search at the requested bound: its fraction, rescaled to count the ones before it
         onProgress: (n, f) =>
           i === bounds.length - 1 && f !== undefined && f > 0
@@ -1044,6 +1100,7 @@ export const dfsSearch: SearchStrategy = {
         ...(last?.cache
           ? {
               stateCache: {
+                mode: last.cache.mode,
                 hits: last.cacheHits,
                 states: last.cache.states,
                 bytes: last.cache.bytes,
