@@ -1,5 +1,6 @@
-// Bench: the parallel search's speed-up on this machine's cores against the serial DFS (same verdict; the
-// executions overhead of full branching above the split depth reported), and shard/merge equality (the union of
+// Bench: the parallel search's speed-up on this machine's cores against the serial DFS, by wall and by CPU
+// time, with the load average beside each figure (the machine is shared); the same verdict and terminal states
+// checked, the executions overhead of work stealing reported; and shard/merge equality (the union of
 // n shards' terminal states against the unsharded search's). Opt-in: `npm run bench -- --only parallel` (saved to
 // bench/results/parallel.json), or alone: `npm run build && node dist/lib/cli/bench_parallel.js [--quick]`.
 
@@ -8,8 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { Session } from "../explore/scenario";
 import { getScenario } from "../explore/registry";
-import { dfs } from "../explore/strategies/dfs";
-import { runPart, PartOptions } from "../explore/shard";
+import { runPart, PartOptions, PartResult } from "../explore/shard";
 import { searchParallel, threadCpuMs } from "../explore/parallel";
 import "../examples/index";
 import "../fixes/index";
@@ -24,21 +24,32 @@ export interface ParallelBench {
       jobs: number;
       serialMs: number;
       parallelMs: number;
+      /** Median serial wall time over the median parallel one (warm pool). */
       speedup: number;
+      /** The first parallel run of the process (the pool's threads start and load the model): its wall time. */
+      coldMs: number;
       serialExecutions: number;
       parallelExecutions: number;
-      /** parallel / serial executions − 1: the full branching above the split depth. */
+      /** parallel / serial executions − 1: full branching above each stolen branch. */
       overhead: number;
-      splitDepth: number | null;
-      prefixes: number;
+      /** Subtrees searched: the whole tree and every branch handed out. */
+      subtrees: number;
       sameVerdict: boolean;
+      sameStates: boolean;
       serialReason: string | null;
-      /** Serial CPU time over the busiest thread's (start-up included): the speed-up on idle cores. */
+      /** Serial CPU time over the busiest thread's: the speed-up on idle cores. */
       cpuSpeedup: number;
       serialCpuMs: number;
       busiestThreadCpuMs: number;
+      /** Every thread's CPU time over the serial one's − 1: what running in parallel costs in work. */
+      cpuOverhead: number;
       serialRunsMs: number[];
       parallelRunsMs: number[];
+      /** os.loadavg()[0] before each repetition: figures taken at a load near or above 1 are not quiet. */
+      loadPerRun: number[];
+      /** The best repetition's wall speed-up and the load before it (the quietest moment found). */
+      bestSpeedup: number;
+      bestLoad: number;
     }
   >;
   shardEquality: Record<string, { n: number; sameStates: boolean; sameVerdict: boolean; executions: number }[]>;
@@ -69,11 +80,14 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
   log(
     `\nparallel DFS (${jobs} worker threads vs one thread; load average ${res.load[0].toFixed(1)} on ${res.cores} cores):`,
   );
+  // 3 x 3 as measured before; 3 x 5 and split-tlb-flush (3 CPUs) run long enough that start-up is amortised
   const scopes: [string, string, Record<string, unknown>, number][] = [
-    ["lazy-mmu-batch", "after", { cpus: 3, pages: 1 }, 2],
     ["lazy-mmu-batch", "after", { cpus: 3, pages: 3 }, 2],
+    ["lazy-mmu-batch", "after", { cpus: 3, pages: 5 }, 2],
+    ["split-tlb-flush", "after", {}, 2],
     ["lazy-mmu-batch", "after", { cpus: 2, pages: 2 }, Infinity],
   ];
+  let cold: number | null = null; // the first parallel search of this process starts the pool
   for (const [id, v, params, bound] of opts.quick ? scopes.slice(0, 1) : scopes) {
     const key = `${id}/${v}@${JSON.stringify(params).replace(/[{}"]/g, "")},bound=${bound === Infinity ? "inf" : bound}`;
     const s = new Session(getScenario(id), { variant: v, params });
@@ -82,52 +96,68 @@ export function runBenchParallel(opts: { quick?: boolean; log?: (s: string) => v
     const parallelTimes: number[] = [];
     const serialCpu: number[] = [];
     const parallelCpu: number[] = [];
-    let serial!: ReturnType<typeof dfs>;
+    const totalCpu: number[] = [];
+    const loads: number[] = [];
+    let serial!: PartResult;
     let par!: ReturnType<typeof searchParallel>;
     for (let rep = 0; rep < (opts.quick ? 1 : 3); rep++) {
+      loads.push(Math.round(os.loadavg()[0] * 100) / 100);
       const t0 = performance.now();
       const c0 = threadCpuMs() ?? 0;
-      serial = dfs(s, {
-        reduce: true,
-        preemptionBound: bound,
-        maxSteps: s.bounds.maxSteps,
-        maxExecutions: Infinity,
-        deadline: Infinity,
-        stopOnViolation: false,
-      });
+      serial = runPart(s, { ...partOpts(s, bound), terminal: true });
       serialTimes.push(performance.now() - t0);
       serialCpu.push((threadCpuMs() ?? 0) - c0);
       const t1 = performance.now();
-      par = searchParallel(s, partOpts(s, bound), { jobs });
+      par = searchParallel(s, { ...partOpts(s, bound), terminal: true }, { jobs });
       parallelTimes.push(performance.now() - t1);
+      cold ??= parallelTimes[0];
       parallelCpu.push(Math.max(...par.perWorker.map((w) => w.cpuMs ?? 0)));
+      totalCpu.push(par.perWorker.reduce((a, w) => a + (w.cpuMs ?? 0), 0));
     }
     const serialMs = median(serialTimes);
     const parallelMs = median(parallelTimes);
+    const ratios = serialTimes.map((t, k) => t / parallelTimes[k]);
+    const best = ratios.indexOf(Math.max(...ratios));
+    const round2 = (x: number) => Math.round(x * 100) / 100;
     const row = {
       jobs: par.jobs,
       serialMs: Math.round(serialMs),
       parallelMs: Math.round(parallelMs),
-      speedup: Math.round((serialMs / parallelMs) * 100) / 100,
+      speedup: round2(serialMs / parallelMs),
+      coldMs: Math.round(parallelTimes[0]),
       serialExecutions: serial.executions,
       parallelExecutions: par.result.executions,
       overhead: Math.round((par.result.executions / serial.executions - 1) * 1000) / 1000,
-      splitDepth: par.result.splitDepth,
-      prefixes: par.result.prefixes,
+      subtrees: par.result.prefixes,
       sameVerdict:
-        par.result.exhaustive === serial.exhaustive && par.result.violations.length > 0 === (serial.violation !== null),
+        par.result.exhaustive === serial.exhaustive &&
+        Object.keys(par.result.violationCounts).sort().join() === Object.keys(serial.violationCounts).sort().join(),
+      sameStates:
+        par.result.terminalStates.size === serial.terminalStates.size &&
+        [...par.result.terminalStates].every((x) => serial.terminalStates.has(x)),
       serialReason: par.serialReason,
-      cpuSpeedup: Math.round((median(serialCpu) / Math.max(1, median(parallelCpu))) * 100) / 100,
+      cpuSpeedup: round2(median(serialCpu) / Math.max(1, median(parallelCpu))),
       serialCpuMs: median(serialCpu),
       busiestThreadCpuMs: median(parallelCpu),
+      cpuOverhead: round2(median(totalCpu) / Math.max(1, median(serialCpu)) - 1),
       serialRunsMs: serialTimes.map(Math.round),
       parallelRunsMs: parallelTimes.map(Math.round),
+      loadPerRun: loads,
+      bestSpeedup: round2(ratios[best]),
+      bestLoad: loads[best],
     };
     res.speedup[key] = row;
     log(
-      `  ${key.padEnd(52)} serial ${row.serialMs} ms (${row.serialExecutions} exec), ${row.jobs} workers ${row.parallelMs} ms (${row.parallelExecutions} exec, +${(row.overhead * 100).toFixed(0)}%, ${row.prefixes} prefixes at depth ${row.splitDepth}): ${row.speedup}× wall, ${row.cpuSpeedup}× by CPU time (serial ${row.serialCpuMs} ms, busiest thread ${row.busiestThreadCpuMs} ms)${row.sameVerdict ? "" : "  VERDICT DIFFERS"}${par.serialReason ? `  (serial: ${par.serialReason})` : ""}`,
+      `  ${key.padEnd(48)} serial ${row.serialMs} ms (${row.serialExecutions} exec), ${row.jobs} workers ${row.parallelMs} ms ` +
+        `(${row.parallelExecutions} exec, +${(row.overhead * 100).toFixed(1)}%, ${row.subtrees} subtrees): ` +
+        `${row.speedup}× wall (best ${row.bestSpeedup}× at load ${row.bestLoad}; loads ${loads.join(", ")}), ` +
+        `${row.cpuSpeedup}× by CPU time (serial ${row.serialCpuMs} ms, busiest thread ${row.busiestThreadCpuMs} ms, ` +
+        `+${(row.cpuOverhead * 100).toFixed(0)}% CPU in all)${row.sameVerdict && row.sameStates ? ", same verdict and terminal states" : "  VERDICT OR STATES DIFFER"}` +
+        `${par.serialReason ? `  (serial: ${par.serialReason})` : ""}`,
     );
   }
+  if (cold !== null)
+    log(`  (the first parallel search of the process, pool start-up included: ${Math.round(cold)} ms)`);
   log("\nshards: union of n shards against the unsharded search (terminal states, verdict):");
   const eq: [string, string, Record<string, unknown>][] = [
     ["lazy-mmu-batch", "before", { cpus: 3 }],

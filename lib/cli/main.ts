@@ -360,7 +360,11 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
         par.serialReason
           ? `ran serially: ${par.serialReason}`
           : `${par.jobs} worker threads` +
-              (par.splitDepth !== null ? `, ${par.prefixes} prefixes at split depth ${par.splitDepth}` : "") +
+              (par.splitDepth !== null
+                ? `, ${par.prefixes} prefixes at split depth ${par.splitDepth}`
+                : par.prefixes > 0
+                  ? `, ${par.prefixes} subtrees searched (work stealing)`
+                  : "") +
               `; executions per worker: ${par.perWorker.map((w) => w.executions).join(", ")}`,
       );
     if (r.coverage) for (const l of coverageText(r.coverage)) io.out(l);

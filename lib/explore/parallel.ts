@@ -1,9 +1,9 @@
-// A search on several cores (worker_threads), synchronous for its caller. DFS: every worker walks the same
-// prefix tree above the split depth (shard.ts) and claims each prefix it reaches with one atomic
-// compare-and-swap, so prefixes are handed out as workers get free (dynamic, no coordinator); PCT and the
-// random walk: a portfolio, worker w taking seeds e ≡ w (mod jobs). The parts are merged here. A session whose
-// scenario or overrides a worker cannot rebuild (defined in a notebook cell or outside lib/) runs serially, and
-// the outcome says why.
+// A search on several cores (worker_threads), synchronous for its caller. DFS: work stealing (steal.ts): this
+// thread starts on the whole tree and a busy worker hands an idle one the shallowest branch left on its path;
+// PCT and the random walk: a portfolio, worker w taking seeds e ≡ w (mod jobs). The workers are a pool kept
+// warm for the next search in this process (each loads the model once). The parts are merged here. A session
+// whose scenario or overrides a worker cannot rebuild (defined in a notebook cell or outside lib/) runs
+// serially, and the outcome says why.
 
 import * as fs from "fs";
 import * as os from "os";
@@ -14,26 +14,17 @@ import type { Session } from "./scenario";
 import { sourceFileOf } from "../sim/sources";
 import type { KernelFn } from "../sim/kernel";
 import { relFile } from "./model_text";
-import {
-  runPart,
-  countPrefixes,
-  splitDepthFor,
-  firstDepthFor,
-  PartOptions,
-  PartResult,
-  PartProgress,
-  FoundAt,
-} from "./shard";
-import { estimateOf } from "./estimate";
+import { runPart, PartOptions, PartResult, PartProgress, FoundAt } from "./shard";
+import { stealBuffer, stealPart, stealOutcome, stopStealing } from "./steal";
 import type { WorkerJob } from "./parallel_worker";
 
-/** Slots of the shared control array: [done counter, started counter, stop flag, then per worker:]. */
+/**
+ * The shared control array: [done counter, unused, stop flag (sampling), then per worker its executions, its
+ * start word (0, then 1 when the worker took the job, or 2 when this thread withdrew it first) and done flag].
+ */
 export const EXEC = 3;
-const STARTED_AT = (jobs: number) => 3 + jobs;
-const DONE_AT = (jobs: number) => 3 + 2 * jobs;
-
-/** Prefixes per worker a parallel DFS aims for: enough that subtrees of uneven size even out. */
-export const PREFIXES_PER_JOB = 8;
+export const STARTED_AT = (jobs: number) => 3 + jobs;
+export const DONE_AT = (jobs: number) => 3 + 2 * jobs;
 
 export interface ParallelOutcome {
   result: PartResult;
@@ -122,7 +113,8 @@ export function mergeParts(parts: PartResult[]): PartResult {
     exhaustive: parts.every((p) => p.exhaustive),
     splitDepth: parts[0].splitDepth,
     firstDepth: parts[0].firstDepth,
-    prefixes: parts[0].prefixes,
+    // work stealing numbers no prefixes: the subtrees searched (the whole tree and each one handed out)
+    prefixes: parts[0].splitDepth === null ? parts.reduce((a, p) => a + p.searched, 0) : parts[0].prefixes,
     searched: parts.reduce((a, p) => a + p.searched, 0),
     violations,
     violationCounts: counts,
@@ -144,6 +136,22 @@ export interface ParallelOptions {
   interrupted?: () => boolean;
 }
 
+/** Worker threads kept for the next parallel search in this process (unref'd: they never hold it open). */
+const pool: Worker[] = [];
+
+function poolOf(n: number, file: string): Worker[] {
+  while (pool.length < n) {
+    const wk = new Worker(file, { workerData: { flushlabSearchPool: true } });
+    wk.unref();
+    wk.on("error", () => {
+      const at = pool.indexOf(wk);
+      if (at >= 0) pool.splice(at, 1);
+    });
+    pool.push(wk);
+  }
+  return pool.slice(0, n);
+}
+
 /** Search `session` with `o` on `p.jobs` worker threads (or serially, saying why). */
 export function searchParallel(session: Session, o: PartOptions, p: ParallelOptions): ParallelOutcome {
   const serial = (reason: string): ParallelOutcome => {
@@ -159,21 +167,17 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
 
   const t0 = performance.now();
   const cpu0 = threadCpuMs();
-  let claims: SharedArrayBuffer | null = null;
-  let splitDepth: number | undefined;
-  let firstDepth: number | undefined;
-  if (o.strategy === "dfs") {
-    splitDepth = o.splitDepth ?? splitDepthFor(session, o, jobs * PREFIXES_PER_JOB);
-    firstDepth = o.firstDepth ?? firstDepthFor(splitDepth, jobs);
-    claims = new SharedArrayBuffer(4 * countPrefixes(session, o, splitDepth, Infinity, firstDepth));
-  }
-  const claimed = claims ? new Int32Array(claims) : null;
+  const dfs = o.strategy === "dfs";
+  const queue = dfs ? stealBuffer(jobs, o.maxSteps) : null;
+  const q = queue ? new Int32Array(queue) : null;
   const control = new SharedArrayBuffer(4 * (3 + 3 * jobs));
   const ctl = new Int32Array(control);
+  const STARTED = STARTED_AT(jobs);
+  const DONE = DONE_AT(jobs);
   const { keep: _k, onProgress: _p, interrupted: _i, deadline, ...part } = o;
-  // This thread is worker 0 (it searches while the others start); threads 1 … jobs−1 are worker threads.
+  // This thread is worker 0 (it searches while the others start); threads 1 … jobs−1 are the pool's.
   const ports = new Map<number, MessagePort>();
-  const workers = new Map<number, Worker>();
+  const workers = poolOf(jobs - 1, file);
   for (let w = 1; w < jobs; w++) {
     const ch = new MessageChannel();
     const job: WorkerJob = {
@@ -185,96 +189,88 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
       params: session.params as Record<string, unknown>,
       overrides: ship.overrides,
       fingerprint: session.fingerprint,
-      part: { ...part, ...(splitDepth !== undefined ? { splitDepth, firstDepth } : {}) },
+      part,
       msLeft: deadline - performance.now(),
       control,
-      claims,
+      queue,
       port: ch.port2,
     };
-    const wk = new Worker(file, { workerData: job, transferList: [ch.port2] });
-    wk.unref();
-    workers.set(w, wk);
+    workers[w - 1].postMessage(job, [ch.port2]);
     ports.set(w, ch.port1);
   }
+  const total = (): number => {
+    let n = 0;
+    for (let w = 0; w < jobs; w++) n += Atomics.load(ctl, EXEC + w);
+    return n;
+  };
   const stopAll = () => {
     Atomics.store(ctl, 2, 1);
-    for (const wk of workers.values()) void wk.terminate();
+    if (q) stopStealing(q, 2);
   };
+  let lastReport = performance.now();
   const report = (now: number) => {
-    if (!p.onProgress) return;
-    let executions = 0;
-    for (let w = 0; w < jobs; w++) executions += ctl[EXEC + w];
-    let taken = 0;
-    if (claimed) for (let j = 0; j < claimed.length; j++) taken += claimed[j];
-    const fraction = claimed ? Math.max(0, taken - jobs / 2) / Math.max(1, claimed.length) : 0;
-    p.onProgress({
-      executions,
-      elapsedMs: now - t0,
-      estimate: claimed ? estimateOf(executions, fraction, now - t0) : null,
-    });
+    if (!p.onProgress || now - lastReport < 100) return;
+    lastReport = now;
+    p.onProgress({ executions: total(), elapsedMs: now - t0, estimate: null });
   };
-  const STARTED = STARTED_AT(jobs);
-  const DONE = DONE_AT(jobs);
+  const interrupted = (): boolean => {
+    if (p.interrupted?.()) stopAll();
+    report(performance.now());
+    return Atomics.load(ctl, 2) !== 0;
+  };
   const stop = o.stopOnViolation !== false;
   let mine: PartResult;
   try {
-    mine = runPart(session, {
-      ...o,
-      ...(splitDepth !== undefined ? { splitDepth, firstDepth } : {}),
-      ...(claimed
-        ? {
-            keep: (j: number) =>
-              j < claimed.length ? Atomics.compareExchange(claimed, j, 0, 1) === 0 : j % jobs === 0,
-          }
-        : { shard: { index: 0, count: jobs } }),
-      interrupted: () => {
-        if (p.interrupted?.()) Atomics.store(ctl, 2, 1);
-        return Atomics.load(ctl, 2) !== 0;
-      },
-      onProgress: (q) => {
-        ctl[EXEC] = q.executions;
-        report(performance.now());
-      },
-    });
+    mine = q
+      ? stealPart(session, o, {
+          me: 0,
+          jobs,
+          queue: q,
+          total,
+          note: (n) => Atomics.store(ctl, EXEC, n),
+          interrupted,
+        })
+      : runPart(session, {
+          ...o,
+          shard: { index: 0, count: jobs },
+          interrupted,
+          onProgress: (x) => {
+            Atomics.store(ctl, EXEC, x.executions);
+            report(performance.now());
+          },
+        });
   } catch (e) {
     stopAll(); // the caller stops the search (Ctrl-C at a progress report): stop the workers too
     throw e;
   }
-  ctl[EXEC] = mine.executions;
+  Atomics.store(ctl, EXEC, mine.executions);
   const cpu1 = threadCpuMs();
   mine.cpuMs = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
-  if (stop && mine.violations.length > 0) Atomics.store(ctl, 2, 1);
-  // Wait without an event loop (the caller is synchronous): each worker flags itself started and done.
-  const startBy = performance.now() + 60_000;
-  let lastReport = performance.now();
+  if (stop && mine.violations.length > 0) stopAll();
+  // A worker that has not taken the job yet holds no work: withdraw it rather than wait for it to start.
+  const waiting = new Set<number>();
+  for (let w = 1; w < jobs; w++) {
+    if (Atomics.compareExchange(ctl, STARTED + w, 0, 2) === 0) {
+      ports.get(w)!.close();
+      ports.delete(w);
+    } else waiting.add(w);
+  }
+  // Wait without an event loop (the caller is synchronous): each worker flags itself done.
+  const giveUpBy = performance.now() + 600_000;
   for (;;) {
     const seen = Atomics.load(ctl, 0);
-    // Every prefix is taken: a worker that has not started holds none, and is not waited for.
-    if (claimed && claimed.every((c) => c === 1)) {
-      for (const [w, wk] of workers)
-        if (Atomics.load(ctl, STARTED + w) === 0) {
-          void wk.terminate();
-          workers.delete(w);
-          ports.get(w)!.close();
-          ports.delete(w);
-        }
-    }
-    if ([...workers.keys()].every((w) => Atomics.load(ctl, DONE + w) === 1)) break;
+    if ([...waiting].every((w) => Atomics.load(ctl, DONE + w) === 1)) break;
     Atomics.wait(ctl, 0, seen, 100);
-    if ([...workers.keys()].some((w) => Atomics.load(ctl, STARTED + w) === 0) && performance.now() > startBy) {
+    if (p.interrupted?.()) stopAll();
+    if (performance.now() > giveUpBy) {
       stopAll();
-      return serial("the worker threads did not start within 60 s");
+      return serial("the worker threads did not finish");
     }
-    if (p.interrupted?.()) Atomics.store(ctl, 2, 1);
-    const now = performance.now();
-    if (now - lastReport > 100) {
-      lastReport = now;
-      try {
-        report(now);
-      } catch (e) {
-        stopAll();
-        throw e;
-      }
+    try {
+      report(performance.now());
+    } catch (e) {
+      stopAll();
+      throw e;
     }
   }
   const parts: PartResult[] = [mine];
@@ -287,6 +283,11 @@ export function searchParallel(session: Session, o: PartOptions, p: ParallelOpti
   }
   if (errors.length > 0) return serial(`a worker failed (${errors[0].split("\n")[0]})`);
   const result = mergeParts(parts);
+  if (q) {
+    // every round searched to its end, and nothing stopped the search
+    const { stopped } = stealOutcome(q);
+    result.exhaustive = parts.every((x) => x.exhaustive) && stopped === 0;
+  }
   result.elapsedMs = Math.round(performance.now() - t0);
   return {
     result,

@@ -8,7 +8,7 @@ import type { Machine } from "../sim/machine";
 import type { Session } from "./scenario";
 import type { Found, Strategy, ExecEnd, SearchOptions } from "./strategy";
 import { runExecution, serial } from "./exec";
-import { dfsStrategy, DfsLeaf } from "./strategies/dfs";
+import { dfsStrategy, dfsRun, boundsOf, DfsLeaf, DfsState } from "./strategies/dfs";
 import { PctPicker } from "./strategies/pct";
 import { RandomPicker } from "./strategies/random";
 import { SAMPLE_EXECUTIONS } from "./strategies/sample";
@@ -85,12 +85,13 @@ export interface PartResult {
 }
 
 /** Violations kept per part (the first by the stable order is what a merge reports). */
-const KEEP_VIOLATIONS = 16;
+export const KEEP_VIOLATIONS = 16;
 
 /** Wraps a strategy to follow each step for terminal states and coverage. */
-function observed(inner: Strategy, tracker: TerminalTracker | null, cov: CoverageCounter | null): Strategy {
+export function observed(inner: Strategy, tracker: TerminalTracker | null, cov: CoverageCounter | null): Strategy {
   if (!tracker && !cov) return inner;
   return {
+    traced: inner.traced,
     beginExecution(m: Machine) {
       tracker?.begin(m);
       return inner.beginExecution ? inner.beginExecution(m) : 0;
@@ -161,7 +162,7 @@ export function runPart(session: Session, o: PartOptions): PartResult {
   return r;
 }
 
-function emptyResult(): PartResult {
+export function emptyResult(): PartResult {
   return {
     executions: 0,
     exhaustive: false,
@@ -192,76 +193,106 @@ function dfsPart(
   const sharded = o.shard !== undefined || o.keep !== undefined;
   const count = o.shard?.count ?? 1;
   const index = o.shard?.index ?? 0;
-  const depth = sharded ? (o.splitDepth ?? splitDepthFor(session, o, count * PREFIXES_PER_SHARD)) : null;
-  const firstDepth = depth === null ? null : (o.firstDepth ?? firstDepthFor(depth, count));
   const keep = o.keep ?? ((j: number) => j % count === index);
-  let searched = 0;
-  let lastPrefix = -1;
-  let ordinal = 0;
-  const onExecution = (e: DfsLeaf): void => {
-    const prefix = depth === null ? 0 : s.state.prefix;
-    if (prefix !== lastPrefix) {
-      lastPrefix = prefix;
-      ordinal = 0;
-      searched++;
-    }
-    if (e.violation) {
-      const inv = e.violation.invariant;
-      r.violationCounts[inv] = (r.violationCounts[inv] ?? 0) + 1;
-      if (r.violations.length < KEEP_VIOLATIONS)
-        r.violations.push({
-          info: e.violation,
-          decisions: e.decisions(),
-          steps: e.steps,
-          preemptions: e.preemptions,
-          key: [prefix, ordinal],
-        });
-    } else if (tracker) r.terminalStates.add(tracker.stateOf(e.observation));
-    ordinal++;
-  };
-  const s = dfsStrategy(session, {
-    reduce: o.reduce,
-    preemptionBound: o.preemptions,
-    maxSteps: o.maxSteps,
-    maxExecutions: Infinity,
-    deadline: o.deadline,
-    stopOnViolation: stop,
-    onExecution,
-    ...(depth !== null ? { split: { depth, keep: (j: number) => keep(j), firstDepth: firstDepth! } } : {}),
-  });
-  const st = s.state;
-  const strat = observed(s, tracker, cov);
   const maxExecutions = o.maxExecutions ?? Infinity;
+  // a part that does not stop at a violation searches the requested bound alone: it covers the lower ones
+  const bounds = stop ? boundsOf(o.preemptions) : [o.preemptions];
   let lastReport = performance.now();
   let interrupted = false;
-  for (;;) {
-    runExecution(session, strat, { maxSteps: o.maxSteps, record: false, observe: false });
-    if ((stop && st.violation) || st.exhausted) break;
-    if (st.executions + st.sleepBlocked >= maxExecutions) break;
-    const now = performance.now();
-    if (now > o.deadline) break;
-    if (now - lastReport > 100) {
-      lastReport = now;
-      if (o.interrupted?.()) {
-        interrupted = true;
-        break;
+  let offset = 0; // prefixes numbered by the searches at lower bounds: violation keys go on from there
+  let used = 0; // executions and sleep-blocked ones of the searches before, against maxExecutions
+  // The default DFS's searches in turn (bounds 0, 1, then the requested one; dfs.ts's boundsOf), each split
+  // the same way in every shard, each redone with the IPI-queue reads as dfs() redoes it (dfsRun).
+  for (let level = 0; level < bounds.length; level++) {
+    const last = level === bounds.length - 1;
+    const lo: PartOptions = { ...o, preemptions: bounds[level] };
+    const depth = sharded ? (o.splitDepth ?? splitDepthFor(session, lo, count * PREFIXES_PER_SHARD)) : null;
+    const firstDepth = depth === null ? null : (o.firstDepth ?? firstDepthFor(depth, count));
+    // what this search reported, dropped if it is redone with the IPI-queue reads
+    const mark = { executions: r.executions, violations: r.violations.length, counts: { ...r.violationCounts } };
+    let searched = 0;
+    let lastPrefix = -1;
+    let ordinal = 0;
+    let st: DfsState | null = null;
+    const onExecution = (e: DfsLeaf): void => {
+      const prefix = depth === null ? 0 : st!.prefix;
+      if (prefix !== lastPrefix) {
+        lastPrefix = prefix;
+        ordinal = 0;
+        searched++;
       }
-      o.onProgress?.({
-        executions: st.executions,
-        elapsedMs: now - t0,
-        estimate: estimateOf(st.executions, st.fraction(), now - t0),
-      });
-    }
+      r.executions++;
+      if (e.violation) {
+        const inv = e.violation.invariant;
+        r.violationCounts[inv] = (r.violationCounts[inv] ?? 0) + 1;
+        if (r.violations.length < KEEP_VIOLATIONS)
+          r.violations.push({
+            info: e.violation,
+            decisions: e.decisions(),
+            steps: e.steps,
+            preemptions: e.preemptions,
+            key: [offset + prefix, ordinal],
+          });
+      } else if (tracker) r.terminalStates.add(tracker.stateOf(e.observation));
+      ordinal++;
+    };
+    const restarted = (): void => {
+      r.executions = mark.executions;
+      r.violations.length = mark.violations;
+      r.violationCounts = { ...mark.counts };
+      searched = 0;
+      lastPrefix = -1;
+    };
+    const s = dfsRun(
+      session,
+      {
+        reduce: o.reduce,
+        preemptionBound: bounds[level],
+        maxSteps: o.maxSteps,
+        maxExecutions: Infinity,
+        deadline: o.deadline,
+        stopOnViolation: stop,
+        onExecution,
+        ...(depth !== null ? { split: { depth, keep: (j: number) => keep(j), firstDepth: firstDepth! } } : {}),
+      },
+      (state) => {
+        if (used + state.executions + state.sleepBlocked >= maxExecutions) return false;
+        const now = performance.now();
+        if (now > o.deadline) return false;
+        if (now - lastReport > 100) {
+          lastReport = now;
+          if (o.interrupted?.()) {
+            interrupted = true;
+            return false;
+          }
+          o.onProgress?.({
+            executions: r.executions,
+            elapsedMs: now - t0,
+            estimate: last ? estimateOf(r.executions, state.fraction(), now - t0) : null,
+          });
+        }
+        return true;
+      },
+      restarted,
+      false,
+      (inner) => {
+        st = inner.state;
+        return observed(inner, tracker, cov);
+      },
+    );
+    const fin = s.state;
+    used += fin.executions + fin.sleepBlocked;
+    r.splitDepth = depth;
+    r.firstDepth = bounds[level] === Infinity ? depth : firstDepth;
+    r.prefixes += fin.prefixes;
+    r.searched += depth === null ? (level === 0 ? 1 : 0) : searched;
+    r.sleepBlocked = fin.sleepBlocked;
+    r.prunedByBound = fin.pruned;
+    r.longestExecution = Math.max(r.longestExecution, fin.maxSeen);
+    offset += fin.prefixes;
+    if (interrupted || !fin.exhausted || (stop && fin.violation !== null)) break;
+    r.exhaustive = last;
   }
-  r.executions = st.executions;
-  r.exhaustive = st.exhausted && !interrupted && !(stop && st.violation !== null);
-  r.splitDepth = depth;
-  r.firstDepth = o.preemptions === Infinity ? depth : firstDepth;
-  r.prefixes = st.prefixes;
-  r.searched = depth === null ? 1 : searched;
-  r.sleepBlocked = st.sleepBlocked;
-  r.prunedByBound = st.pruned;
-  r.longestExecution = st.maxSeen;
   return r;
 }
 

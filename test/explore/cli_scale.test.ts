@@ -63,6 +63,6 @@ describe("flushlab explore --shard / merge", { timeout: 120_000 }, () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/coverage: \d+\/\d+ declared step sites reached/);
     expect(r.out).toMatch(/NOT reached at all: .*hpte_update \(lib\/fixes\/lazy-mmu-batch\/before\.ts\)/);
-    expect(r.out).toMatch(/2 worker threads, \d+ prefixes at split depth \d+/);
+    expect(r.out).toMatch(/2 worker threads, \d+ subtrees searched \(work stealing\)/);
   });
 });

@@ -6,6 +6,9 @@ import { programScenario, Op, Program } from "./programs";
 import { Session } from "../../lib/explore/scenario";
 import { getScenario } from "../../lib/explore/registry";
 import { runPart, PartOptions, PartResult } from "../../lib/explore/shard";
+import { dfs, dfsStrategy, type DfsOptions } from "../../lib/explore/strategies/dfs";
+import { runExecution } from "../../lib/explore/exec";
+import { explore } from "../../lib/explore/explore";
 import "../../lib/fixes/index";
 import "../../lib/examples/index";
 
@@ -23,6 +26,15 @@ function opts(session: Session, over: Partial<PartOptions> = {}): PartOptions {
     ...over,
   };
 }
+
+const dfsOpts = (bound: number): DfsOptions => ({
+  reduce: true,
+  preemptionBound: bound,
+  maxSteps: 200,
+  maxExecutions: 20_000,
+  deadline: Infinity,
+  stopOnViolation: false,
+});
 
 interface Union {
   states: Set<string>;
@@ -134,5 +146,55 @@ describe("sharded DFS on generated programs (IRQ-off regions, IPIs, choose, lock
       }),
       { numRuns: 60, seed: 15 },
     );
+  });
+});
+
+describe("a part runs the default DFS's searches (dfs.ts: dfsRun, boundsOf)", () => {
+  it("stopping at the first violation, a part searches bounds 0 and 1 first: 3 CPUs x 3 pages before, as explore()", () => {
+    const params = { cpus: 3, pages: 3 };
+    const session = new Session(getScenario("lazy-mmu-batch"), { variant: "before", params });
+    const whole = explore("lazy-mmu-batch", { variant: "before", params });
+    const part = runPart(session, opts(session, { stopOnViolation: true }));
+    expect(part.violations[0]?.info.invariant).toBe(whole.violation?.invariant);
+    // one search at bound 2 needs more executions to its first violation (iterative_bounding.test.ts)
+    expect(part.executions).toBe(whole.executions);
+    expect(part.violations[0]?.preemptions).toBeLessThanOrEqual(1);
+  });
+
+  it("a program that sends a synchronous IPI: the part restarts with the IPI-queue reads, as dfs() does", () => {
+    const prog: Program = {
+      vars: 2,
+      locks: 1,
+      threads: [
+        [{ t: "ipi", v: 0 }],
+        [{ t: "irqoff" }, { t: "inc", v: 0 }, { t: "irqon" }, { t: "read", v: 0, reg: 0 }],
+        [
+          { t: "read", v: 0, reg: 1 },
+          { t: "write", v: 1, reg: 1, add: 1 },
+        ],
+      ],
+      forbid: 1,
+    };
+    const session = new Session(programScenario(prog));
+    for (const bound of [1, Infinity]) {
+      // the restart matters here: a search without the reads stops itself at an IPI-queue write
+      const probe = dfsStrategy(session, dfsOpts(bound), false);
+      while (!probe.state.restart && !probe.state.exhausted)
+        runExecution(session, probe, { maxSteps: 200, record: false, observe: false });
+      expect(probe.state.restart).toBe(true);
+      let violating = 0;
+      const ref = dfs(session, { ...dfsOpts(bound), onExecution: (e) => void (e.violation && violating++) });
+      const o = opts(session, { preemptions: bound, maxSteps: 200 });
+      const one = runPart(session, o);
+      // execution for execution the search dfs() reports (which equals the one with the reads from the start)
+      expect(one.executions).toBe(ref.executions);
+      expect(one.exhaustive).toBe(ref.exhaustive);
+      expect(Object.values(one.violationCounts).reduce((a, n) => a + n, 0)).toBe(violating);
+      for (const n of [2, 3]) {
+        const u = union(Array.from({ length: n }, (_, i) => runPart(session, { ...o, shard: { index: i, count: n } })));
+        expect([...u.states].sort()).toEqual([...one.terminalStates].sort());
+        expect(u.invariants).toEqual(Object.keys(one.violationCounts).sort());
+      }
+    }
   });
 });

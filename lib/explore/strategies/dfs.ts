@@ -54,10 +54,22 @@ export interface DfsOptions {
     /** Under a bound, a path with no preemption yet ends its prefix here instead (it holds the most work). */
     firstDepth?: number;
   };
+  /**
+   * Work stealing (steal.ts): search only the subtree below these decisions (a stolen branch: the last is the
+   * stolen alternative), with the sleep set and done set its victim had at that state.
+   */
+  root?: DfsRoot;
   /** Stateful search (unbounded, with reduction): never explore a state twice (state_hash.ts, state_cache.ts). */
   stateCache?: { maxMemoryMb: number; mode?: StateCacheMode };
-  /** Tests only: break one soundness rule of the state cache, to show the property test catches it. */
-  unsound?: "sleep-subset" | "summary" | "history" | "result" | "args";
+  /** Tests only: break one soundness rule (the state cache's, or work stealing's), to show the property test catches it. */
+  unsound?: "sleep-subset" | "summary" | "history" | "result" | "args" | "given-done";
+}
+
+/** A subtree handed from one worker's DFS to another (work stealing): its path and the state's sets there. */
+export interface DfsRoot {
+  decisions: Decision[];
+  sleep: number;
+  done: number;
 }
 
 export interface DfsLeaf {
@@ -124,13 +136,24 @@ export interface DfsState {
   cache: StateTable | null;
 }
 
+/** The DFS strategy: a Strategy whose state the driver reads, and which can give a branch away. */
+export interface DfsSearcher extends Strategy {
+  readonly state: DfsState;
+  /**
+   * Work stealing: the shallowest alternative not yet explored on the current path, handed out as a root
+   * (null: none). The states above it then branch fully, so a backtrack point the thief's subtree would add
+   * there is already set here (as above a shard's split depth).
+   */
+  donate(): DfsRoot | null;
+}
+
 /**
  * The DFS+DPOR strategy for `session` (one search: create a new one to search again). `ipiReads` false leaves
  * out each task step's read of its CPU's IPI queue (what makes a prompt synchronous IPI disable the task): inert
  * until some IPI queue is written, and the first execution that writes one, or analyses a pending write, sets
  * `state.restart` and is not counted, so the search is redone with them and equals the one that had them.
  */
-export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): Strategy & { readonly state: DfsState } {
+export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): DfsSearcher {
   const probe = session.fresh();
   const isIpiq = new Uint8Array(probe.objectCount);
   for (const x of probe.ipiqObj) isIpiq[x] = 1;
@@ -155,6 +178,9 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
   const pr = new Int32Array(cap);
   const pc = new Int32Array(cap);
   const runStart = new Int32Array(cap);
+  // Alternatives handed to another worker (donate()): done for the siblings explored after the current one,
+  // not for the current one's subtree (whose sleep sets, recomputed at a choose() below, must not change).
+  const given = new Int32Array(cap);
   // Happens-before: a vector clock per step; per object the last write and the reads since.
   const clk = o.reduce ? new Int32Array(cap * P) : new Int32Array(0);
   let objCap = Math.max(64, probe.objectCount * 2);
@@ -667,6 +693,10 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
     cacheHits: 0,
     cache: table,
   };
+  // A stolen root: its decisions are followed, never backtracked (the victim owns their alternatives).
+  const rootLen = o.root?.decisions.length ?? 0;
+  const rootType = (o.root?.decisions ?? []).map((d) => (d.choice ? CHOICE : SCHED));
+  const rootVal = (o.root?.decisions ?? []).map((d) => d.value);
   const decisionsNow = (): Decision[] => tType.map((t, x) => ({ choice: t === CHOICE, value: tVal[x] }));
   let m = probe;
   let tp = 0;
@@ -674,7 +704,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
 
   /** The deepest decision with an unexplored alternative becomes the next prefix; false if there is none. */
   const backtrack = (): boolean => {
-    for (let t = tType.length - 1; t >= 0; t--) {
+    for (let t = tType.length - 1; t >= rootLen; t--) {
       if (tType[t] === CHOICE) {
         if (tVal[t] + 1 < tN[t]) {
           tVal[t]++;
@@ -685,6 +715,8 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
         continue;
       }
       const i = tStep[t];
+      dn[i] |= given[i]; // the current alternative is done: what was handed out counts as explored before the next
+      given[i] = 0;
       let cand = bt[i] & ~dn[i] & en[i] & (useSleep ? ~sl[i] : -1);
       while (cand !== 0) {
         const q = lowestBit(cand);
@@ -709,8 +741,67 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
     return false;
   };
 
+  /** A root's step at state i: taken as the victim took it (it was within the bound there, and awake). */
+  const forced = (i: number, enabled: number): number => {
+    if (rootType[tp] !== SCHED || (enabled & (1 << rootVal[tp])) === 0)
+      throw new Error("internal: a stolen root does not replay");
+    const p = rootVal[tp];
+    const last = i > 0 ? pr[i - 1] : -1;
+    pc[i] = (i > 0 ? pc[i - 1] : 0) + (last >= 0 && p !== last && (enabled & (1 << last)) !== 0 ? 1 : 0);
+    pr[i] = p;
+    runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
+    bt[i] = 1 << p;
+    dn[i] = 1 << p;
+    given[i] = 0;
+    if (tp === rootLen - 1) {
+      // the stolen state: the victim's sets, so the subtree sleeps what the victim explores itself
+      if (useSleep) sl[i] = o.root!.sleep;
+      dn[i] |= o.root!.done;
+    } else if (useSleep) sl[i] = 0;
+    tType.push(SCHED);
+    tVal.push(p);
+    tN.push(0);
+    tStep.push(i);
+    tp++;
+    return p;
+  };
+
+  /** An alternative at state i a switch to q would take within the bound (as backtrack() checks). */
+  const withinBound = (i: number, q: number): boolean => {
+    const last = i > 0 ? pr[i - 1] : -1;
+    const pre = last >= 0 && q !== last && (en[i] & (1 << last)) !== 0 ? 1 : 0;
+    return (i > 0 ? pc[i - 1] : 0) + pre <= bound;
+  };
+
+  const donate = (): DfsRoot | null => {
+    if (sc || split !== undefined) return null; // a cache's or a shard's states are not handed out
+    for (let t = rootLen; t < tType.length; t++) {
+      if (tType[t] !== SCHED) continue;
+      const i = tStep[t];
+      let cand = en[i] & ~dn[i] & ~given[i] & (useSleep ? ~sl[i] : -1);
+      let q = -1;
+      while (cand !== 0 && q < 0) {
+        const c = lowestBit(cand);
+        cand &= ~(1 << c);
+        if (withinBound(i, c)) q = c;
+      }
+      if (q < 0) continue;
+      for (let u = rootLen; u <= t; u++) if (tType[u] === SCHED) bt[tStep[u]] = en[tStep[u]];
+      const root: DfsRoot = {
+        decisions: tType.slice(0, t + 1).map((ty, x) => ({ choice: ty === CHOICE, value: x === t ? q : tVal[x] })),
+        sleep: useSleep ? sl[i] : 0,
+        done: dn[i] | given[i], // explored before the stolen one: asleep in its subtree where independent
+      };
+      if (o.unsound === "given-done") dn[i] |= 1 << q;
+      else given[i] |= 1 << q;
+      return root;
+    }
+    return null;
+  };
+
   return {
     state,
+    donate,
     traced: sc,
     beginExecution(fresh: Machine): number {
       m = fresh;
@@ -772,6 +863,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
       }
       en[i] = enabled;
       if (!useSleep) sl[i] = 0;
+      if (tp < rootLen) return forced(i, enabled);
       if (sc && keyed[i] === 1) {
         const slot = table!.lookup(key1[i], key2[i], i, o.unsound === "sleep-subset" ? -1 : sl[i]);
         if (slot >= 0) {
@@ -800,6 +892,7 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
       runStart[i] = i > 0 && pr[i - 1] === p ? runStart[i - 1] : i;
       bt[i] = o.reduce && (split === undefined || splitAt >= 0) ? 1 << p : enabled;
       dn[i] = 1 << p;
+      given[i] = 0;
       tType.push(SCHED);
       tVal.push(p);
       tN.push(0);
@@ -815,13 +908,15 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
         if (sc) noteChoice(tVal[tp] + 1);
         return tVal[tp++];
       }
-      if (sc) noteChoice(1);
+      const v = tp < rootLen ? rootVal[tp] : 0; // a stolen root's value, never backtracked
+      if (tp < rootLen && rootType[tp] !== CHOICE) throw new Error("internal: a stolen root does not replay");
+      if (sc) noteChoice(v + 1);
       tType.push(CHOICE);
-      tVal.push(0);
+      tVal.push(v);
       tN.push(n);
       tStep.push(m.steps - 1);
       tp++;
-      return 0;
+      return v;
     },
 
     afterStep(_m: Machine, p: number): void {
@@ -889,9 +984,41 @@ export function dfsStrategy(session: Session, o: DfsOptions, ipiReads = true): S
 }
 
 /** Search `session` exhaustively (within the bounds) with DFS+DPOR. */
+/**
+ * One DFS search, as every driver runs it (dfs(), a shard's part, a parallel worker's root): to its end, its
+ * first violation (with stopOnViolation) or until `more` says stop; without the tasks' IPI-queue reads until
+ * an IPI queue is written, then from the start with them (`restarted` first: drop what the first run reported).
+ * `wrap` puts an observer around each strategy the search runs.
+ */
+export function dfsRun(
+  session: Session,
+  o: DfsOptions,
+  more: (st: DfsState, s: DfsSearcher) => boolean,
+  restarted?: () => void,
+  ipiReads = false,
+  wrap: (s: DfsSearcher) => Strategy = (s) => s,
+): DfsSearcher {
+  let s = dfsStrategy(session, o, ipiReads);
+  let w = wrap(s);
+  for (;;) {
+    runExecution(session, w, { maxSteps: o.maxSteps, record: false, observe: false });
+    if (s.state.restart) {
+      restarted?.();
+      s = dfsStrategy(session, o, true);
+      w = wrap(s);
+      continue;
+    }
+    if ((o.stopOnViolation && s.state.violation) || s.state.exhausted || !more(s.state, s)) return s;
+  }
+}
+
 export function dfs(session: Session, o: DfsOptions): DfsResult {
-  let s = dfsStrategy(session, o, false);
-  let st = s.state;
+  const s = dfsRun(
+    session,
+    o,
+    (st) => st.executions + st.sleepBlocked + st.cacheHits < o.maxExecutions && performance.now() <= o.deadline,
+  );
+  const st = s.state;
   const result = (exhaustive: boolean): DfsResult => ({
     executions: st.executions,
     sleepBlocked: st.sleepBlocked,
@@ -902,22 +1029,19 @@ export function dfs(session: Session, o: DfsOptions): DfsResult {
     cacheHits: st.cacheHits,
     cache: st.cache?.stats() ?? null,
   });
-  for (;;) {
-    runExecution(session, s, { maxSteps: o.maxSteps, record: false, observe: false });
-    if (st.restart) {
-      s = dfsStrategy(session, o, true);
-      st = s.state;
-      continue;
-    }
-    if (o.stopOnViolation && st.violation) return result(false);
-    if (st.exhausted) return result(true);
-    if (st.executions + st.sleepBlocked + st.cacheHits >= o.maxExecutions || performance.now() > o.deadline)
-      return result(false);
-  }
+  return result(st.exhausted && !(o.stopOnViolation && st.violation !== null));
 }
 
 /** Preemption bounds searched, each to its end, before the requested one (iterative context bounding). */
 const FIRST_BOUNDS = 2;
+
+/** The bounds the default DFS searches in turn for `preemptions` (every driver: serial, shards, workers). */
+export function boundsOf(preemptions: number): number[] {
+  const bounds: number[] = [];
+  if (preemptions !== Infinity) for (let b = 0; b < FIRST_BOUNDS && b < preemptions; b++) bounds.push(b);
+  bounds.push(preemptions);
+  return bounds;
+}
 
 /**
  * `--strategy dfs`: the bounded space, exhaustively, with DPOR. Under a finite bound, bounds 0 and 1 are searched
@@ -931,9 +1055,7 @@ export const dfsSearch: SearchStrategy = {
   summary: "exhaustive DFS with partial-order reduction (DPOR, sleep sets) under a preemption bound",
   search(session: Session, o: SearchOptions): SearchOutcome {
     const maxExecutions = o.maxExecutions ?? Infinity;
-    const bounds: number[] = [];
-    if (o.preemptions !== Infinity) for (let b = 0; b < FIRST_BOUNDS && b < o.preemptions; b++) bounds.push(b);
-    bounds.push(o.preemptions);
+    const bounds = boundsOf(o.preemptions);
     let executions = 0;
     let used = 0; // executions and sleep-blocked ones, as dfs() counts them against maxExecutions
     let longest = 0;
