@@ -282,8 +282,7 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
   if (o.all && !o.shard) throw new UsageError("--all applies to --shard (search a shard's whole part)");
   if (o.maxMemory !== undefined && !o.stateCache)
     throw new UsageError("--max-memory is the state cache's budget: give --state-cache too");
-  if (o.stateCache && (o.strategy !== "dfs" || o.preemptions !== Infinity))
-    throw new UsageError("--state-cache needs the dfs strategy and --preemptions inf (a bound breaks state matching)");
+  // --state-cache's other refusals (a bound, pct or random, --no-reduce, --jobs) are explore()'s own errors.
   if (o.stateCache && o.shard) throw new UsageError("--state-cache runs the whole search in one process: drop --shard");
   if (o.shard) {
     if (o.jobs !== undefined) throw new UsageError("--shard runs one part on one core: drop --jobs");
