@@ -284,10 +284,7 @@ function exploreCmd(id: string, flags: ExploreFlags, io: Io): number {
   if (o.bitstate) o.stateCache = true; // the state cache, its table a bit array
   if (o.maxMemory !== undefined && !o.stateCache)
     throw new UsageError("--max-memory is the state cache's budget: give --state-cache (or --bitstate) too");
-  if (o.stateCache && (o.strategy !== "dfs" || o.preemptions !== Infinity))
-    throw new UsageError(
-      `${o.bitstate ? "--bitstate" : "--state-cache"} needs the dfs strategy and --preemptions inf (a bound breaks state matching)`,
-    );
+  // --state-cache's other refusals (a bound, pct or random, --no-reduce, --jobs) are explore()'s own errors.
   if (o.stateCache && o.shard)
     throw new UsageError(
       `${o.bitstate ? "--bitstate" : "--state-cache"} runs the whole search in one process: drop --shard`,

@@ -162,8 +162,9 @@ describe("explore and the CLI with --bitstate", { timeout: 120_000 }, () => {
     );
     const a = cli("explore", "lazy-mmu-batch", "--bitstate");
     expect(a.code).toBe(2);
+    // the refusal is explore()'s own (one source of truth for --state-cache and --bitstate)
     expect(a.err).toBe(
-      "flushlab: --bitstate needs the dfs strategy and --preemptions inf (a bound breaks state matching)\n",
+      "flushlab: stateCache needs an unbounded search (preemptions: Infinity): a preemption bound breaks state matching\n",
     );
   });
 });

@@ -63,7 +63,7 @@ describe("flushlab explore --state-cache", { timeout: 120_000 }, () => {
     const a = cli("explore", "lazy-mmu-batch", "--state-cache");
     expect(a.code).toBe(2);
     expect(a.err).toBe(
-      "flushlab: --state-cache needs the dfs strategy and --preemptions inf (a bound breaks state matching)\n",
+      "flushlab: stateCache needs an unbounded search (preemptions: Infinity): a preemption bound breaks state matching\n",
     );
     const b = cli("explore", "lazy-mmu-batch", "--max-memory", "8");
     expect(b.code).toBe(2);

@@ -18,12 +18,9 @@ import { pte_pfn } from "../../mm/pgtable";
 import { PAGE_FREE } from "../../sim/page_alloc";
 import { pmd_trans_huge, pmd_trans_splitting, thp, PPC64_64K } from "./era";
 import { thpPmdClear } from "./pmd_clear";
-import {
-  pmdp_get_and_clear as later_pmdp_get_and_clear,
-  pmdp_get_and_clear_13bd817,
-  zap_huge_pmd as later_zap_huge_pmd,
-} from "./later";
+import { pmdp_get_and_clear as later_pmdp_get_and_clear, zap_huge_pmd as later_zap_huge_pmd } from "./later";
 import type { LK } from "./later";
+import * as pgtable2015 from "./pgtable_64_2015";
 import { thpWorkloadCost } from "./workload";
 import type { ThpWorkloadParams } from "./workload";
 import { THP_BASE } from "./scenario";
@@ -160,7 +157,7 @@ function* fault_small_page_kick_first(k: LK, mm: MmStruct, addr: number): Gen {
 /** The places exercise 2 offers for one kick_all_cpus_sync, as overrides of v4.1. */
 export const IPI_PLACEMENTS = {
   "before the clear": { pmdp_get_and_clear: pmdp_get_and_clear_kick_first },
-  "after the clear (13bd817bb884)": { pmdp_get_and_clear: pmdp_get_and_clear_13bd817 },
+  "after the clear (13bd817bb884)": { pmdp_get_and_clear: pgtable2015.pmdp_get_and_clear },
   "after the zap freed the pages": { zap_huge_pmd: zap_huge_pmd_kick_last },
   "in the refault, between pmd_none and pmd_populate": { fault_small_page: fault_small_page_kick_first },
 } as const;

@@ -24,6 +24,8 @@ export type { ThpWorkloadCost, ThpWorkloadParams } from "./workload";
 export * as exercises from "./exercises";
 export { thpSplitInvalidate, thpSplitInvalidateOps } from "./split_2019";
 export * as split2019 from "./split_2019";
+export * as pgtable2019 from "./pgtable_2019";
+export * as pgtable2015 from "./pgtable_64_2015";
 
 import { thpWalkIrq } from "./scenario";
 import { thpPmdClear } from "./pmd_clear";

@@ -5,7 +5,8 @@
 //  - 2020, v5.8 ("powerpc/kvm/book3s: Use find_kvm_host_pte in h_enter", "powerpc/mm/book3s64: Avoid sending IPI
 //    on clearing PMD"): kvmppc_do_h_enter walks under kvm->mmu_lock with find_kvm_host_pte's mmu_notifier_retry
 //    check, and the IPI after the pmd clear goes.
-// a00196a27216 (2019, pmd_is_serializing) is split_2019.ts, on the post-2016 split.
+// 13bd817bb884's pmdp_get_and_clear is pgtable_64_2015.ts; a00196a27216 (2019, pmd_is_serializing) is
+// split_2019.ts with pgtable_2019.ts, on the post-2016 split.
 
 import type { Gen } from "../../sim/machine";
 import { WRITE } from "../../sim/machine";
@@ -104,10 +105,10 @@ export function* mmu_notifier_invalidate_range_end(k: LK, mm: MmStruct, _start: 
 
 // ---- MADV_DONTNEED on a huge pmd, then a small-page refault (mm/madvise.c, mm/huge_memory.c, v4.1) ------------
 
-const E_PMD_UPDATE = event("pmdp_get_and_clear", "old = pmd_hugepage_update(mm, addr, pmdp, ~0UL, 0)", {
+export const E_PMD_UPDATE = event("pmdp_get_and_clear", "old = pmd_hugepage_update(mm, addr, pmdp, ~0UL, 0)", {
   cost: "atomic",
 });
-const E_SLOT_ZERO = event("pmdp_get_and_clear", "memset(deposited pgtable, 0): the hash-slot array", {
+export const E_SLOT_ZERO = event("pmdp_get_and_clear", "memset(deposited pgtable, 0): the hash-slot array", {
   cost: "mem",
 });
 
@@ -124,20 +125,6 @@ export function* pmdp_get_and_clear(k: LK, _mm: MmStruct, _addr: number, pmdt: P
   const pgtable = thp(k.m).deposited.get(pmdt.base + i)!;
   k.multi([pgtable.frame.id, WRITE], E_SLOT_ZERO);
   yield;
-  return old;
-}
-
-/** pmdp_get_and_clear with 13bd817bb884: then kick_all_cpus_sync, waiting for every IRQ-off walker. */
-export function* pmdp_get_and_clear_13bd817(k: LK, _mm: MmStruct, _addr: number, pmdt: PtPage, i: number): Gen<number> {
-  k.wait(pmdt.base + i, WRITE, E_PMD_UPDATE, () => (pmdt.ent[i] & _PAGE_BUSY) === 0); // ldarx loop: not while busy
-  yield;
-  const old = pmdt.ent[i];
-  pmdt.ent[i] = 0;
-  const pgtable = thp(k.m).deposited.get(pmdt.base + i)!;
-  k.multi([pgtable.frame.id, WRITE], E_SLOT_ZERO);
-  yield;
-  // Serialize against find_linux_pte_or_hugepte, which casts pmd_t to pte_t with IRQs off
-  yield* k.kick_all_cpus_sync();
   return old;
 }
 

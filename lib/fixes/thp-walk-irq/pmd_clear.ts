@@ -19,11 +19,12 @@ import { HPTE_V_VALID, PP_RW, guest_vpn, hpte_encode_avpn } from "../../hw/power
 import { _PAGE_PRESENT, _PAGE_USER } from "../../powerpc/pgtable_ppc64";
 import * as era from "./era";
 import * as later from "./later";
+import * as pgtable2015 from "./pgtable_64_2015";
 import { thpWalkIrqOps, check_no_stale_hpte, THP_BASE } from "./scenario";
 import type { TK } from "./era";
 import type { LK } from "./later";
 
-defineSources(__dirname, { later });
+defineSources(__dirname, { later, pgtable_64_2015: pgtable2015 });
 
 /** KVM's smallest HPT (PPC_MIN_HPT_ORDER). */
 const HPT_ORDER = 18;
@@ -48,7 +49,7 @@ export const thpPmdClearVariants = {
   /** 691e95fd alone (v4.1-rc): IRQ-off walkers, no IPI when a huge pmd is cleared. */
   before: {},
   /** 13bd817bb884: kick_all_cpus_sync at the end of pmdp_get_and_clear. */
-  after: { pmdp_get_and_clear: later.pmdp_get_and_clear_13bd817 },
+  after: { pmdp_get_and_clear: pgtable2015.pmdp_get_and_clear },
   /**
    * The 2020 series: "Avoid sending IPI on clearing PMD" reverts 13bd817 (pmdp_get_and_clear is v4.1's again),
    * after kvmppc_do_h_enter moved to find_kvm_host_pte under kvm->mmu_lock.

@@ -4,7 +4,7 @@
 // that waits for IRQ-off walkers), then the deposited PTE page is withdrawn, filled and pmd_populate'd. Since
 // da7ad366b497 (v4.20) the invalidated pmd is no longer pmd_none, so a walker starting after the IPI still takes
 // it as a huge pmd and hands back (pte_t *)pmdp, which the populate then turns into a table pointer.
-// a00196a27216 adds pmd_is_serializing to the walk. Scenario thp-split-invalidate: CPU 0 is qemu's H_ENTER walk
+// a00196a27216 adds pmd_is_serializing to the walk (pgtable_2019.ts). Scenario thp-split-invalidate: CPU 0 is qemu's H_ENTER walk
 // (local_irq_save, as from 691e95fd to 2020), CPU 1 splits the huge pmd. Threads only. Harm: pmd-as-pte.
 // Modelled on this fix's v4.1 tables and bits: _PAGE_INVALID is the model's own bit; the split's small PTEs all
 // map the huge page's one frame (the model has no subpages); serialize_against_pte_lookup kicks every CPU (its
@@ -25,6 +25,7 @@ import { PPC64_64K, pmd_none, pmd_trans_huge, useLazyIrqs } from "./era";
 import type { PmdPtep, TK } from "./era";
 import type { LK } from "./later";
 import { thpPmdClearOps, hugeBackedGuest, htab_write_thread } from "./pmd_clear";
+import * as pgtable2019 from "./pgtable_2019";
 import { check_no_stale_hpte, THP_BASE } from "./scenario";
 
 /** _PAGE_INVALID (book3s/64/pgtable.h, v4.20+): a software bit; the value here is the model's own. */
@@ -51,31 +52,6 @@ export function* __find_linux_pte(k: SK, pgdir: PtPage, ea: number, shift: { v: 
   const pmd = yield* pt_entry_get_lockless(k, pmdt, i, "__find_linux_pte");
   // A hugepage collapse is captured by pmd_none
   if (pmd === undefined || pmd_none(pmd)) return null;
-  if (pmd_trans_huge(pmd)) {
-    shift.v = Math.log2(w.span(PMD_LEVEL));
-    return { pmd: true, pt: pmdt, i };
-  }
-  return w.child(pmd)!.pteps[w.index(PTE_LEVEL, ea)];
-}
-
-/** __find_linux_pte with a00196a27216: a pmd that is serializing (a split under way) → NULL, like pmd_none. */
-export function* __find_linux_pte_a00196a2(
-  k: SK,
-  pgdir: PtPage,
-  ea: number,
-  shift: { v: number },
-): Gen<Ptep | PmdPtep | null> {
-  const w = pgdir.w;
-  shift.v = 0;
-  const pgd = yield* pt_entry_get_lockless(k, pgdir, w.index(pgdir.level, ea), "__find_linux_pte");
-  if (pgd === undefined || pgd === 0) return null;
-  const pmdt = w.child(pgd)!;
-  const i = w.index(PMD_LEVEL, ea);
-  const pmd = yield* pt_entry_get_lockless(k, pmdt, i, "__find_linux_pte");
-  // A hugepage collapse is captured by this condition, see pmdp_collapse_flush
-  if (pmd === undefined || pmd_none(pmd)) return null;
-  // A hugepage split is captured by this condition, see pmdp_invalidate
-  if (pmd_is_serializing(pmd)) return null;
   if (pmd_trans_huge(pmd)) {
     shift.v = Math.log2(w.span(PMD_LEVEL));
     return { pmd: true, pt: pmdt, i };
@@ -139,9 +115,9 @@ export function* split_huge_pmd(k: SK, mm: MmStruct, addr: number): Gen {
 }
 
 defineSources(__dirname, {
+  pgtable_2019: pgtable2019,
   split_2019: {
     __find_linux_pte,
-    __find_linux_pte_a00196a2,
     pmdp_invalidate,
     serialize_against_pte_lookup,
     split_huge_pmd,
@@ -181,7 +157,7 @@ export const thpSplitInvalidate = defineScenario({
     "Before a00196a27216 a walk that starts after the IPI takes the invalid pmd as huge and reads the table pointer " +
     "through (pte_t *)pmdp; pmd_is_serializing makes it return NULL.",
   ops: thpSplitInvalidateOps,
-  variants: { before: {}, after: { __find_linux_pte_or_hugepte: __find_linux_pte_a00196a2 } },
+  variants: { before: {}, after: { __find_linux_pte_or_hugepte: pgtable2019.__find_linux_pte } },
   machine: { cpus: 2 },
   bounds: { preemptions: 2, depth: 3, maxSteps: 2000 },
   setup: (k, m) => build(k as unknown as SK, m),

@@ -27,6 +27,7 @@ import { Kvm, KvmWorld, H_EXACT, GUEST_VSID } from "../../kvm/index";
 import { HPTE_V_VALID, PP_RW, guest_vpn, hpte_encode_avpn } from "../../hw/power7";
 import * as era from "./era";
 import * as later from "./later";
+import * as pgtable2015 from "./pgtable_64_2015";
 import type { LK } from "./later";
 import { thpPmdClearOps } from "./pmd_clear";
 
@@ -131,7 +132,7 @@ export const thpWalkIrqWorkload = defineScenario({
   ops: { ...thpPmdClearOps, arch_local_irq_save: irq_save_sampled, arch_local_irq_restore: irq_restore_sampled },
   variants: {
     /** 691e95fd + 13bd817bb884 (v4.1 to v5.7): IRQ-off walks, an IPI for every huge pmd cleared. */
-    before: { pmdp_get_and_clear: later.pmdp_get_and_clear_13bd817 },
+    before: { pmdp_get_and_clear: pgtable2015.pmdp_get_and_clear },
     /** The 2020 series (v5.8): no IPI on a pmd clear, KVM's walk under kvm->mmu_lock. */
     after: { kvmppc_do_h_enter: later.kvmppc_do_h_enter },
   },
