@@ -87,6 +87,12 @@ export interface PartResult {
 /** Violations kept per part (the first by the stable order is what a merge reports). */
 export const KEEP_VIOLATIONS = 16;
 
+/** Count a violation of `invariant` in r; keep it (built only then) while fewer than KEEP_VIOLATIONS are. */
+export function keepViolation(r: PartResult, invariant: string, make: () => FoundAt): void {
+  r.violationCounts[invariant] = (r.violationCounts[invariant] ?? 0) + 1;
+  if (r.violations.length < KEEP_VIOLATIONS) r.violations.push(make());
+}
+
 /** Wraps a strategy to follow each step for terminal states and coverage. */
 export function observed(inner: Strategy, tracker: TerminalTracker | null, cov: CoverageCounter | null): Strategy {
   if (!tracker && !cov) return inner;
@@ -223,16 +229,14 @@ function dfsPart(
       }
       r.executions++;
       if (e.violation) {
-        const inv = e.violation.invariant;
-        r.violationCounts[inv] = (r.violationCounts[inv] ?? 0) + 1;
-        if (r.violations.length < KEEP_VIOLATIONS)
-          r.violations.push({
-            info: e.violation,
-            decisions: e.decisions(),
-            steps: e.steps,
-            preemptions: e.preemptions,
-            key: [offset + prefix, ordinal],
-          });
+        const info = e.violation;
+        keepViolation(r, info.invariant, () => ({
+          info,
+          decisions: e.decisions(),
+          steps: e.steps,
+          preemptions: e.preemptions,
+          key: [offset + prefix, ordinal],
+        }));
       } else if (tracker) r.terminalStates.add(tracker.stateOf(e.observation));
       ordinal++;
     };
@@ -312,16 +316,14 @@ function samplePart(
     r.executions++;
     if (out.steps > r.longestExecution) r.longestExecution = out.steps;
     if (out.violation) {
-      const inv = out.violation.invariant;
-      r.violationCounts[inv] = (r.violationCounts[inv] ?? 0) + 1;
-      if (r.violations.length < KEEP_VIOLATIONS)
-        r.violations.push({
-          info: out.violation,
-          decisions: out.decisions,
-          steps: out.steps,
-          preemptions: out.preemptions,
-          key: [e, 0],
-        });
+      const info = out.violation;
+      keepViolation(r, info.invariant, () => ({
+        info,
+        decisions: out.decisions,
+        steps: out.steps,
+        preemptions: out.preemptions,
+        key: [e, 0],
+      }));
     } else if (tracker) r.terminalStates.add(tracker.stateOf(out.observation));
   };
   // Execution 0 is the serial one (it measures PCT's k and n): every shard runs it, shard 0 counts it.

@@ -11,7 +11,7 @@ import { dfsRun, boundsOf, DfsLeaf, DfsRoot, DfsSearcher } from "./strategies/df
 import type { Decision } from "./schedule";
 import { TerminalTracker } from "./terminal";
 import { CoverageCounter } from "./coverage";
-import { emptyResult, observed, KEEP_VIOLATIONS, PartOptions, PartResult } from "./shard";
+import { emptyResult, observed, keepViolation, PartOptions, PartResult } from "./shard";
 
 /** Header words of the shared root stack. */
 const LOCK = 0;
@@ -150,16 +150,14 @@ export function stealPart(session: Session, o: PartOptions, h: StealHooks): Part
     const onExecution = (e: DfsLeaf): void => {
       r.executions++;
       if (e.violation) {
-        const inv = e.violation.invariant;
-        r.violationCounts[inv] = (r.violationCounts[inv] ?? 0) + 1;
-        if (r.violations.length < KEEP_VIOLATIONS)
-          r.violations.push({
-            info: e.violation,
-            decisions: e.decisions(),
-            steps: e.steps,
-            preemptions: e.preemptions,
-            key: [e.preemptions, e.steps], // no schedule-independent order here: the fewest preemptions first
-          });
+        const info = e.violation;
+        keepViolation(r, info.invariant, () => ({
+          info,
+          decisions: e.decisions(),
+          steps: e.steps,
+          preemptions: e.preemptions,
+          key: [e.preemptions, e.steps], // no schedule-independent order here: the fewest preemptions first
+        }));
         if (stop) stopStealing(q, 1);
       } else if (tracker) r.terminalStates.add(tracker.stateOf(e.observation));
     };
