@@ -50,6 +50,7 @@ describe("flushlab bench --only", () => {
       "speed",
       "thp-walk-irq",
       "scale",
+      "memory",
     ]);
     expect(benchSections(["larger-bounds", "throughput"])).toEqual(["throughput", "larger-bounds"]);
   });
