@@ -157,7 +157,7 @@ export class Session<D extends AnyScenario = AnyScenario> {
     this.cfg = typeof def.machine === "function" ? def.machine(this.params) : def.machine;
     this.bounds = { ...DEFAULT_BOUNDS, ...(def.bounds ?? {}) };
     this.overrides = opts.overrides;
-    this.k = makeKernel(def.ops, { ...byName(def.variants[variant]), ...byName(opts.overrides) });
+    this.k = this.kernel(false);
     // The model's TS (comments and white space out), so tsc, vitest and tslab agree on one string.
     this.fingerprint = fingerprint(
       this.k,
@@ -176,6 +176,15 @@ export class Session<D extends AnyScenario = AnyScenario> {
   /** The machine built by the constructor, untouched: handed to the first fresh() (big workloads build once). */
   private spare: Machine | null = null;
 
+  /** The scenario's functions with this variant's and the session's replacements installed. */
+  private kernel(traced: boolean): Kernel<OpsOf<D>> {
+    return makeKernel(
+      this.def.ops,
+      { ...byName(this.def.variants[this.variant]), ...byName(this.overrides) },
+      { traced },
+    );
+  }
+
   /** The kernel of `fresh(true)`: the same functions, each telling the machine's call hook of its calls. */
   private kTraced: Kernel<OpsOf<D>> | null = null;
 
@@ -190,19 +199,7 @@ export class Session<D extends AnyScenario = AnyScenario> {
       this.k.m = spare;
       return spare;
     }
-    let k = this.k;
-    if (traced) {
-      if (this.kTraced === null) {
-        this.kTraced = makeKernel(
-          this.def.ops,
-          { ...byName(this.def.variants[this.variant]), ...byName(this.overrides) },
-          {
-            traced: true,
-          },
-        );
-      }
-      k = this.kTraced;
-    }
+    const k = traced ? (this.kTraced ??= this.kernel(true)) : this.k;
     const m = new Machine(this.cfg, k);
     k.m = m;
     this.instance = this.def.setup(k, m, this.params) ?? {};

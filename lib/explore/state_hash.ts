@@ -94,6 +94,29 @@ function cellObjects(o: object | null): CellObjects | null {
   return o !== null && typeof (o as Partial<CellObjects>)[CELL_OBJECT] === "function" ? (o as CellObjects) : null;
 }
 
+/** A value that is not an object (or null) as a number: what a field holding it contributes to a hash. */
+function scalarHash(v: unknown): number {
+  switch (typeof v) {
+    case "number":
+      if ((v | 0) === v) return v;
+      f64[0] = v;
+      return mix(i32[0], i32[1]);
+    case "boolean":
+      return v ? 0x7001 : 0x7002;
+    case "string":
+      return mix(0x7003, strHash(v));
+    case "undefined":
+      return 0x7004;
+    case "function":
+      // a function's identity by name: closures created per execution cannot be compared otherwise
+      return mix(0x7005, strHash((v as { name: string }).name));
+    case "object":
+      return 0x7006; // null
+    default:
+      return 0x7009;
+  }
+}
+
 /** Per prototype: whether the walk enters such objects, and the hash of the constructor's name. */
 interface Kind {
   opaque: boolean;
@@ -268,35 +291,8 @@ export class StateHasher {
 
   private field(key: number, v: unknown): void {
     let x: number;
-    switch (typeof v) {
-      case "number":
-        if ((v | 0) === v) x = v;
-        else {
-          f64[0] = v;
-          x = mix(i32[0], i32[1]);
-        }
-        break;
-      case "boolean":
-        x = v ? 0x7001 : 0x7002;
-        break;
-      case "string":
-        x = mix(0x7003, strHash(v));
-        break;
-      case "undefined":
-        x = 0x7004;
-        break;
-      case "function":
-        // a function's identity by name: closures created per execution cannot be compared otherwise
-        x = mix(0x7005, strHash((v as { name: string }).name));
-        break;
-      case "object":
-        if (v === null) x = 0x7006;
-        else if (kindOf(v).opaque) x = 0x7007;
-        else x = mix(0x7008, this.visit(v, this.cur, key));
-        break;
-      default:
-        x = 0x7009;
-    }
+    if (typeof v === "object" && v !== null) x = kindOf(v).opaque ? 0x7007 : mix(0x7008, this.visit(v, this.cur, key));
+    else x = scalarHash(v);
     this.ha = mix(mix(this.ha, key), x);
     this.hb = mix2(mix2(this.hb, key), x);
     if (this.nf === this.fk.length) {
@@ -513,28 +509,7 @@ export class StateHasher {
   }
 
   private value(v: unknown, depth: number): void {
-    switch (typeof v) {
-      case "number":
-        if ((v | 0) === v) this.fold(v);
-        else {
-          f64[0] = v;
-          this.fold(mix(i32[0], i32[1]));
-        }
-        return;
-      case "boolean":
-        return this.fold(v ? 0x7001 : 0x7002);
-      case "string":
-        return this.fold(mix(0x7003, strHash(v)));
-      case "undefined":
-        return this.fold(0x7004);
-      case "function":
-        return this.fold(mix(0x7005, strHash((v as { name: string }).name)));
-      case "object":
-        break;
-      default:
-        return this.fold(0x7009);
-    }
-    if (v === null) return this.fold(0x7006);
+    if (typeof v !== "object" || v === null) return this.fold(scalarHash(v));
     const o = v as Record<string, unknown>;
     if (this.inWorld(o)) return this.fold(mix(0x7008, this.recs.get(o)!.idx));
     const kind = kindOf(o);
